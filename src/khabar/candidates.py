@@ -1,0 +1,101 @@
+"""Candidate unit pairs from an inverted index of word n-gram fingerprints (numpy, no Python loops
+over postings).
+
+Every distinct word ``n``-gram of every unit is a posting.  Postings are sorted by hash; a hash
+held by more than ``max_df`` units is a stock phrase and is skipped; every other hash links all its
+units pairwise, and a pair of units of different articles sharing at least ``min_shared`` distinct
+n-grams is a candidate.  Pairs are produced hash-range by hash-range, so memory stays bounded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from khabar.fingerprint import Unit, grams
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateParams:
+    n: int = 5  # words per fingerprint n-gram
+    min_shared: int = 2  # distinct shared n-grams for a pair to be verified
+    max_df: int = 500  # n-grams in more units than this are stock phrases
+    chunk_postings: int = 4_000_000  # postings per batch when expanding pairs
+
+
+def postings(units: Sequence[Unit], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """All (hash, unit index) postings, one per distinct n-gram per unit, sorted by hash."""
+    hs: list[np.ndarray] = []
+    us: list[np.ndarray] = []
+    for k, unit in enumerate(units):
+        g = np.unique(grams(unit.hashes, n))
+        hs.append(g)
+        us.append(np.full(len(g), k, dtype=np.int64))
+    if not hs:
+        return np.zeros(0, np.uint64), np.zeros(0, np.int64)
+    h = np.concatenate(hs)
+    u = np.concatenate(us)
+    order = np.argsort(h, kind="stable")
+    return h[order], u[order]
+
+
+def _group_pairs(unit_ids: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """All within-group unit pairs as ``lo << 32 | hi`` keys, grouped by group size."""
+    out: list[np.ndarray] = []
+    for s in np.unique(sizes).tolist():
+        sel = starts[sizes == s]
+        members = unit_ids[sel[:, None] + np.arange(s)[None, :]]  # (groups, s)
+        iu, ju = np.triu_indices(s, k=1)
+        a = members[:, iu].ravel()
+        b = members[:, ju].ravel()
+        lo = np.minimum(a, b)
+        hi = np.maximum(a, b)
+        out.append((lo << 32) | hi)
+    return np.concatenate(out) if out else np.zeros(0, np.int64)
+
+
+def _sum_by_key(keys: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    order = np.argsort(keys, kind="stable")
+    keys, counts = keys[order], counts[order]
+    first = np.concatenate([[0], np.flatnonzero(np.diff(keys)) + 1]) if len(keys) else np.zeros(0, np.int64)
+    return keys[first], np.add.reduceat(counts, first) if len(keys) else counts
+
+
+def candidate_pairs(
+    units: Sequence[Unit], params: CandidateParams = CandidateParams()
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Yield batches of candidate pairs ``(unit_i, unit_j, shared_ngrams)`` with ``i < j``."""
+    h, u = postings(units, params.n)
+    if len(h) == 0:
+        return
+    article = np.array([unit.article for unit in units], dtype=np.int64)
+    boundary = np.flatnonzero(np.diff(h)) + 1
+    starts = np.concatenate([[0], boundary])
+    sizes = np.diff(np.concatenate([starts, [len(h)]]))
+    keep = (sizes >= 2) & (sizes <= params.max_df)
+    starts, sizes = starts[keep], sizes[keep]
+    weight = sizes * (sizes - 1) // 2
+    # batches of groups whose pair count stays near chunk_postings, each reduced to (pair, count)
+    cum = np.cumsum(weight)
+    parts_k: list[np.ndarray] = []
+    parts_c: list[np.ndarray] = []
+    cut = 0
+    while cut < len(starts):
+        limit = (cum[cut - 1] if cut else 0) + params.chunk_postings
+        nxt = max(cut + 1, int(np.searchsorted(cum, limit, side="right")))
+        k, c = np.unique(_group_pairs(u, starts[cut:nxt], sizes[cut:nxt]), return_counts=True)
+        parts_k.append(k)
+        parts_c.append(c)
+        cut = nxt
+    if not parts_k:
+        return
+    keys, shared = _sum_by_key(np.concatenate(parts_k), np.concatenate(parts_c))
+    good = shared >= params.min_shared
+    keys, shared = keys[good], shared[good]
+    lo, hi = keys >> 32, keys & 0xFFFFFFFF
+    other = article[lo] != article[hi]
+    lo, hi, shared = lo[other], hi[other], shared[other]
+    order = np.lexsort((hi, lo))
+    yield lo[order], hi[order], shared[order]

@@ -1,0 +1,63 @@
+"""Find unrelated articles glued after the body, behind «اقرأ أيضاً» and similar markers.
+
+After a related-content marker (after some prose of the host article), what follows is either
+
+* a list of related headlines (two or more short lines) — boilerplate, and any prose after the
+  list is the host's body continuing (BBC Arabic does this mid-article); or
+* one headline (or none) followed by prose — a whole other article: ``appended``, up to the next
+  marker or the page footer.
+"""
+
+from __future__ import annotations
+
+from khabar.clean.boilerplate import SUBSTANTIAL_WORDS
+from khabar.clean.lines import Line
+
+HEADLINE_MAX_WORDS = 20
+
+
+def mark_appended(lines: list[Line]) -> None:
+    idx = [i for i, ln in enumerate(lines) if not ln.blank]
+    markers = [pos for pos, i in enumerate(idx) if lines[i].rule == "related-marker"]
+    for m_no, m in enumerate(markers):
+        before = idx[:m]
+        if not any(lines[i].kind == "body" and lines[i].n_words >= SUBSTANTIAL_WORDS for i in before):
+            continue  # nothing of the host yet: a marker in the page header
+        end = markers[m_no + 1] if m_no + 1 < len(markers) else len(idx)
+        block = idx[m + 1 : end]
+        content = [i for i in block if lines[i].kind == "body"]
+        headlines: list[int] = []
+        for i in content:
+            if lines[i].n_words >= SUBSTANTIAL_WORDS or lines[i].rule == "credit":
+                break
+            headlines.append(i)
+        prose = [i for i in content if lines[i].n_words >= SUBSTANTIAL_WORDS]
+        if not prose:
+            for i in headlines:  # a bare list of links
+                lines[i].kind, lines[i].rule = "boilerplate", "related-links"
+            continue
+        if len(headlines) >= 2:
+            for i in headlines:
+                lines[i].kind, lines[i].rule = "boilerplate", "related-links"
+            continue  # the host's body goes on after the list
+        for i in _until_footer(lines, block):
+            if lines[i].kind == "body":
+                lines[i].kind, lines[i].rule = "appended", "after-marker"
+
+
+def _until_footer(lines: list[Line], block: list[int]) -> list[int]:
+    """The lines of ``block`` before the first run of two or more boilerplate lines after prose."""
+    seen_prose = False
+    for pos, i in enumerate(block):
+        ln = lines[i]
+        if ln.kind == "body" and ln.n_words >= SUBSTANTIAL_WORDS:
+            seen_prose = True
+        nxt = block[pos + 1] if pos + 1 < len(block) else None
+        if (
+            seen_prose
+            and ln.kind == "boilerplate"
+            and nxt is not None
+            and lines[nxt].kind == "boilerplate"
+        ):
+            return block[:pos]
+    return block

@@ -1,0 +1,101 @@
+"""Mark boilerplate lines: lexicon rules, outlet templates, line shape, and context."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+
+from khabar.clean.lexicon import lexicon
+from khabar.clean.lines import Line, template_key
+
+LEXICON_MAX_WORDS = 30  # shape rules apply to lines up to this long; longer lines are prose
+SUBSTANTIAL_WORDS = 12  # a line this long is prose, the anchor for head/tail rules
+SHORT_WORDS = 8  # short lines after the last prose line are page furniture
+SANDWICH_WORDS = 5  # a line this short between two boilerplate lines is boilerplate too
+TICKER_ITEM_WORDS = 15
+
+_DATE_WORDS = frozenset(
+    ["يناير", "فبراير", "مارس", "ابريل", "مايو", "يونيو", "يوليو", "اغسطس", "سبتمبر", "اكتوبر", "نوفمبر", "ديسمبر", "كانون", "الثاني", "الاول", "شباط", "اذار", "نيسان", "ايار", "حزيران", "تموز", "اب", "ايلول", "تشرين", "السبت", "الاحد", "الاثنين", "الثلاثاء", "الاربعاء", "الخميس", "الجمعه", "ص", "م", "مساء", "صباحا", "الساعه", "gmt", "utc", "am", "pm", "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "st", "nd", "rd", "th", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+)
+_WORD = re.compile(r"[^\W_]+")
+_URL = re.compile(r"^(?:https?://|www\.)\S+$")
+_PIPE_CELL = re.compile(r"\s*[|•·]\s*")
+_MENU_SEP = re.compile(r"\s+[|/»›•·>-]\s+")
+
+
+def _date_only(line: Line) -> bool:
+    words = _WORD.findall(line.norm)
+    return bool(words) and all(w.isdigit() or w in _DATE_WORDS or w.rstrip("0123456789") in ("", "ه") for w in words)
+
+
+def _menu_like(norm: str) -> bool:
+    """Several short items separated by pipes, bullets or slashes."""
+    cells = [c for c in _PIPE_CELL.split(norm) if c.strip()]
+    if norm.count("|") >= 2 and (not cells or max(len(_WORD.findall(c)) for c in cells) <= 6):
+        return True
+    items = _MENU_SEP.split(norm)
+    return len(items) >= 4 and max(len(_WORD.findall(i)) for i in items) <= 3
+
+
+def classify_line(line: Line, templates: Collection[int], seen: set[str]) -> None:
+    """Give one non-blank line its kind from its own content (no context)."""
+    lex = lexicon()
+    if line.n_words == 0:
+        line.kind, line.rule = "boilerplate", "no-words"
+        return
+    if lex.is_credit(line.norm) and line.n_words <= SHORT_WORDS:
+        line.kind, line.rule = "body", "credit"
+        return
+    if templates and template_key(line.norm) in templates:
+        line.kind, line.rule = "boilerplate", "template"
+        return
+    rule = lex.match(line.norm, line.n_words)
+    if rule:
+        line.kind, line.rule = "boilerplate", rule
+        return
+    if line.n_words <= LEXICON_MAX_WORDS:
+        if _date_only(line):
+            line.kind, line.rule = "boilerplate", "date"
+            return
+        if _URL.match(line.norm):
+            line.kind, line.rule = "boilerplate", "url"
+            return
+        if _menu_like(line.norm):
+            line.kind, line.rule = "boilerplate", "menu"
+            return
+        if line.n_words <= TICKER_ITEM_WORDS and line.norm.endswith("-"):
+            line.kind, line.rule = "boilerplate", "ticker"
+            return
+        if line.norm in seen:
+            line.kind, line.rule = "boilerplate", "repeated-line"
+            return
+    seen.add(line.norm)
+    line.kind, line.rule = "body", ""
+
+
+def _content(lines: list[Line]) -> list[int]:
+    return [i for i, ln in enumerate(lines) if not ln.blank]
+
+
+def apply_context(lines: list[Line]) -> None:
+    """Rules that look at neighbours: ticker blocks, sandwiches, and the page's tail."""
+    idx = _content(lines)
+    # a very short line between two boilerplate lines is boilerplate
+    for _ in range(2):
+        for pos in range(1, len(idx) - 1):
+            ln = lines[idx[pos]]
+            if (
+                ln.kind == "body"
+                and ln.rule != "credit"
+                and ln.n_words <= SANDWICH_WORDS
+                and lines[idx[pos - 1]].kind == "boilerplate"
+                and lines[idx[pos + 1]].kind == "boilerplate"
+            ):
+                ln.kind, ln.rule = "boilerplate", "between-boilerplate"
+    # after the last line of prose, short lines are page furniture (credits excepted)
+    prose = [i for i in idx if lines[i].kind != "boilerplate" and lines[i].n_words >= SUBSTANTIAL_WORDS]
+    if prose:
+        for i in idx:
+            ln = lines[i]
+            if i > prose[-1] and ln.kind == "body" and ln.rule != "credit" and ln.n_words <= SHORT_WORDS:
+                ln.kind, ln.rule = "boilerplate", "after-last-paragraph"

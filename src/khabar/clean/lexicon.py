@@ -1,0 +1,128 @@
+"""A lexicon of common Arabic (and some English) web boilerplate, as patterns over single lines.
+
+Patterns are written in ordinary Arabic spelling and matched against the *normalized* line, so
+«إقرأ أيضاً», «اقرأ ايضا» and «اقرأ أيضًا» all match the same rule.  Each rule has a name that
+explains why a line was marked (``khabar clean --explain`` prints it).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from khabar.normalize import normalize_text
+
+# Lines that introduce "related" content: a list of links or a whole appended article.
+RELATED_MARKERS = (
+    r"^(?:[-*•>]\s*)?(?:اقرأ|إقرأ|اقرا|إقرا|طالع|شاهد|اطلع على|تابع)\s+(?:أيضا|أيضاً|كذلك|المزيد)\b",
+    r"^(?:[-*•>]\s*)?اقرأ المزيد\b",
+    r"^(?:[-*•>]\s*)?(?:مواضيع|أخبار|مقالات|قصص|موضوعات|روابط)\s+(?:ذات صلة|متعلقة|مشابهة|مقترحة)\b",
+    r"^(?:[-*•>]\s*)?(?:ذات صلة|قد يهمك(?: أيضا)?|قد يعجبك(?: أيضا)?|المزيد من الأخبار|لمزيد من الأخبار)\s*:?\s*$",
+    r"^(?:read more|related|see also|more stories|you may also like)\b",
+)
+
+# name -> patterns; a line matching any pattern of a rule is boilerplate.
+RULES: dict[str, tuple[str, ...]] = {
+    "related-marker": RELATED_MARKERS,
+    "copyright": (
+        r"©|\(c\)\s*\d{4}|جميع الحقوق محفوظة|جميع حقوق النشر|حقوق النشر محفوظة|الحقوق محفوظة"
+        r"|all rights reserved|copyright",
+    ),
+    "share-follow": (
+        r"^(?:[-*•]\s*)?(?:تابع|تابعنا|تابعونا|تابعوا|اشترك|اشتركوا|للاشتراك|شارك|شاركوا|شاركها|انضم|انضموا|حمل|حملوا"
+        r"|تحميل|نزل|follow|subscribe|share|join)\b.{0,120}"
+        r"(?:فيسبوك|فيس بوك|تويتر|تويتير|يوتيوب|يوتيب|انستغرام|انستجرام|إنستغرام|انستقرام|تيليجرام|تلغرام|تليجرام"
+        r"|واتساب|واتس اب|لينكدإن|تيك توك|سناب|النشرة|نشرتنا|البريدية|القائمة البريدية|قناتنا|صفحتنا|حسابنا|حساباتنا"
+        r"|مواقع التواصل|التواصل الاجتماعي|تطبيق|التطبيق|الأخبار|أخبار|آخر|عاجل|facebook|twitter|youtube|instagram"
+        r"|telegram|whatsapp|newsletter)",
+        r"^(?:شارك|مشاركة|شارك المقال|شارك هذا المقال|شارك الخبر|انشر|نشر)\s*(?:على|عبر)?\s*:?\s*$",
+    ),
+    "counter": (
+        r"(?:عدد )?(?:المشاهدات|مشاهدات|القراءات|قراءات|الزيارات|مرات القراءة|عدد القراء|views|reads)\s*[:：]?\s*\d",
+        r"^\d[\d,.]*\s*(?:مشاهدة|قراءة|زيارة|تعليق|تعليقات|views?|comments?)\s*$",
+    ),
+    "tools": (
+        r"^(?:طباعة|اطبع|إرسال|ارسل|أرسل لصديق|حفظ|نسخ الرابط|تكبير الخط|تصغير الخط|تغريد|print|email"
+        r"|a\+|a-)(?:\s+(?:طباعة|إرسال|حفظ|مشاركة|تغريد|نسخ الرابط|print|email|share|a\+|a-))*\s*:?\s*$",
+        r"^(?:طباعة|اطبع)\b",
+    ),
+    "comments": (
+        r"(?:أضف|اضف|اكتب|أكتب|إضافة|اضافة)\s+(?:تعليق|تعليقك|رأيك|الرمز)",
+        r"^(?:إضافة|اضافة|إرسال|ارسال|تعليقات?|التعليقات|التعليق|الرد على تعليق|لا يوجد تعليقات|لا توجد تعليقات"
+        r"|comments?|leave a reply|reply)\s*[:|*\s]*$",
+        r"^(?:الاسم|الإسم|اسمك|البريد الإلكتروني|البريد الالكتروني|بريدك الإلكتروني|التعليق|تعليقك|رمز التحقق"
+        r"|الموقع الإلكتروني|عنوان التعليق|name|e-?mail|website|comment)\s*[:：*]",
+        r"بتعليقاتكم|تعليقاتكم|الآراء والتعليقات المنشورة|التعليقات المنشورة|تحديث الرمز|أكتب الرمز|اكتب الرمز",
+    ),
+    "image-file": (r"(?:^|\s)[\w\-.()]+\.(?:jpe?g|png|gif|webp|bmp|svg|tiff?)(?:\s|$)",),
+    "date": (
+        r"^(?:تاريخ النشر|تاريخ الإضافة|تاريخ التحديث|نشر في|نشر بتاريخ|نشر يوم|تم النشر|آخر تحديث|اخر تحديث"
+        r"|بتاريخ|published|updated|last updated|posted)\s*[:：]?\s*.{0,60}$",
+    ),
+    "prev-next": (
+        r"^(?:السابق|التالي|التالى|المقال السابق|المقال التالي|الخبر السابق|الخبر التالي|المقالة السابقة"
+        r"|المقالة التالية|previous|next|prev)(?:\s|:|$)",
+    ),
+    "ticker": (
+        r"^(?:أخبار عاجلة|اخبار عاجلة|عاجل|آخر الأخبار|أحدث الأخبار|شريط الأخبار|الأكثر قراءة|الأكثر مشاهدة"
+        r"|الأكثر تداولا|الأكثر شعبية|الأكثر تعليقا|الأخبار العاجلة|breaking news|trending|most read)\s*:?\s*$",
+    ),
+    "site-chrome": (
+        r"سياسة الخصوصية|شروط الاستخدام|اتصل بنا|من نحن|أعلن معنا|الرجاء الانتظار|جاري التحميل|يرجى الانتظار"
+        r"|برمجة و\s*استضافة|تصميم و\s*تطوير|powered by|cookie|ملفات تعريف الارتباط",
+        r"^(?:الرئيسية|الصفحة الرئيسية|home)\s*(?:[|/>»›•·-]|$)",
+        r"^(?:إعلان|اعلان|advertisement|ads?|sponsored|محتوى مدعوم|مساحة إعلانية)\s*$",
+        r"^(?:الكلمات المفتاحية|كلمات مفتاحية|الوسوم|وسوم|الكلمات الدلالية|tags?|keywords)\s*[:：]",
+    ),
+}
+
+# Short lines that credit a wire service or a source: always content, never boilerplate.
+CREDIT_PATTERNS = (
+    r"^[\s(*\[-]*(?:المصدر|المصادر|نقلا عن|نقلاً عن|عن|بحسب|وفقا ل|المرجع|source|via)\s*[:：]?",
+    r"^[\s(*\[-]*(?:رويترز|أ ف ب|ا ف ب|أ\.ف\.ب|فرانس ?24|فرانس برس|وكالة|وكالات|واس|د ب أ|د\.ب\.أ|الأناضول|الاناضول"
+    r"|أسوشيتد برس|اسوشيتد برس|بي بي سي|سي إن إن|سكاي نيوز|العربية نت|العربية\.نت|شينخوا|وام|قنا|كونا|بترا|سانا"
+    r"|إرنا|ارنا|تاس|سبوتنيك|reuters|afp|ap|dpa|xinhua|anadolu)[\s)\]*./،,-]*"
+    r"(?:[\s/،,-]+(?:رويترز|أ ف ب|ا ف ب|فرانس ?24|وكالات|د ب أ|الأناضول|reuters|afp|ap|dpa))*\s*$",
+)
+
+
+#: Rules apply to lines of at most this many words (prose quoting a phrase is not boilerplate).
+MAX_WORDS: dict[str, int] = {"comments": 80, "copyright": 60}
+DEFAULT_MAX_WORDS = 30
+
+
+@dataclass(frozen=True, slots=True)
+class Lexicon:
+    rules: tuple[tuple[str, int, re.Pattern[str]], ...]
+    related: re.Pattern[str]
+    credit: re.Pattern[str]
+
+    def match(self, normalized_line: str, n_words: int) -> str | None:
+        """The name of the first rule the line matches, or None."""
+        for name, max_words, pattern in self.rules:
+            if n_words <= max_words and pattern.search(normalized_line):
+                return name
+        return None
+
+    def is_related_marker(self, normalized_line: str) -> bool:
+        return bool(self.related.search(normalized_line))
+
+    def is_credit(self, normalized_line: str) -> bool:
+        return bool(self.credit.search(normalized_line))
+
+
+def _compile(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{normalize_text(p)})" for p in patterns), re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> Lexicon:
+    """The compiled lexicon (patterns normalized like the text they are matched against)."""
+    return Lexicon(
+        rules=tuple(
+            (name, MAX_WORDS.get(name, DEFAULT_MAX_WORDS), _compile(pats)) for name, pats in RULES.items()
+        ),
+        related=_compile(RELATED_MARKERS),
+        credit=_compile(CREDIT_PATTERNS),
+    )

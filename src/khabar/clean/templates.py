@@ -1,0 +1,75 @@
+"""Per-outlet templates: lines that repeat across many articles of the same ``source``.
+
+Learning never crosses outlets: a line shared by two outlets is exactly the syndicated copy khabar
+looks for.  Articles with identical text count once, so an outlet filing the same article twice
+does not turn it into a template.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from khabar.clean.lexicon import lexicon
+from khabar.clean.lines import split_lines, template_key
+
+MIN_ARTICLES = 3  # a template line occurs in at least this many distinct articles of an outlet ...
+MIN_SHARE = 0.002  # ... and in at least this share of them
+LONG_LINE_WORDS = 40  # lines longer than this need LONG_LINE_FACTOR times the support
+LONG_LINE_FACTOR = 3
+
+
+@dataclass
+class TemplateLearner:
+    """Counts, per outlet, in how many distinct articles each line occurs."""
+
+    counts: dict[str, Counter[int]] = field(default_factory=lambda: defaultdict(Counter))
+    long_lines: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
+    articles: Counter[str] = field(default_factory=Counter)
+    _seen: set[tuple[str, bytes]] = field(default_factory=set)
+
+    def add(self, source: str | None, text: str) -> None:
+        if not source:
+            return
+        digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+        if (source, digest) in self._seen:
+            return
+        self._seen.add((source, digest))
+        self.articles[source] += 1
+        lex = lexicon()
+        keys: set[int] = set()
+        for line in split_lines(text):
+            if line.blank or lex.is_credit(line.norm):
+                continue
+            key = template_key(line.norm)
+            keys.add(key)
+            if line.n_words > LONG_LINE_WORDS:
+                self.long_lines[source].add(key)
+        self.counts[source].update(keys)
+
+    def add_all(self, items: Iterable[tuple[str | None, str]]) -> None:
+        for source, text in items:
+            self.add(source, text)
+
+    def merge(self, other: TemplateLearner) -> None:
+        """Fold in counts learned elsewhere (another worker, an earlier batch)."""
+        for source, counter in other.counts.items():
+            self.counts[source].update(counter)
+        for source, keys in other.long_lines.items():
+            self.long_lines[source] |= keys
+        self.articles.update(other.articles)
+
+    def templates(self) -> dict[str, frozenset[int]]:
+        """The learned template line keys of each outlet."""
+        out: dict[str, frozenset[int]] = {}
+        for source, counter in self.counts.items():
+            need = max(MIN_ARTICLES, MIN_SHARE * self.articles[source])
+            longs = self.long_lines.get(source, set())
+            out[source] = frozenset(
+                key
+                for key, n in counter.items()
+                if n >= (need * LONG_LINE_FACTOR if key in longs else need)
+            )
+        return out

@@ -1,0 +1,125 @@
+"""The ``khabar`` command line: a thin layer over the Python API."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import textwrap
+from typing import Any
+
+import click
+
+from khabar import __version__, api
+from khabar.clean import classify
+from khabar.errors import KhabarError
+from khabar.normalize import normalize_text
+from khabar.scan import scan as run_scan
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="khabar")
+def cli() -> None:
+    """khabar: find who copied what from whom in Arabic news."""
+
+
+@cli.command()
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="Output directory.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no per-record warnings.")
+@click.option("--strict", is_flag=True, help="Exit with status 1 if any input record was bad.")
+def scan(inputs: tuple[str, ...], out: str, quiet: bool, strict: bool) -> None:
+    """Scan INPUTS (files, directories, .jsonl[.gz], .txt, .html) and write OUT/articles.jsonl,
+    pairs.jsonl, errors.jsonl and summary.json."""
+    result = run_scan(list(inputs), out=out, quiet=quiet)
+    s = result.summary
+    rel = ", ".join(f"{k} {v}" for k, v in s["pairs_by_relation"].items() if v)
+    click.echo(
+        f"khabar: {s['articles']} articles, {s['pairs']} reuse pairs ({rel or 'none'}), "
+        f"{s['errors']} bad records, {s['seconds']['total']:.1f}s → {out}",
+        err=True,
+    )
+    if strict and s["errors"]:
+        sys.exit(1)
+
+
+def _side_by_side(a_text: str, b_text: str, pair: dict[str, Any]) -> str:
+    width = max(40, min(shutil.get_terminal_size((160, 20)).columns, 200))
+    col = (width - 3) // 2
+    lines = [
+        f"A: {pair['a']}",
+        f"B: {pair['b']}",
+        f"relation: {pair['relation']}   similarity: {pair['similarity']:.2f}   "
+        f"coverage A: {pair['coverage_a']:.0%}   coverage B: {pair['coverage_b']:.0%}   "
+        f"passages: {len(pair['passages'])}",
+    ]
+    for k, p in enumerate(pair["passages"], 1):
+        lines.append("")
+        lines.append(
+            f"── passage {k}: A[{p['a_start']}:{p['a_end']}] ↔ B[{p['b_start']}:{p['b_end']}]  "
+            f"score {p['score']:.2f}, {p['words']} words"
+        )
+        left = textwrap.wrap(" ".join(a_text[p["a_start"] : p["a_end"]].split()), col) or [""]
+        right = textwrap.wrap(" ".join(b_text[p["b_start"] : p["b_end"]].split()), col) or [""]
+        for k2 in range(max(len(left), len(right))):
+            lt = left[k2] if k2 < len(left) else ""
+            rt = right[k2] if k2 < len(right) else ""
+            lines.append(f"{lt:<{col}} │ {rt}")
+    return "\n".join(lines)
+
+
+@cli.command()
+@click.argument("a")
+@click.argument("b")
+@click.option("--json", "as_json", is_flag=True, help="Print the pair as one JSON object.")
+def compare(a: str, b: str, as_json: bool) -> None:
+    """What articles A and B share: relation, coverage and aligned passages."""
+    x, y = api.read(a), api.read(b)
+    pair = api.compare(x, y)
+    if as_json:
+        click.echo(json.dumps(pair, ensure_ascii=False))
+    else:
+        click.echo(_side_by_side(x.text, y.text, pair))
+
+
+@cli.command()
+@click.argument("page")
+@click.option("--explain", is_flag=True, help="Show every line with its kind and the rule that decided it.")
+@click.option("--json", "as_json", is_flag=True, help="Print the article with its segments as JSON.")
+def clean(page: str, explain: bool, as_json: bool) -> None:
+    """The clean body text of PAGE (.html, .txt, or the first record of a .jsonl)."""
+    article = api.read(page)
+    if explain:
+        for ln in classify(article.text):
+            if not ln.blank:
+                snippet = " ".join(article.text[ln.start : ln.end].split())
+                click.echo(f"{ln.kind:<12}{ln.rule:<22}{snippet}")
+        return
+    text = api.clean(article)
+    if as_json:
+        click.echo(json.dumps(article.to_json(), ensure_ascii=False))
+    else:
+        click.echo(text)
+
+
+@cli.command("normalize")
+@click.argument("text", required=False)
+def normalize_cmd(text: str | None) -> None:
+    """Print TEXT (or standard input) normalized."""
+    click.echo(normalize_text(text if text is not None else sys.stdin.read()))
+
+
+def main() -> None:
+    try:
+        cli(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("khabar: aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(e.exit_code)
+    except KhabarError as e:
+        click.echo(f"khabar: {e}", err=True)
+        sys.exit(2)
+    except BrokenPipeError:
+        sys.exit(0)

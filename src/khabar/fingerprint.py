@@ -1,0 +1,61 @@
+"""Reuse units and their fingerprints: hashed words and word n-grams with original offsets.
+
+An article has one ``body`` unit (all its body segments, boilerplate left out, so a copied passage
+runs straight across an image caption or a share line) and one unit per ``appended`` segment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from khabar.article import Article
+from khabar.normalize import normalize
+from khabar.tokenize import mix64, words
+
+_GRAM_MULT = np.uint64(0x9E3779B97F4A7C15)
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """The words of one reuse unit of one article."""
+
+    article: int  # index of the article in the scan
+    key: str  # "body" or "appended:<segment index>"
+    hashes: np.ndarray  # uint64 word hashes
+    starts: np.ndarray  # int64 original-text offset where each word starts
+    ends: np.ndarray  # int64 original-text offset where each word ends
+
+    def __len__(self) -> int:
+        return len(self.hashes)
+
+
+def grams(hashes: np.ndarray, n: int) -> np.ndarray:
+    """Order-sensitive hashes of every run of ``n`` consecutive words (empty if fewer words)."""
+    m = len(hashes) - n + 1
+    if m <= 0:
+        return np.zeros(0, dtype=np.uint64)
+    acc = hashes[:m].copy()
+    with np.errstate(over="ignore"):
+        for k in range(1, n):
+            acc = mix64(acc * _GRAM_MULT + hashes[k : k + m])
+    return acc
+
+
+def article_units(article: Article, index: int) -> list[Unit]:
+    """The reuse units of an article whose segments are set."""
+    norm = normalize(article.text)
+    w = words(norm)
+    if len(w) == 0:
+        return []
+    starts = norm.src[w.starts]
+    ends = norm.src[w.ends - 1] + 1
+    seg_starts = np.array([s.start for s in article.segments], dtype=np.int64)
+    seg_of_word = np.searchsorted(seg_starts, starts, side="right") - 1
+    units: list[Unit] = []
+    for key, ids in article.units().items():
+        mask = np.isin(seg_of_word, ids)
+        if mask.any():
+            units.append(Unit(index, key, w.hashes[mask], starts[mask], ends[mask]))
+    return units

@@ -1,0 +1,117 @@
+"""Find input files and read them into Articles: .txt, .html/.htm, .jsonl, .jsonl.gz, directories.
+
+Every record comes out either as an :class:`~khabar.article.Article` or as a
+:class:`~khabar.errors.RecordError` naming the file and line; nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from khabar.article import Article
+from khabar.errors import KhabarError, RecordError
+from khabar.readers.decode import DecodeError, decode
+from khabar.readers.html import ExtractionError, extract
+from khabar.readers.records import RecordInvalid, record_to_article
+
+TEXT_SUFFIXES = (".txt", ".text")
+HTML_SUFFIXES = (".html", ".htm", ".xhtml")
+JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
+ALL_SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES + JSONL_SUFFIXES
+
+
+def kind_of(path: str) -> str | None:
+    name = path.lower()
+    for kind, suffixes in (("jsonl", JSONL_SUFFIXES), ("html", HTML_SUFFIXES), ("text", TEXT_SUFFIXES)):
+        if name.endswith(suffixes):
+            return kind
+    return None
+
+
+def discover(paths: Iterable[str]) -> tuple[list[str], list[str]]:
+    """Expand directories (recursively, sorted); returns ``(files to read, files skipped)``."""
+    files: list[str] = []
+    skipped: list[str] = []
+    for p in paths:
+        if os.path.isdir(p):
+            for root, dirs, names in os.walk(p):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in sorted(names):
+                    if name.startswith("."):
+                        continue
+                    full = os.path.join(root, name)
+                    (files if kind_of(full) else skipped).append(full)
+        elif os.path.isfile(p):
+            if kind_of(p) is None:
+                raise KhabarError(f"{p}: unknown input type (expected {', '.join(ALL_SUFFIXES)})")
+            files.append(p)
+        else:
+            raise KhabarError(f"{p}: no such file or directory")
+    return files, skipped
+
+
+def read_jsonl(path: str) -> Iterator[Article | RecordError]:
+    opener = gzip.open if path.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rb") as fh:
+            for lineno, raw in enumerate(fh, start=1):
+                if not raw.strip():
+                    continue
+                yield _jsonl_record(path, lineno, raw)
+    except (OSError, EOFError) as e:  # truncated gzip, unreadable file
+        yield RecordError(path, 0, f"cannot read the rest of the file: {e}")
+
+
+def _jsonl_record(path: str, lineno: int, raw: bytes) -> Article | RecordError:
+    try:
+        line = raw.decode("utf-8-sig" if lineno == 1 else "utf-8")
+    except UnicodeDecodeError as e:
+        return RecordError(path, lineno, f"invalid UTF-8 ({e.reason} at byte {e.start})")
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as e:
+        return RecordError(path, lineno, f"invalid JSON: {e.msg} at column {e.colno}")
+    rid = obj.get("id") if isinstance(obj, dict) else None
+    try:
+        return record_to_article(obj, f"{path}:{lineno}", f"{path}:{lineno}")
+    except RecordInvalid as e:
+        return RecordError(path, lineno, str(e), str(rid) if rid is not None else None)
+
+
+def read_file(path: str) -> Iterator[Article | RecordError]:
+    kind = kind_of(path)
+    if kind == "jsonl":
+        yield from read_jsonl(path)
+        return
+    try:
+        data = Path(path).read_bytes()
+    except OSError as e:
+        yield RecordError(path, 0, f"cannot read: {e.strerror}")
+        return
+    try:
+        text, _ = decode(data, html=kind == "html")
+    except DecodeError as e:
+        yield RecordError(path, 0, str(e), path)
+        return
+    title = None
+    if kind == "html":
+        try:
+            text, title = extract(text)
+        except ExtractionError as e:
+            yield RecordError(path, 0, str(e), path)
+            return
+    if not text.strip():
+        yield RecordError(path, 0, "empty text", path)
+        return
+    yield Article(id=path, text=text, title=title, origin=path)
+
+
+def read_paths(paths: Iterable[str]) -> Iterator[Article | RecordError]:
+    """Every record of every input, in order."""
+    files, _ = discover(paths)
+    for f in files:
+        yield from read_file(f)

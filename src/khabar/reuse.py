@@ -1,0 +1,82 @@
+"""Find every reuse pair among cleaned articles: fingerprint → candidates → align → relate."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from khabar.align import AlignParams, align_units
+from khabar.article import Article
+from khabar.candidates import CandidateParams, candidate_pairs
+from khabar.fingerprint import Unit, article_units
+from khabar.relate import UnitPassage, pair_record, same_words
+
+
+@dataclass(frozen=True, slots=True)
+class ReuseParams:
+    candidates: CandidateParams = field(default_factory=CandidateParams)
+    align: AlignParams = field(default_factory=AlignParams)
+
+
+def units_of(articles: Sequence[Article]) -> list[Unit]:
+    units: list[Unit] = []
+    for k, article in enumerate(articles):
+        units.extend(article_units(article, k))
+    return units
+
+
+def _sizes(units: Sequence[Unit]) -> dict[int, dict[str, int]]:
+    sizes: dict[int, dict[str, int]] = defaultdict(dict)
+    for u in units:
+        sizes[u.article][u.key] = len(u)
+    return sizes
+
+
+def _records(
+    articles: Sequence[Article], units: Sequence[Unit], found: dict[tuple[int, int], list[UnitPassage]]
+) -> list[dict[str, Any]]:
+    sizes = _sizes(units)
+    bodies = {u.article: u.hashes for u in units if u.key == "body"}
+    out = []
+    for (ia, ib), passages in sorted(found.items()):
+        dup = same_words(bodies.get(ia), bodies.get(ib))
+        out.append(pair_record(articles[ia].id, articles[ib].id, sizes[ia], sizes[ib], passages, dup))
+    return out
+
+
+def find_pairs(
+    articles: Sequence[Article],
+    params: ReuseParams = ReuseParams(),
+    progress: Callable[[int], None] | None = None,
+) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """All article pairs sharing at least one passage, as pairs.jsonl records; plus counters."""
+    units = units_of(articles)
+    found: dict[tuple[int, int], list[UnitPassage]] = defaultdict(list)
+    n_candidates = 0
+    for lo, hi, _shared in candidate_pairs(units, params.candidates):
+        n_candidates += len(lo)
+        for i, j in zip(lo.tolist(), hi.tolist(), strict=True):
+            ua, ub = units[i], units[j]
+            if ua.article > ub.article:
+                ua, ub = ub, ua
+            passages = align_units(ua, ub, params.align)
+            if passages:
+                found[(ua.article, ub.article)].extend(UnitPassage(ua.key, ub.key, p) for p in passages)
+            if progress:
+                progress(1)
+    return _records(articles, units, found), {"units": len(units), "candidates": n_candidates}
+
+
+def compare_articles(a: Article, b: Article, params: ReuseParams = ReuseParams()) -> dict[str, Any]:
+    """Align every unit of ``a`` with every unit of ``b`` (no candidate filter)."""
+    ua, ub = article_units(a, 0), article_units(b, 1)
+    found: dict[tuple[int, int], list[UnitPassage]] = defaultdict(list)
+    for x in ua:
+        for y in ub:
+            for p in align_units(x, y, params.align):
+                found[(0, 1)].append(UnitPassage(x.key, y.key, p))
+    if not found:
+        found[(0, 1)] = []
+    return _records([a, b], [*ua, *ub], found)[0]

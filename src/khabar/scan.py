@@ -1,0 +1,126 @@
+"""The batch pipeline: read → clean → fingerprint/align → write, with timings and an error report."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from khabar import __version__
+from khabar.article import Article
+from khabar.clean import clean_articles
+from khabar.errors import RecordError
+from khabar.normalize import VERSION as NORMALIZER_VERSION
+from khabar.readers.files import discover, read_file
+from khabar.reuse import ReuseParams, find_pairs
+from khabar.writers import write_json, write_jsonl
+
+RELATIONS = ("duplicate", "near_duplicate", "contains", "contained_in", "overlap")
+
+
+@dataclass
+class ScanResult:
+    articles: list[Article]
+    pairs: list[dict[str, Any]]
+    errors: list[RecordError]
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+class _Timer:
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = round(self.seconds.get(name, 0.0) + time.perf_counter() - t0, 3)
+
+
+def _bar(total: int | None, desc: str, unit: str, quiet: bool) -> tqdm:
+    return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, disable=quiet, dynamic_ncols=True, leave=False)
+
+
+def read_all(
+    paths: Iterable[str], quiet: bool = True, warn: bool = True
+) -> tuple[list[Article], list[RecordError], list[str]]:
+    """Read every input; duplicate ids are errors too.  Returns (articles, errors, skipped files)."""
+    files, skipped = discover(paths)
+    articles: list[Article] = []
+    errors: list[RecordError] = []
+    seen: dict[str, str] = {}
+    with _bar(None, "read", "article", quiet) as bar:
+        for f in files:
+            for rec in read_file(f):
+                if isinstance(rec, Article) and rec.id in seen:
+                    file, _, line = rec.origin.rpartition(":")
+                    rec = RecordError(file or rec.origin, int(line) if line.isdigit() else 0,
+                                      f"duplicate id {rec.id!r} (first at {seen[rec.id]})", rec.id)
+                if isinstance(rec, RecordError):
+                    errors.append(rec)
+                    if warn:
+                        tqdm.write(f"khabar: {rec}", file=sys.stderr)
+                    continue
+                seen[rec.id] = rec.origin
+                articles.append(rec)
+                bar.update(1)
+    return articles, errors, skipped
+
+
+def analyse(
+    articles: Sequence[Article], params: ReuseParams = ReuseParams(), quiet: bool = True, timer: _Timer | None = None
+) -> list[dict[str, Any]]:
+    """Clean the articles in place and find every reuse pair."""
+    timer = timer or _Timer()
+    with timer.stage("clean"):
+        clean_articles(articles)
+    with timer.stage("reuse"), _bar(None, "align", "pair", quiet) as bar:
+        pairs, _counts = find_pairs(articles, params, progress=bar.update)
+    return pairs
+
+
+def scan(
+    paths: Iterable[str],
+    out: str | Path | None = None,
+    params: ReuseParams = ReuseParams(),
+    quiet: bool = True,
+) -> ScanResult:
+    """Scan inputs; with ``out``, write articles.jsonl, pairs.jsonl, errors.jsonl and summary.json."""
+    timer = _Timer()
+    started = time.perf_counter()
+    with timer.stage("read"):
+        articles, errors, skipped = read_all(paths, quiet=quiet, warn=not quiet)
+    pairs = analyse(articles, params, quiet, timer)
+    relations = Counter(p["relation"] for p in pairs)
+    summary: dict[str, Any] = {
+        "khabar_version": __version__,
+        "normalizer_version": NORMALIZER_VERSION,
+        "records_read": len(articles) + len(errors),
+        "articles": len(articles),
+        "errors": len(errors),
+        "skipped_files": skipped,
+        "pairs": len(pairs),
+        "pairs_by_relation": {r: relations.get(r, 0) for r in RELATIONS},
+        "segments_by_kind": dict(Counter(s.kind for a in articles for s in a.segments)),
+        "seconds": timer.seconds,
+    }
+    if out is not None:
+        out = Path(out)
+        with timer.stage("write"):
+            write_jsonl(out / "articles.jsonl", (a.to_json() for a in articles))
+            write_jsonl(out / "pairs.jsonl", pairs)
+            write_jsonl(out / "errors.jsonl", (e.to_json() for e in errors))
+        summary["seconds"] = dict(timer.seconds, total=round(time.perf_counter() - started, 3))
+        write_json(out / "summary.json", summary)
+    else:
+        summary["seconds"] = dict(timer.seconds, total=round(time.perf_counter() - started, 3))
+    return ScanResult(articles, pairs, errors, summary)

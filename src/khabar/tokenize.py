@@ -1,0 +1,97 @@
+"""Words of a normalized text, with stable 64-bit hashes and offsets, computed with numpy.
+
+A word is a maximal run of letters and digits (Unicode categories L* and N*) of the normalized
+text.  Hashes are a polynomial hash of the code points, mixed with splitmix64: stable across
+processes and machines (unlike Python's ``hash``), so local and distributed engines agree.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from khabar.normalize import Normalized, _codepoints
+
+_P = np.uint64(0x100000001B3)  # odd, so invertible modulo 2**64
+_P_INV = np.uint64(pow(int(_P), -1, 2**64))
+_WORD_CP_LIMIT = 0x30000  # beyond this (rare planes) nothing counts as a word character
+
+
+@lru_cache(maxsize=1)
+def _word_table() -> np.ndarray:
+    table = np.zeros(0x110000, dtype=bool)
+    for cp in range(_WORD_CP_LIMIT):
+        cat = unicodedata.category(chr(cp))
+        if cat[0] in "LN":
+            table[cp] = True
+    return table
+
+
+class _Powers:
+    """Grow-on-demand tables of P**k and P**-k modulo 2**64."""
+
+    def __init__(self) -> None:
+        self.pw = np.ones(1, dtype=np.uint64)
+        self.inv = np.ones(1, dtype=np.uint64)
+
+    def get(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        if n > len(self.pw):
+            size = max(n, 2 * len(self.pw), 4096)
+            with np.errstate(over="ignore"):
+                self.pw = np.cumprod(np.concatenate([[np.uint64(1)], np.full(size - 1, _P)]))
+                self.inv = np.cumprod(np.concatenate([[np.uint64(1)], np.full(size - 1, _P_INV)]))
+        return self.pw[:n], self.inv[:n]
+
+
+_POWERS = _Powers()
+
+
+def mix64(x: np.ndarray) -> np.ndarray:
+    """splitmix64 finalizer, vectorized (uint64 in, uint64 out)."""
+    with np.errstate(over="ignore"):
+        x = x.astype(np.uint64, copy=True)
+        x ^= x >> np.uint64(30)
+        x *= np.uint64(0xBF58476D1CE4E5B9)
+        x ^= x >> np.uint64(27)
+        x *= np.uint64(0x94D049BB133111EB)
+        x ^= x >> np.uint64(31)
+    return x
+
+
+@dataclass(frozen=True, slots=True)
+class Words:
+    """The words of a normalized text: ``starts``/``ends`` index the normalized text."""
+
+    starts: np.ndarray  # int64
+    ends: np.ndarray  # int64
+    hashes: np.ndarray  # uint64
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+
+def words(norm: Normalized) -> Words:
+    """Split a normalized text into words and hash each one."""
+    cps = _codepoints(norm.text)
+    n = len(cps)
+    if n == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return Words(empty, empty, np.zeros(0, dtype=np.uint64))
+    isw = _word_table()[cps]
+    edges = np.diff(np.concatenate([[False], isw, [False]]).astype(np.int8))
+    starts = np.flatnonzero(edges == 1).astype(np.int64)
+    ends = np.flatnonzero(edges == -1).astype(np.int64)
+    pw, inv = _POWERS.get(n + 1)
+    with np.errstate(over="ignore"):
+        prefix = np.zeros(n + 1, dtype=np.uint64)
+        np.cumsum((cps.astype(np.uint64) + np.uint64(1)) * pw[:n], out=prefix[1:])
+        raw = (prefix[ends] - prefix[starts]) * inv[starts]
+    return Words(starts, ends, mix64(raw))
+
+
+def word_strings(norm: Normalized, w: Words) -> list[str]:
+    """The words as strings (for display and debugging, not the hot path)."""
+    return [norm.text[s:e] for s, e in zip(w.starts.tolist(), w.ends.tolist(), strict=True)]
