@@ -50,32 +50,46 @@ class Passage:
         )
 
 
-def _valid(g: np.ndarray, max_repeat: int) -> np.ndarray:
-    values, inverse, counts = np.unique(g, return_inverse=True, return_counts=True)
-    return counts[inverse] <= max_repeat
+@dataclass(frozen=True, slots=True)
+class SeedIndex:
+    """A unit's seed n-grams, prepared once for aligning it against many others."""
+
+    unit: Unit
+    grams: np.ndarray  # uint64 seed n-gram at each word position
+    valid: np.ndarray  # int64 positions whose n-gram is not over-repeated
+    sorted_grams: np.ndarray  # the valid n-grams, sorted
+    sorted_pos: np.ndarray  # their positions
 
 
-def seeds(ga: np.ndarray, gb: np.ndarray, max_repeat: int) -> tuple[np.ndarray, np.ndarray]:
-    """All ``(i, j)`` with ``ga[i] == gb[j]``, ignoring over-repeated values; sorted by i, then j."""
-    if len(ga) == 0 or len(gb) == 0:
+def seed_index(unit: Unit, params: AlignParams = AlignParams()) -> SeedIndex:
+    g = grams(unit.hashes, params.seed)
+    if len(g):
+        values, inverse, counts = np.unique(g, return_inverse=True, return_counts=True)
+        valid = np.flatnonzero(counts[inverse] <= params.max_repeat)
+    else:
+        valid = np.zeros(0, np.int64)
+    order = valid[np.argsort(g[valid], kind="stable")]
+    return SeedIndex(unit, g, valid, g[order], order)
+
+
+def seeds(a: SeedIndex, b: SeedIndex) -> tuple[np.ndarray, np.ndarray]:
+    """All ``(i, j)`` with equal valid seed n-grams at ``a[i]`` and ``b[j]``; sorted by i, then j."""
+    if len(a.valid) == 0 or len(b.valid) == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    va = _valid(ga, max_repeat)
-    vb = _valid(gb, max_repeat)
-    order_b = np.argsort(gb, kind="stable")
-    order_b = order_b[vb[order_b]]
-    sgb = gb[order_b]
-    ia = np.flatnonzero(va)
-    lo = np.searchsorted(sgb, ga[ia], side="left")
-    hi = np.searchsorted(sgb, ga[ia], side="right")
+    ga = a.grams[a.valid]
+    lo = np.searchsorted(b.sorted_grams, ga, side="left")
+    hi = np.searchsorted(b.sorted_grams, ga, side="right")
     cnt = hi - lo
-    has = cnt > 0
-    ia, lo, cnt = ia[has], lo[has], cnt[has]
-    if len(ia) == 0:
+    has = np.flatnonzero(cnt)
+    if len(has) == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    if cnt.max() == 1:  # the usual case: each seed occurs once on the other side
+        return a.valid[has], b.sorted_pos[lo[has]]
+    ia, lo, cnt = a.valid[has], lo[has], cnt[has]
     total = int(cnt.sum())
     offsets = np.arange(total) - np.repeat(np.cumsum(cnt) - cnt, cnt)
-    i = np.repeat(ia, cnt).astype(np.int64)
-    j = order_b[np.repeat(lo, cnt) + offsets].astype(np.int64)
+    i = np.repeat(ia, cnt)
+    j = b.sorted_pos[np.repeat(lo, cnt) + offsets]
     order = np.lexsort((j, i))
     return i[order], j[order]
 
@@ -149,8 +163,11 @@ def _merge(cs: list[list[int]]) -> list[list[int]]:
     return out
 
 
-def _align(a: Unit, b: Unit, p: AlignParams) -> list[Passage]:
-    i, j = seeds(grams(a.hashes, p.seed), grams(b.hashes, p.seed), p.max_repeat)
+def _align(sa: SeedIndex, sb: SeedIndex, p: AlignParams) -> list[Passage]:
+    a, b = sa.unit, sb.unit
+    i, j = seeds(sa, sb)
+    if len(i) < 2:  # one seed n-gram is fewer words than a passage
+        return []
     cs = chain(runs(i, j, p.seed), p.gap)
     for c in cs:
         _extend(c, a.hashes, b.hashes)
@@ -170,14 +187,18 @@ def _align(a: Unit, b: Unit, p: AlignParams) -> list[Passage]:
     return out
 
 
-def align_units(a: Unit, b: Unit, params: AlignParams = AlignParams(), a_first: bool | None = None) -> list[Passage]:
-    """Passages shared by two units, sides as given.
+def align_indexed(a: SeedIndex, b: SeedIndex, params: AlignParams = AlignParams()) -> list[Passage]:
+    """Passages shared by two prepared units, sides as given.
 
-    ``a_first`` says whether ``a`` is the canonical first side; by default units are ordered by
-    their content, which is what makes the result independent of argument order.
+    The pair is aligned in a canonical order (by content), which is what makes the result
+    independent of argument order.
     """
-    if a_first is None:
-        a_first = (len(a), a.hashes.tobytes()) <= (len(b), b.hashes.tobytes())
-    if a_first:
+    ua, ub = a.unit, b.unit
+    if (len(ua), ua.hashes.tobytes()) <= (len(ub), ub.hashes.tobytes()):
         return _align(a, b, params)
     return [p.swapped() for p in _align(b, a, params)]
+
+
+def align_units(a: Unit, b: Unit, params: AlignParams = AlignParams()) -> list[Passage]:
+    """Passages shared by two units, sides as given (see :func:`align_indexed`)."""
+    return align_indexed(seed_index(a, params), seed_index(b, params), params)

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from khabar.tokenize import TextView
+from khabar.tokenize import view as make_view
+
 SegmentKind = Literal["body", "appended", "boilerplate"]
 KINDS: tuple[str, ...] = ("body", "appended", "boilerplate")
 
@@ -38,6 +41,13 @@ class Article:
     extra: dict[str, Any] = field(default_factory=dict)
     segments: list[Segment] = field(default_factory=list)
     origin: str = ""  # "file:line" the record came from, for error messages
+    view: TextView | None = field(default=None, repr=False, compare=False)  # cached normalized view
+
+    def text_view(self) -> TextView:
+        """The normalized text and its words (computed on first use, then cached)."""
+        if self.view is None:
+            self.view = make_view(self.text)
+        return self.view
 
     def units(self) -> dict[str, list[int]]:
         """Reuse units: ``"body"`` (all body segments together) and one per appended segment.

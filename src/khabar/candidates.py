@@ -20,7 +20,7 @@ from khabar.fingerprint import Unit, grams
 @dataclass(frozen=True, slots=True)
 class CandidateParams:
     n: int = 5  # words per fingerprint n-gram
-    min_shared: int = 2  # distinct shared n-grams for a pair to be verified
+    min_shared: int = 3  # distinct shared n-grams for a pair to be verified (7 words copied verbatim)
     max_df: int = 500  # n-grams in more units than this are stock phrases
     chunk_postings: int = 4_000_000  # postings per batch when expanding pairs
 

@@ -11,8 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from khabar.article import Article
-from khabar.normalize import normalize
-from khabar.tokenize import mix64, words
+from khabar.tokenize import mix64
 
 _GRAM_MULT = np.uint64(0x9E3779B97F4A7C15)
 
@@ -45,12 +44,11 @@ def grams(hashes: np.ndarray, n: int) -> np.ndarray:
 
 def article_units(article: Article, index: int) -> list[Unit]:
     """The reuse units of an article whose segments are set."""
-    norm = normalize(article.text)
-    w = words(norm)
+    v = article.text_view()
+    w = v.words
     if len(w) == 0:
         return []
-    starts = norm.src[w.starts]
-    ends = norm.src[w.ends - 1] + 1
+    starts, ends = v.word_starts, v.word_ends
     seg_starts = np.array([s.start for s in article.segments], dtype=np.int64)
     seg_of_word = np.searchsorted(seg_starts, starts, side="right") - 1
     units: list[Unit] = []

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from khabar.align import AlignParams, align_units
+from khabar.align import AlignParams, SeedIndex, align_indexed, align_units, seed_index
 from khabar.article import Article
 from khabar.candidates import CandidateParams, candidate_pairs
 from khabar.fingerprint import Unit, article_units
@@ -55,13 +55,20 @@ def find_pairs(
     units = units_of(articles)
     found: dict[tuple[int, int], list[UnitPassage]] = defaultdict(list)
     n_candidates = 0
+    index: dict[int, SeedIndex] = {}
+
+    def prepared(k: int) -> SeedIndex:
+        if k not in index:
+            index[k] = seed_index(units[k], params.align)
+        return index[k]
+
     for lo, hi, _shared in candidate_pairs(units, params.candidates):
         n_candidates += len(lo)
         for i, j in zip(lo.tolist(), hi.tolist(), strict=True):
+            if units[i].article > units[j].article:
+                i, j = j, i
             ua, ub = units[i], units[j]
-            if ua.article > ub.article:
-                ua, ub = ub, ua
-            passages = align_units(ua, ub, params.align)
+            passages = align_indexed(prepared(i), prepared(j), params.align)
             if passages:
                 found[(ua.article, ub.article)].extend(UnitPassage(ua.key, ub.key, p) for p in passages)
             if progress:

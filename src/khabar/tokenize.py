@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from khabar.normalize import Normalized, _codepoints
+from khabar.normalize import Normalized, _codepoints, normalize
 
 _P = np.uint64(0x100000001B3)  # odd, so invertible modulo 2**64
 _P_INV = np.uint64(pow(int(_P), -1, 2**64))
@@ -95,3 +95,26 @@ def words(norm: Normalized) -> Words:
 def word_strings(norm: Normalized, w: Words) -> list[str]:
     """The words as strings (for display and debugging, not the hot path)."""
     return [norm.text[s:e] for s, e in zip(w.starts.tolist(), w.ends.tolist(), strict=True)]
+
+
+@dataclass(frozen=True, slots=True)
+class TextView:
+    """A text's normalized form and words, computed once and shared by cleaning and fingerprinting."""
+
+    norm: Normalized
+    words: Words
+
+    @property
+    def word_starts(self) -> np.ndarray:
+        """Original-text offset where each word starts."""
+        return self.norm.src[self.words.starts]
+
+    @property
+    def word_ends(self) -> np.ndarray:
+        """Original-text offset where each word ends."""
+        return self.norm.src[self.words.ends - 1] + 1
+
+
+def view(text: str) -> TextView:
+    norm = normalize(text)
+    return TextView(norm, words(norm))

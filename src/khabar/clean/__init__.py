@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from khabar.article import Article
-from khabar.clean.segment import classify, segment
+from khabar.clean.lines import split_lines
+from khabar.clean.segment import classify, classify_lines, segment, to_segments
 from khabar.clean.templates import TemplateLearner
 
 __all__ = ["TemplateLearner", "classify", "segment", "clean_articles"]
@@ -14,9 +15,11 @@ __all__ = ["TemplateLearner", "classify", "segment", "clean_articles"]
 def clean_articles(articles: Sequence[Article], learn_templates: bool = True) -> TemplateLearner:
     """Learn each outlet's templates from ``articles``, then set every article's segments."""
     learner = TemplateLearner()
+    all_lines = [split_lines(a.text, a.text_view()) for a in articles]
     if learn_templates:
-        learner.add_all((a.source, a.text) for a in articles)
+        for a, lines in zip(articles, all_lines, strict=True):
+            learner.add(a.source, a.text, lines)
     templates = learner.templates()
-    for a in articles:
-        a.segments = segment(a.text, templates.get(a.source or "", frozenset()))
+    for a, lines in zip(articles, all_lines, strict=True):
+        a.segments = to_segments(classify_lines(lines, templates.get(a.source or "", frozenset())), len(a.text))
     return learner

@@ -55,7 +55,7 @@ RULES: dict[str, tuple[str, ...]] = {
         r"|الموقع الإلكتروني|عنوان التعليق|name|e-?mail|website|comment)\s*[:：*]",
         r"بتعليقاتكم|تعليقاتكم|الآراء والتعليقات المنشورة|التعليقات المنشورة|تحديث الرمز|أكتب الرمز|اكتب الرمز",
     ),
-    "image-file": (r"(?:^|\s)[\w\-.()]+\.(?:jpe?g|png|gif|webp|bmp|svg|tiff?)(?:\s|$)",),
+    "image-file": (r"[^\s.]\.(?:jpe?g|png|gif|webp|bmp|svg|tiff?)(?:\s|$)",),
     "date": (
         r"^(?:تاريخ النشر|تاريخ الإضافة|تاريخ التحديث|نشر في|نشر بتاريخ|نشر يوم|تم النشر|آخر تحديث|اخر تحديث"
         r"|بتاريخ|published|updated|last updated|posted)\s*[:：]?\s*.{0,60}$",
@@ -79,7 +79,7 @@ RULES: dict[str, tuple[str, ...]] = {
 
 # Short lines that credit a wire service or a source: always content, never boilerplate.
 CREDIT_PATTERNS = (
-    r"^[\s(*\[-]*(?:المصدر|المصادر|نقلا عن|نقلاً عن|عن|بحسب|وفقا ل|المرجع|source|via)\s*[:：]?",
+    r"^[\s(*\[-]*(?:المصدر|المصادر|نقلا عن|نقلاً عن|بحسب|وفقا ل|المرجع|source|via)\s*[:：]?",
     r"^[\s(*\[-]*(?:رويترز|أ ف ب|ا ف ب|أ\.ف\.ب|فرانس ?24|فرانس برس|وكالة|وكالات|واس|د ب أ|د\.ب\.أ|الأناضول|الاناضول"
     r"|أسوشيتد برس|اسوشيتد برس|بي بي سي|سي إن إن|سكاي نيوز|العربية نت|العربية\.نت|شينخوا|وام|قنا|كونا|بترا|سانا"
     r"|إرنا|ارنا|تاس|سبوتنيك|reuters|afp|ap|dpa|xinhua|anadolu)[\s)\]*./،,-]*"
@@ -87,21 +87,38 @@ CREDIT_PATTERNS = (
 )
 
 
+#: Literal substrings (normal spelling) one of which an unanchored rule needs: a cheap test that
+#: spares the regex on most lines.  Rules whose patterns are all anchored (``^``) need none.
+TRIGGERS: dict[str, tuple[str, ...]] = {
+    "copyright": ("©", "(c)", "حقوق", "all rights", "copyright"),
+    "counter": ("مشاهد", "قراء", "زيار", "views", "reads", "تعليق", "comment"),
+    "comments": ("تعليق", "رأيك", "الرمز", "الاسم", "الإسم", "اسمك", "البريد", "الموقع", "إضافة", "اضافة", "إرسال",
+                 "ارسال", "reply", "comment", "name", "mail", "website"),
+    "image-file": (".jp", ".png", ".gif", ".webp", ".bmp", ".svg", ".tif"),
+    "site-chrome": ("سياسة الخصوصية", "شروط الاستخدام", "اتصل بنا", "من نحن", "أعلن معنا", "الانتظار", "التحميل",
+                    "استضافة", "تصميم", "powered", "cookie", "ملفات تعريف", "الرئيسية", "home", "إعلان", "اعلان",
+                    "advert", "ad", "sponsored", "مدعوم", "مفتاحية", "وسوم", "الدلالية", "tag", "keyword"),
+}
+
 #: Rules apply to lines of at most this many words (prose quoting a phrase is not boilerplate).
-MAX_WORDS: dict[str, int] = {"comments": 80, "copyright": 60}
+MAX_WORDS: dict[str, int] = {"comments": 80}
 DEFAULT_MAX_WORDS = 30
 
 
 @dataclass(frozen=True, slots=True)
 class Lexicon:
-    rules: tuple[tuple[str, int, re.Pattern[str]], ...]
+    rules: tuple[tuple[str, int, tuple[str, ...] | None, re.Pattern[str]], ...]
     related: re.Pattern[str]
     credit: re.Pattern[str]
 
     def match(self, normalized_line: str, n_words: int) -> str | None:
         """The name of the first rule the line matches, or None."""
-        for name, max_words, pattern in self.rules:
-            if n_words <= max_words and pattern.search(normalized_line):
+        for name, max_words, triggers, pattern in self.rules:
+            if n_words > max_words:
+                continue
+            if triggers is not None and not any(t in normalized_line for t in triggers):
+                continue
+            if pattern.search(normalized_line):
                 return name
         return None
 
@@ -113,7 +130,7 @@ class Lexicon:
 
 
 def _compile(patterns: tuple[str, ...]) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{normalize_text(p)})" for p in patterns), re.IGNORECASE)
+    return re.compile("|".join(f"(?:{normalize_text(p)})" for p in patterns))  # normalized text is lower case
 
 
 @lru_cache(maxsize=1)
@@ -121,7 +138,13 @@ def lexicon() -> Lexicon:
     """The compiled lexicon (patterns normalized like the text they are matched against)."""
     return Lexicon(
         rules=tuple(
-            (name, MAX_WORDS.get(name, DEFAULT_MAX_WORDS), _compile(pats)) for name, pats in RULES.items()
+            (
+                name,
+                MAX_WORDS.get(name, DEFAULT_MAX_WORDS),
+                tuple(normalize_text(t) for t in TRIGGERS[name]) if name in TRIGGERS else None,
+                _compile(pats),
+            )
+            for name, pats in RULES.items()
         ),
         related=_compile(RELATED_MARKERS),
         credit=_compile(CREDIT_PATTERNS),

@@ -6,9 +6,10 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from khabar.normalize import normalize_text
+import numpy as np
 
-_WORD = re.compile(r"[^\W_]+")
+from khabar.tokenize import TextView, view
+
 _DIGITS = re.compile(r"\d+")
 
 
@@ -28,17 +29,27 @@ class Line:
         return self.kind == "blank"
 
 
-def split_lines(text: str) -> list[Line]:
-    """Lines of ``text`` (any line break); blank lines get kind ``blank``."""
-    out: list[Line] = []
-    pos = 0
+def split_lines(text: str, v: TextView | None = None) -> list[Line]:
+    """Lines of ``text`` (any line break); blank lines get kind ``blank``.
+
+    Uses the text's normalized view (normalizing once, not line by line).
+    """
+    v = v or view(text)
+    bounds = [0]
     for raw in text.splitlines(keepends=True):
-        norm = normalize_text(raw).strip()
-        n_words = len(_WORD.findall(norm))
-        line = Line(pos, pos + len(raw), norm, n_words)
+        bounds.append(bounds[-1] + len(raw))
+    if len(bounds) == 1:
+        return []
+    b = np.array(bounds, dtype=np.int64)
+    nb = np.searchsorted(v.norm.src, b, side="left")  # line bounds in the normalized text
+    wb = np.searchsorted(v.words.starts, nb, side="left")  # first word at/after each bound
+    ntext = v.norm.text
+    out: list[Line] = []
+    for k in range(len(b) - 1):
+        norm = ntext[nb[k] : nb[k + 1]].strip()
+        line = Line(int(b[k]), int(b[k + 1]), norm, int(wb[k + 1] - wb[k]))
         if not norm:
             line.kind, line.rule = "blank", "blank"
-        pos += len(raw)
         out.append(line)
     return out
 

@@ -8,11 +8,16 @@ from khabar.article import Segment
 from khabar.clean.appended import mark_appended
 from khabar.clean.boilerplate import apply_context, classify_line
 from khabar.clean.lines import Line, split_lines
+from khabar.tokenize import TextView
 
 
-def classify(text: str, templates: Collection[int] = ()) -> list[Line]:
+def classify(text: str, templates: Collection[int] = (), v: TextView | None = None) -> list[Line]:
     """Every line of ``text`` with its kind and the rule that decided it."""
-    lines = split_lines(text)
+    return classify_lines(split_lines(text, v), templates)
+
+
+def classify_lines(lines: list[Line], templates: Collection[int] = ()) -> list[Line]:
+    """Give each line (fresh from :func:`split_lines`) its kind."""
     seen: set[str] = set()
     for line in lines:
         if not line.blank:
@@ -43,6 +48,6 @@ def to_segments(lines: list[Line], length: int) -> list[Segment]:
     return segments
 
 
-def segment(text: str, templates: Collection[int] = ()) -> list[Segment]:
+def segment(text: str, templates: Collection[int] = (), v: TextView | None = None) -> list[Segment]:
     """Segments tiling ``text``; ``templates`` are the outlet's learned template line keys."""
-    return to_segments(classify(text, templates), len(text))
+    return to_segments(classify(text, templates, v), len(text))

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from khabar.clean.lexicon import lexicon
-from khabar.clean.lines import split_lines, template_key
+from khabar.clean.lines import Line, split_lines, template_key
 
 MIN_ARTICLES = 3  # a template line occurs in at least this many distinct articles of an outlet ...
 MIN_SHARE = 0.002  # ... and in at least this share of them
@@ -30,7 +30,8 @@ class TemplateLearner:
     articles: Counter[str] = field(default_factory=Counter)
     _seen: set[tuple[str, bytes]] = field(default_factory=set)
 
-    def add(self, source: str | None, text: str) -> None:
+    def add(self, source: str | None, text: str, lines: list[Line] | None = None) -> None:
+        """Count the lines of one article (``lines`` from :func:`split_lines`, if already split)."""
         if not source:
             return
         digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
@@ -40,7 +41,7 @@ class TemplateLearner:
         self.articles[source] += 1
         lex = lexicon()
         keys: set[int] = set()
-        for line in split_lines(text):
+        for line in lines if lines is not None else split_lines(text):
             if line.blank or lex.is_credit(line.norm):
                 continue
             key = template_key(line.norm)

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from khabar.article import Article
+from khabar.clean import clean_articles
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "samples"
+SEED_A = SAMPLES / "000_20b6bbcd6b5c1425.txt"
+SEED_B = SAMPLES / "002_96183c5f63df459c.txt"
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture(scope="session")
+def ant() -> list[dict]:
+    """Eight real, mutually unrelated articles from the ANT corpus (Apache-2.0, see data/README.md)."""
+    with open(DATA / "ant_sample.jsonl", encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh]
+
+
+def article(text: str, id: str = "x", source: str | None = None) -> Article:
+    return Article(id=id, text=text, source=source)
+
+
+def cleaned(*texts: str) -> list[Article]:
+    arts = [article(t, id=f"doc{k}") for k, t in enumerate(texts)]
+    clean_articles(arts, learn_templates=False)
+    return arts

@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from khabar.article import Article
+from khabar.clean import TemplateLearner, classify, clean_articles, segment
+from tests.conftest import SEED_A, SEED_B
+
+PARA = (
+    "قال وزير الخارجية إن المحادثات التي جرت في العاصمة استمرت ساعات طويلة وتناولت ملفات عديدة "
+    "بينها الأمن والاقتصاد والطاقة، مضيفا أن الجانبين اتفقا على مواصلة التشاور خلال الأسابيع المقبلة."
+)
+PARA2 = (
+    "وأوضح المتحدث باسم الحكومة أن اللجنة المشتركة ستعقد اجتماعها الأول الشهر المقبل لبحث تفاصيل "
+    "الاتفاق الذي تم التوصل إليه، وأن الوفود ستضم خبراء من وزارات المالية والتجارة والنقل."
+)
+
+
+def kinds_of(text: str, needle: str) -> set[str]:
+    """Kinds of all segments overlapping the first occurrence of ``needle``."""
+    start = text.index(needle)
+    end = start + len(needle)
+    return {s.kind for s in segment(text) if s.start < end and start < s.end}
+
+
+def test_seed_000_boilerplate() -> None:
+    text = SEED_A.read_text(encoding="utf-8")
+    for needle in (
+        "أخبار عاجلة",
+        "جيد: المغرب يطور حكام كرة القدم -",
+        "خطر صحى محتمل بالساعات الذكية لن تتوقعه -",
+        "716.jpeg",
+        "اشترك فى النشرة البريدية",
+        "تابعنا على مواقع التواصل الاجتماعى",
+        "السابق محمد فضل",
+        "التالى هات الكورة",
+    ):
+        assert kinds_of(text, needle) == {"boilerplate"}, needle
+    assert kinds_of(text, "بعد نحو شهر من السقوط الدراماتيكي") == {"body"}
+    assert kinds_of(text, "لتعلن الحكومة السابقة في اليوم التالي") == {"body"}
+    assert "appended" not in {s.kind for s in segment(text)}
+
+
+def test_seed_002_appended_and_footer() -> None:
+    text = SEED_B.read_text(encoding="utf-8")
+    segs = segment(text)
+    appended = [s for s in segs if s.kind == "appended"]
+    assert len(appended) == 1
+    app = text[appended[0].start : appended[0].end]
+    assert app.lstrip().startswith("أردوغان يتوقع دعم سوريا لمعركة تركيا")
+    assert app.rstrip().endswith("رويترز")
+    for needle in ("طباعة المشاهدات: 1148", "لا يوجد تعليقات", "الاسم : *", "رمز التحقق", "جميع حقوق النشر محفوظة",
+                   "ترحب \"سرايا\" بتعليقاتكم", "إقرأ أيضاً:", "تاريخ النشر"):
+        assert kinds_of(text, needle) == {"boilerplate"}, needle
+    assert kinds_of(text, "سوريا – صرح كامل صقر") == {"body"}
+    assert kinds_of(text, "أمر لم يسر الطرف الروسي") == {"body"}
+
+
+def test_related_link_list_keeps_body_going() -> None:
+    # BBC Arabic puts a list of related headlines in the middle of the article
+    text = "\n".join([PARA, "اقرأ أيضاً:", "عنوان أول عن موضوع قريب", "عنوان ثان عن موضوع آخر", "عنوان ثالث", PARA2])
+    assert kinds_of(text, PARA2) == {"body"}
+    assert kinds_of(text, "عنوان ثان عن موضوع آخر") == {"boilerplate"}
+
+
+def test_marker_then_title_then_prose_is_appended() -> None:
+    text = "\n".join([PARA, "اقرأ أيضا:", "عنوان خبر آخر لا علاقة له", PARA2, "رويترز", "جميع الحقوق محفوظة © 2024"])
+    assert kinds_of(text, PARA) == {"body"}
+    assert kinds_of(text, PARA2) == {"appended"}
+    assert kinds_of(text, "عنوان خبر آخر لا علاقة له") == {"appended"}
+    assert kinds_of(text, "رويترز") == {"appended"}
+    assert kinds_of(text, "جميع الحقوق") == {"boilerplate"}
+
+
+def test_prose_mentioning_boilerplate_words_is_body() -> None:
+    long_line = "وقال المسؤول إن " + PARA + " وأضاف أن جميع الحقوق محفوظة للمواطنين في الدستور الجديد"
+    assert kinds_of(long_line, "وقال المسؤول") == {"body"}
+
+
+def test_templates_are_learned_per_outlet_only(ant: list[dict]) -> None:
+    footer = "موقع الخبر اليومي - كل ما يهمك من أخبار العالم العربي والدولي لحظة بلحظة"
+    arts = [Article(id=f"a{k}", text=f"{ant[k]['text']}\n{footer}\n", source="site1") for k in range(4)]
+    other = Article(id="b", text=f"{PARA2}\n{footer}\n", source="site2")
+    clean_articles([*arts, other])
+    for a in arts:
+        assert a.segments[-1].kind == "boilerplate"
+        assert a.text[a.segments[-1].start :].strip() == footer
+        assert a.segments[0].kind == "body"
+    # site2 printed the line once: not its template
+    assert [s.kind for s in other.segments] == ["body"]
+
+
+def test_duplicate_articles_do_not_become_templates() -> None:
+    learner = TemplateLearner()
+    for _ in range(5):
+        learner.add("site", PARA + "\n" + PARA2)
+    assert learner.templates()["site"] == frozenset()
+
+
+def test_explain_gives_rules() -> None:
+    lines = [ln for ln in classify("716.jpeg\n" + PARA) if not ln.blank]
+    assert (lines[0].kind, lines[0].rule) == ("boilerplate", "image-file")
+    assert lines[1].kind == "body"
+
+
+@given(st.lists(st.sampled_from([PARA, PARA2, "", "   ", "اقرأ أيضا:", "عنوان", "716.jpeg", "المشاهدات: 5",
+                                 "رويترز", "\r", "x" * 3]), max_size=25),
+       st.sampled_from(["\n", "\r\n", "\r", "\u2029"]))
+def test_segments_tile_the_text(parts: list[str], sep: str) -> None:
+    text = sep.join(parts)
+    segs = segment(text)
+    if not text:
+        assert segs == []
+        return
+    assert segs[0].start == 0 and segs[-1].end == len(text)
+    for x, y in zip(segs, segs[1:], strict=False):
+        assert x.end == y.start and x.kind != y.kind
+    assert all(s.start < s.end and s.kind in ("body", "appended", "boilerplate") for s in segs)

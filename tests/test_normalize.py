@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import unicodedata
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from khabar.normalize import VERSION, normalize, normalize_text
+
+ARABIC_LETTERS = "ابتثجحخدذرزسشصضطظعغفقكلمنهويءآأإؤئةى"
+DIACRITICS = "\u064b\u064c\u064d\u064e\u064f\u0650\u0651\u0652\u0670"
+arabic_words = st.text(alphabet=ARABIC_LETTERS, min_size=1, max_size=8)
+arabic_text = st.lists(arabic_words, min_size=1, max_size=30).map(" ".join)
+mixed_text = st.text(
+    alphabet=st.sampled_from(
+        list(ARABIC_LETTERS + DIACRITICS + "ـ٠١٢٣٤٥٦٧٨٩۰۱۲کی،؛؟«» \n\r\t.abcXYZ123")
+        + ["\u200f", "\u200b", "\u202b", "\ufeff", "ﻻ", "ﷺ", "ﺑ", "\u0654", "\u0653", "😀", "\u0301", "\ud800"]
+    ),
+    max_size=200,
+)
+
+
+def test_version_is_recorded() -> None:
+    assert VERSION == "1"
+
+
+def test_tables() -> None:
+    assert normalize_text("أإآٱ") == "اااا"
+    assert normalize_text("مستشفى") == "مستشفي"
+    assert normalize_text("مدرسة") == "مدرسه"
+    assert normalize_text("مسؤول") == normalize_text("مسئول") == "مسءول"
+    assert normalize_text("کتاب یوم") == "كتاب يوم"
+    assert normalize_text("٣ ۴ 5") == "3 4 5"
+    assert normalize_text("قالـــت") == "قالت"
+    assert normalize_text("نعم، لا؛ متى؟ «نص»") == 'نعم, لا; متي? "نص"'
+    assert normalize_text("ﻻ") == "لا"
+    assert normalize_text("a\u200fb\u200bc\u202bd\ufeffe") == "abcde"
+    assert normalize_text("ABC") == "abc"
+
+
+def test_respellings_agree() -> None:
+    assert normalize_text("الأميركية") == normalize_text("الأمريكية")
+    assert normalize_text("أميركا") == normalize_text("امريكا")
+
+
+def test_decomposed_hamza_equals_precomposed() -> None:
+    for word in ("أحمد", "إيران", "آمال", "مسؤول", "رئيس"):
+        decomposed = unicodedata.normalize("NFD", word)
+        assert decomposed != word
+        assert normalize_text(decomposed) == normalize_text(word)
+
+
+@given(arabic_text, st.lists(st.tuples(st.integers(0, 10_000), st.sampled_from(DIACRITICS + "ـ")), max_size=40))
+def test_diacritized_equals_undiacritized(text: str, marks: list[tuple[int, str]]) -> None:
+    chars = list(text)
+    for pos, mark in sorted(marks, reverse=True):
+        i = pos % (len(chars) + 1)
+        if i > 0 and chars[i - 1] != " ":  # marks sit on letters
+            chars.insert(i, mark)
+    assert normalize_text("".join(chars)) == normalize_text(text)
+
+
+@settings(max_examples=300)
+@given(mixed_text)
+def test_offset_map_points_into_original(text: str) -> None:
+    n = normalize(text)
+    assert len(n.src) == len(n.text)
+    assert n.original_length == len(text)
+    if len(n.src):
+        assert n.src.min() >= 0 and n.src.max() < len(text)
+        assert all(n.src[i] <= n.src[i + 1] for i in range(len(n.src) - 1))
+    for i in range(len(n.text)):
+        s, e = n.original_span(i, i + 1)
+        assert 0 <= s < e <= len(text)
+        # the original character (with a neighbouring combining mark) normalizes to this output character
+        assert n.text[i] in normalize_text(text[max(0, s - 1) : e + 1])
+
+
+@given(mixed_text)
+def test_idempotent(text: str) -> None:
+    once = normalize_text(text)
+    assert normalize_text(once) == once
