@@ -26,6 +26,10 @@ class AlignParams:
     min_words: int = 8  # a passage matches at least this many words ...
     min_density: float = 0.5  # ... and at least this share of its words
     max_repeat: int = 4  # a seed occurring more often than this within one unit is ignored
+    # In a corpus, a passage shorter than long_words must hold an n-gram found in at most rare_df
+    # units: "الرئيس الأمريكي دونالد ترامب والزعيم الكوري الشمالي كيم جونغ أون" is a stock phrase, not reuse.
+    long_words: int = 20
+    rare_df: int = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,9 +63,11 @@ class SeedIndex:
     valid: np.ndarray  # int64 positions whose n-gram is not over-repeated
     sorted_grams: np.ndarray  # the valid n-grams, sorted
     sorted_pos: np.ndarray  # their positions
+    rare: np.ndarray | None = None  # bool per word: the corpus n-gram starting here is rare
 
 
-def seed_index(unit: Unit, params: AlignParams = AlignParams()) -> SeedIndex:
+def seed_index(unit: Unit, params: AlignParams = AlignParams(), df: np.ndarray | None = None) -> SeedIndex:
+    """Prepare a unit; ``df`` gives the corpus document frequency of its n-grams, if known."""
     g = grams(unit.hashes, params.seed)
     if len(g):
         values, inverse, counts = np.unique(g, return_inverse=True, return_counts=True)
@@ -69,7 +75,15 @@ def seed_index(unit: Unit, params: AlignParams = AlignParams()) -> SeedIndex:
     else:
         valid = np.zeros(0, np.int64)
     order = valid[np.argsort(g[valid], kind="stable")]
-    return SeedIndex(unit, g, valid, g[order], order)
+    rare = None if df is None else df <= params.rare_df
+    return SeedIndex(unit, g, valid, g[order], order, rare)
+
+
+def _stock(sa: SeedIndex, sb: SeedIndex, c: list[int], p: AlignParams) -> bool:
+    """A short passage made only of n-grams common in the corpus."""
+    if c[4] >= p.long_words or sa.rare is None or sb.rare is None:
+        return False
+    return not (sa.rare[c[0] : max(c[0] + 1, c[1])].any() or sb.rare[c[2] : max(c[2] + 1, c[3])].any())
 
 
 def seeds(a: SeedIndex, b: SeedIndex) -> tuple[np.ndarray, np.ndarray]:
@@ -172,10 +186,11 @@ def _align(sa: SeedIndex, sb: SeedIndex, p: AlignParams) -> list[Passage]:
     for c in cs:
         _extend(c, a.hashes, b.hashes)
     out: list[Passage] = []
-    for a0, a1, b0, b1, matched in _merge(cs):
+    for c in _merge(cs):
+        a0, a1, b0, b1, matched = c
         span = max(a1 - a0, b1 - b0)
         score = matched / span
-        if matched < p.min_words or score < p.min_density:
+        if matched < p.min_words or score < p.min_density or _stock(sa, sb, c, p):
             continue
         out.append(
             Passage(

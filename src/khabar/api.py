@@ -28,9 +28,12 @@ def _as_article(x: str | Path | Article) -> Article:
     return x if isinstance(x, Article) else read(str(x))
 
 
-def scan(paths: Iterable[str | Path], out: str | Path | None = None, quiet: bool = True) -> ScanResult:
-    """Scan files and directories for reuse; see :func:`khabar.scan.scan`."""
-    return _scan([str(p) for p in paths], out=out, quiet=quiet)
+def scan(
+    paths: Iterable[str | Path], out: str | Path | None = None, quiet: bool = True, warn: bool = False
+) -> ScanResult:
+    """Scan files and directories for reuse; see :func:`khabar.scan.scan`.  Bad records are in
+    ``result.errors`` (and, with ``warn``, printed on stderr)."""
+    return _scan([str(p) for p in paths], out=out, quiet=quiet, warn=warn)
 
 
 def compare(a: str | Path | Article, b: str | Path | Article, params: ReuseParams = ReuseParams()) -> dict[str, Any]:

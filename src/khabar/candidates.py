@@ -63,11 +63,41 @@ def _sum_by_key(keys: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.nd
     return keys[first], np.add.reduceat(counts, first) if len(keys) else counts
 
 
+@dataclass(frozen=True, slots=True)
+class DocumentFrequency:
+    """In how many units each n-gram occurs."""
+
+    n: int
+    hashes: np.ndarray  # sorted distinct n-gram hashes
+    counts: np.ndarray  # units holding each
+
+    @classmethod
+    def from_postings(cls, h: np.ndarray, n: int) -> DocumentFrequency:
+        if len(h) == 0:
+            return cls(n, h, np.zeros(0, np.int64))
+        first = np.concatenate([[0], np.flatnonzero(np.diff(h)) + 1])
+        return cls(n, h[first], np.diff(np.concatenate([first, [len(h)]])))
+
+    def of(self, g: np.ndarray) -> np.ndarray:
+        """Document frequency of each hash in ``g`` (0 for hashes never indexed)."""
+        if len(self.hashes) == 0:
+            return np.zeros(len(g), np.int64)
+        pos = np.minimum(np.searchsorted(self.hashes, g), len(self.hashes) - 1)
+        return np.where(self.hashes[pos] == g, self.counts[pos], 0)
+
+
 def candidate_pairs(
-    units: Sequence[Unit], params: CandidateParams = CandidateParams()
+    units: Sequence[Unit],
+    params: CandidateParams = CandidateParams(),
+    stats: list[DocumentFrequency] | None = None,
 ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Yield batches of candidate pairs ``(unit_i, unit_j, shared_ngrams)`` with ``i < j``."""
+    """Yield batches of candidate pairs ``(unit_i, unit_j, shared_ngrams)`` with ``i < j``.
+
+    If ``stats`` is a list, the n-gram document frequencies are appended to it.
+    """
     h, u = postings(units, params.n)
+    if stats is not None:
+        stats.append(DocumentFrequency.from_postings(h, params.n))
     if len(h) == 0:
         return
     article = np.array([unit.article for unit in units], dtype=np.int64)

@@ -26,7 +26,7 @@ def cli() -> None:
 @cli.command()
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="Output directory.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no per-record warnings.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar (bad records are still reported).")
 @click.option("--strict", is_flag=True, help="Exit with status 1 if any input record was bad.")
 def scan(inputs: tuple[str, ...], out: str, quiet: bool, strict: bool) -> None:
     """Scan INPUTS (files, directories, .jsonl[.gz], .txt, .html) and write OUT/articles.jsonl,

@@ -9,8 +9,8 @@ from typing import Any
 
 from khabar.align import AlignParams, SeedIndex, align_indexed, align_units, seed_index
 from khabar.article import Article
-from khabar.candidates import CandidateParams, candidate_pairs
-from khabar.fingerprint import Unit, article_units
+from khabar.candidates import CandidateParams, DocumentFrequency, candidate_pairs
+from khabar.fingerprint import Unit, article_units, grams
 from khabar.relate import UnitPassage, pair_record, same_words
 
 
@@ -56,13 +56,15 @@ def find_pairs(
     found: dict[tuple[int, int], list[UnitPassage]] = defaultdict(list)
     n_candidates = 0
     index: dict[int, SeedIndex] = {}
+    stats: list[DocumentFrequency] = []
 
     def prepared(k: int) -> SeedIndex:
         if k not in index:
-            index[k] = seed_index(units[k], params.align)
+            df = stats[0].of(grams(units[k].hashes, stats[0].n)) if stats else None
+            index[k] = seed_index(units[k], params.align, df)
         return index[k]
 
-    for lo, hi, _shared in candidate_pairs(units, params.candidates):
+    for lo, hi, _shared in candidate_pairs(units, params.candidates, stats):
         n_candidates += len(lo)
         for i, j in zip(lo.tolist(), hi.tolist(), strict=True):
             if units[i].article > units[j].article:

@@ -93,12 +93,16 @@ def scan(
     out: str | Path | None = None,
     params: ReuseParams = ReuseParams(),
     quiet: bool = True,
+    warn: bool = True,
 ) -> ScanResult:
-    """Scan inputs; with ``out``, write articles.jsonl, pairs.jsonl, errors.jsonl and summary.json."""
+    """Scan inputs; with ``out``, write articles.jsonl, pairs.jsonl, errors.jsonl and summary.json.
+
+    ``quiet`` hides the progress bar; ``warn`` prints one line per bad record on stderr.
+    """
     timer = _Timer()
     started = time.perf_counter()
     with timer.stage("read"):
-        articles, errors, skipped = read_all(paths, quiet=quiet, warn=not quiet)
+        articles, errors, skipped = read_all(paths, quiet=quiet, warn=warn)
     pairs = analyse(articles, params, quiet, timer)
     relations = Counter(p["relation"] for p in pairs)
     summary: dict[str, Any] = {

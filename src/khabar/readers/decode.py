@@ -39,6 +39,14 @@ def decode(data: bytes, html: bool = False) -> tuple[str, str]:
         text = data.decode(_FALLBACK)
     except UnicodeDecodeError:
         raise DecodeError(f"not UTF-8 ({utf8_error.reason} at byte {utf8_error.start}) nor Windows-1256") from None
-    if not any("\u0600" <= c <= "\u06ff" for c in text[:2000]):
+    if not _plausible_arabic(text):
         raise DecodeError(f"not UTF-8 ({utf8_error.reason} at byte {utf8_error.start}) and not Arabic Windows-1256")
     return text, _FALLBACK
+
+
+def _plausible_arabic(text: str, min_share: float = 0.7) -> bool:
+    """Windows-1256 decodes any bytes; real Arabic text is mostly Arabic letters beyond ASCII."""
+    high = [c for c in text[:20000] if ord(c) > 127 and not c.isspace()]
+    if not high:
+        return False
+    return sum(1 for c in high if "\u0600" <= c <= "\u06ff") / len(high) >= min_share

@@ -38,13 +38,12 @@ def discover(paths: Iterable[str]) -> tuple[list[str], list[str]]:
     skipped: list[str] = []
     for p in paths:
         if os.path.isdir(p):
+            found: list[str] = []
             for root, dirs, names in os.walk(p):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                for name in sorted(names):
-                    if name.startswith("."):
-                        continue
-                    full = os.path.join(root, name)
-                    (files if kind_of(full) else skipped).append(full)
+                dirs[:] = [d for d in dirs if not d.startswith(".")]
+                found.extend(os.path.join(root, n) for n in names if not n.startswith("."))
+            for full in sorted(found, key=lambda f: Path(f).parts):
+                (files if kind_of(full) else skipped).append(full)
         elif os.path.isfile(p):
             if kind_of(p) is None:
                 raise KhabarError(f"{p}: unknown input type (expected {', '.join(ALL_SUFFIXES)})")

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import SEED_A, SEED_B
+
+
+def khabar(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "khabar", *args], capture_output=True, text=True, timeout=120)
+
+
+def test_compare_json_on_the_seeds() -> None:
+    r = khabar("compare", str(SEED_A), str(SEED_B), "--json")
+    assert r.returncode == 0, r.stderr
+    pair = json.loads(r.stdout)
+    assert set(pair) >= {"a", "b", "relation", "similarity", "coverage_a", "coverage_b", "passages"}
+    assert pair["relation"] == "overlap"
+
+
+def test_compare_text_shows_passages() -> None:
+    r = khabar("compare", str(SEED_A), str(SEED_B))
+    assert r.returncode == 0
+    assert "relation: overlap" in r.stdout and "passage 1" in r.stdout
+
+
+def test_scan_writes_the_contract_files(tmp_path: Path) -> None:
+    r = khabar("scan", str(SEED_A.parent), "--out", str(tmp_path / "out"), "-q")
+    assert r.returncode == 0, r.stderr
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert names == ["articles.jsonl", "errors.jsonl", "pairs.jsonl", "summary.json"]
+    arts = [json.loads(x) for x in (tmp_path / "out" / "articles.jsonl").read_text().splitlines()]
+    for a in arts:
+        assert set(a) >= {"id", "title", "source", "published", "text", "segments"}
+        assert a["segments"][0]["start"] == 0 and a["segments"][-1]["end"] == len(a["text"])
+
+
+def test_clean_prints_body_only() -> None:
+    r = khabar("clean", str(SEED_B))
+    assert r.returncode == 0
+    assert "سوريا – صرح كامل صقر" in r.stdout
+    assert "أردوغان يتوقع" not in r.stdout and "المشاهدات" not in r.stdout
+
+
+def test_clean_explain() -> None:
+    r = khabar("clean", str(SEED_A), "--explain")
+    assert "image-file" in r.stdout and "prev-next" in r.stdout
+
+
+def test_bad_input_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    r = khabar("compare", str(tmp_path / "missing.txt"), str(SEED_A))
+    assert r.returncode == 2
+    assert r.stderr.strip().count("\n") == 0 and "missing.txt" in r.stderr and "Traceback" not in r.stderr
+    r = khabar("scan", str(tmp_path / "nothing"), "--out", str(tmp_path / "o"))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+
+
+def test_strict_exits_non_zero_on_bad_records(tmp_path: Path) -> None:
+    f = tmp_path / "in.jsonl"
+    f.write_text('{"id": "a", "text": "نص"}\n{oops\n', encoding="utf-8")
+    r = khabar("scan", str(f), "--out", str(tmp_path / "o"), "-q")
+    assert r.returncode == 0
+    r = khabar("scan", str(f), "--out", str(tmp_path / "o2"), "-q", "--strict")
+    assert r.returncode == 1
+    assert f"khabar: {f}:2: invalid JSON" in r.stderr

@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+from khabar.scan import read_all, scan
+
+HTML = """<!DOCTYPE html><html lang="ar" dir="rtl"><head><meta charset="{charset}"><title>عنوان الصفحة</title></head>
+<body><nav><a href="/">الرئيسية</a> | <a href="/news">أخبار</a> | <a href="/sport">رياضة</a></nav>
+<article><h1>وزير الخارجية يبحث ملفات التعاون</h1>
+<p>قال وزير الخارجية إن المحادثات التي جرت في العاصمة استمرت ساعات طويلة وتناولت ملفات عديدة بينها الأمن والاقتصاد.</p>
+<p>وأوضح المتحدث باسم الحكومة أن اللجنة المشتركة ستعقد اجتماعها الأول الشهر المقبل لبحث تفاصيل الاتفاق.</p>
+<p>وأضاف أن الوفود ستضم خبراء من وزارات المالية والتجارة والنقل، وأن النتائج ستعلن في مؤتمر صحفي.</p>
+</article><footer>جميع الحقوق محفوظة © 2024</footer></body></html>"""
+
+
+def write(path: Path, data: str | bytes) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(data, str):
+        path.write_text(data, encoding="utf-8")
+    else:
+        path.write_bytes(data)
+    return str(path)
+
+
+def test_jsonl_bad_records_are_reported_with_file_and_line(tmp_path: Path) -> None:
+    good = {"id": "g1", "text": "نص الخبر الأول", "title": "عنوان", "source": "site", "lang": "ar"}
+    lines = [
+        json.dumps(good, ensure_ascii=False).encode(),
+        b"{not json",
+        json.dumps({"id": "m1", "title": "no text"}).encode(),
+        b'{"id": "u1", "text": "\xff\xfe bad bytes"}',
+        json.dumps({"id": "e1", "text": "   "}).encode(),
+        json.dumps({"id": "g1", "text": "نص مكرر"}, ensure_ascii=False).encode(),
+        json.dumps({"id": 7, "text": "رقم"}, ensure_ascii=False).encode(),
+        b"",
+        b"[1, 2]",
+    ]
+    f = write(tmp_path / "in.jsonl", b"\n".join(lines) + b"\n")
+    articles, errors, _ = read_all([f])
+    assert [a.id for a in articles] == ["g1", "7"]
+    assert articles[0].extra == {"lang": "ar"}
+    assert [(e.line, e.file) for e in errors] == [(2, f), (3, f), (4, f), (5, f), (6, f), (9, f)]
+    messages = [str(e) for e in errors]
+    assert messages[0].startswith(f"{f}:2: invalid JSON")
+    assert "no 'text' or 'html'" in messages[1]
+    assert "invalid UTF-8" in messages[2]
+    assert "empty text" in messages[3]
+    assert "duplicate id 'g1'" in messages[4]
+    assert "expected a JSON object" in messages[5]
+
+
+def test_scan_accounts_for_every_record(tmp_path: Path) -> None:
+    f = write(tmp_path / "in.jsonl", '{"id": "a", "text": "نص"}\n{broken\n')
+    result = scan([f], out=tmp_path / "out")
+    s = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert s["records_read"] == s["articles"] + s["errors"] == 2
+    errors = [json.loads(line) for line in (tmp_path / "out" / "errors.jsonl").read_text().splitlines()]
+    assert errors == [{"file": f, "line": 2, "id": None, "error": errors[0]["error"]}]
+    assert len(result.articles) == 1
+
+
+def test_gzip_jsonl_and_bom(tmp_path: Path) -> None:
+    f = tmp_path / "in.jsonl.gz"
+    with gzip.open(f, "wb") as fh:
+        fh.write(b"\xef\xbb\xbf" + json.dumps({"id": "a", "text": "نص"}, ensure_ascii=False).encode() + b"\n")
+    articles, errors, _ = read_all([str(f)])
+    assert [a.id for a in articles] == ["a"] and not errors
+
+
+def test_text_encodings(tmp_path: Path) -> None:
+    text = "قال المتحدث إن الاجتماع سيعقد غدا"
+    files = [
+        write(tmp_path / "utf8.txt", text),
+        write(tmp_path / "bom.txt", b"\xef\xbb\xbf" + text.encode()),
+        write(tmp_path / "cp1256.txt", text.encode("cp1256")),
+        write(tmp_path / "utf16.txt", text.encode("utf-16")),
+    ]
+    articles, errors, _ = read_all(files)
+    assert not errors
+    assert [a.text for a in articles] == [text] * 4
+    assert [a.id for a in articles] == files
+
+
+def test_html_extraction_respects_charset(tmp_path: Path) -> None:
+    f = write(tmp_path / "page.html", HTML.format(charset="windows-1256").encode("cp1256"))
+    articles, errors, _ = read_all([f])
+    assert not errors
+    text = articles[0].text
+    assert "قال وزير الخارجية" in text and "النتائج ستعلن" in text
+    assert "الرئيسية" not in text
+    assert articles[0].title
+
+
+def test_html_in_jsonl(tmp_path: Path) -> None:
+    rec = {"id": "h", "html": HTML.format(charset="utf-8"), "url": "https://example.org/a"}
+    f = write(tmp_path / "in.jsonl", json.dumps(rec, ensure_ascii=False) + "\n")
+    articles, errors, _ = read_all([f])
+    assert not errors and "اللجنة المشتركة" in articles[0].text
+
+
+def test_directories_are_walked_in_sorted_order(tmp_path: Path) -> None:
+    write(tmp_path / "d" / "b.txt", "ب")
+    write(tmp_path / "d" / "a" / "z.txt", "ز")
+    write(tmp_path / "d" / "c.jsonl", '{"id": "c1", "text": "ج"}\n')
+    write(tmp_path / "d" / "notes.md", "ignored")
+    articles, errors, skipped = read_all([str(tmp_path / "d")])
+    assert [a.text for a in articles] == ["ز", "ب", "ج"]
+    assert skipped == [str(tmp_path / "d" / "notes.md")]
+
+
+def test_undecodable_text_file(tmp_path: Path) -> None:
+    f = write(tmp_path / "junk.txt", bytes(range(128, 256)) * 4)
+    articles, errors, _ = read_all([f])
+    assert not articles and len(errors) == 1 and str(errors[0]).startswith(f"{f}: not UTF-8")

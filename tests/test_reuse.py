@@ -1,0 +1,208 @@
+"""Reuse finding: each way outlets copy must be found, down to the passage; noise must not."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from khabar import compare
+from khabar.align import align_units
+from khabar.article import Article
+from khabar.clean import clean_articles
+from khabar.fingerprint import article_units
+from khabar.reuse import find_pairs
+from tests.conftest import cleaned
+
+
+def paragraphs(doc: dict) -> list[str]:
+    return [p for p in doc["text"].split("\n") if p.strip()]
+
+
+def pair_of(a: str, b: str) -> dict:
+    return compare(Article(id="a", text=a), Article(id="b", text=b))
+
+
+def covered(text: str, spans: list[tuple[int, int]], needle: str) -> float:
+    """Share of the non-space characters of ``needle`` (in ``text``) inside ``spans``."""
+    start = text.index(needle)
+    idx = [i for i in range(start, start + len(needle)) if not text[i].isspace()]
+    inside = sum(1 for i in idx if any(s <= i < e for s, e in spans))
+    return inside / len(idx)
+
+
+def a_spans(pair: dict) -> list[tuple[int, int]]:
+    return [(p["a_start"], p["a_end"]) for p in pair["passages"]]
+
+
+def b_spans(pair: dict) -> list[tuple[int, int]]:
+    return [(p["b_start"], p["b_end"]) for p in pair["passages"]]
+
+
+def test_unrelated_articles_share_nothing(ant: list[dict]) -> None:
+    arts = [Article(id=d["id"], text=d["text"], source=d["source"]) for d in ant]
+    clean_articles(arts)
+    pairs, _ = find_pairs(arts)
+    assert pairs == []
+
+
+def test_exact_copy_is_duplicate(ant: list[dict]) -> None:
+    pair = pair_of(ant[0]["text"], ant[0]["text"])
+    assert pair["relation"] == "duplicate"
+    assert pair["coverage_a"] == pair["coverage_b"] == 1.0
+    assert pair["similarity"] == 1.0
+
+
+def test_copied_paragraph_inside_unrelated_article(ant: list[dict]) -> None:
+    host = paragraphs(ant[1])
+    para = max(paragraphs(ant[0]), key=len)
+    mixed = "\n".join(host[:2] + [para] + host[2:])
+    pair = pair_of(ant[0]["text"], mixed)
+    assert pair["relation"] == "overlap"
+    assert len(pair["passages"]) == 1
+    assert covered(mixed, b_spans(pair), para) > 0.95
+    assert covered(ant[0]["text"], a_spans(pair), para) > 0.95
+    for other in host:  # nothing of the host is claimed
+        assert covered(mixed, b_spans(pair), other) == 0
+
+
+def test_truncated_copy_is_contained(ant: list[dict]) -> None:
+    paras = paragraphs(ant[2])
+    short = "\n".join(paras[: len(paras) // 2 + 1])
+    pair = pair_of(ant[2]["text"], short)
+    assert pair["relation"] == "contains"
+    assert pair["coverage_b"] > 0.95
+
+
+def test_copy_under_new_lead(ant: list[dict]) -> None:
+    lead = paragraphs(ant[3])[0]
+    copy = "\n".join([lead, *paragraphs(ant[4])])
+    pair = pair_of(ant[4]["text"], copy)
+    assert pair["relation"] in ("contained_in", "near_duplicate")
+    assert covered(copy, b_spans(pair), lead) < 0.1
+    assert pair["coverage_a"] > 0.95
+
+
+SYNONYMS = {"قال": "أوضح", "وقال": "وأوضح", "أكد": "شدد", "وأكد": "وشدد", "أن": "بأن", "إن": "بأن"}
+NUMBER_WORDS = {"2": "اثنين", "3": "ثلاثة", "4": "أربعة", "5": "خمسة", "10": "عشرة"}
+
+
+def lightly_edit(text: str) -> str:
+    out = []
+    for p in text.split("\n"):
+        sentences = re.split(r"(?<=[.!؟])\s+", p)
+        if len(sentences) > 2:
+            del sentences[1]  # drop a sentence
+        p = " ".join(sentences)
+        p = " ".join(SYNONYMS.get(w, NUMBER_WORDS.get(w, w)) for w in p.split(" "))
+        out.append(p)
+    return "\n".join(out)
+
+
+def test_lightly_edited_copy(ant: list[dict]) -> None:
+    src = ant[5]["text"]
+    edited = lightly_edit(src)
+    assert edited != src
+    pair = pair_of(src, edited)
+    assert pair["relation"] in ("near_duplicate", "contains", "contained_in")
+    assert min(pair["coverage_a"], pair["coverage_b"]) > 0.6
+    assert max(pair["coverage_a"], pair["coverage_b"]) > 0.8
+
+
+def respell(text: str) -> str:
+    table = str.maketrans({"ي": "ى", "أ": "ا", "إ": "ا", "0": "٠", "1": "١", "2": "٢", "8": "٨"})
+    text = text.replace("أمريكي", "أميركي").replace("ة ", "ه ")
+    words = text.split(" ")
+    words = [w + "\u064e" if k % 3 == 0 else ("ـ".join(w) if k % 7 == 0 else w) for k, w in enumerate(words)]
+    return " ".join(words).translate(table)
+
+
+def test_respelled_copy_is_duplicate(ant: list[dict]) -> None:
+    src = ant[6]["text"]
+    pair = pair_of(src, respell(src))
+    assert pair["relation"] == "duplicate"
+    assert pair["passages"] and pair["passages"][0]["score"] == 1.0
+
+
+def test_reordered_paragraphs(ant: list[dict]) -> None:
+    paras = paragraphs(ant[7])
+    shuffled = "\n".join(paras[::-1])
+    pair = pair_of(ant[7]["text"], shuffled)
+    assert pair["relation"] in ("near_duplicate", "duplicate")
+    assert len(pair["passages"]) >= len([p for p in paras if len(p.split()) >= 8]) - 1
+
+
+def test_short_shared_phrase_is_noise(ant: list[dict]) -> None:
+    phrase = "وزير الخارجية الأمريكي مايك بومبيو"  # 5 words
+    a = ant[0]["text"] + "\n" + phrase + " في تصريح جديد اليوم"
+    b = ant[1]["text"] + "\n" + "أعلن " + phrase + " عن زيارة"
+    assert pair_of(a, b)["passages"] == []
+
+
+def test_boilerplate_is_never_reuse(ant: list[dict]) -> None:
+    footer = "\n".join(
+        ["تابعونا على فيسبوك وتويتر ويوتيوب وانستغرام للحصول على آخر الأخبار العاجلة",
+         "جميع الحقوق محفوظة لموقع الأخبار العربية الأولى في الشرق الأوسط © 2024",
+         "اشترك في النشرة البريدية لتصلك أهم الأخبار يوميا على بريدك الإلكتروني مجانا"]
+    )
+    pair = pair_of(ant[0]["text"] + "\n" + footer, ant[1]["text"] + "\n" + footer)
+    assert pair["passages"] == []
+
+
+def test_appended_article_is_its_own_unit(ant: list[dict]) -> None:
+    host = ant[0]["text"] + "\nاقرأ أيضاً:\nعنوان الخبر الآخر\n" + ant[1]["text"]
+    arts = cleaned(host, ant[1]["text"])
+    assert "appended" in {s.kind for s in arts[0].segments}
+    pairs, _ = find_pairs(arts)
+    assert len(pairs) == 1
+    pair = pairs[0]
+    assert pair["relation"] == "contains"
+    assert {p["a_unit"] for p in pair["passages"]} == {next(k for k in arts[0].units() if k.startswith("appended"))}
+
+
+def test_passage_offsets_point_at_the_shared_text(ant: list[dict]) -> None:
+    para = max(paragraphs(ant[0]), key=len)
+    a = "مقدمة قصيرة.\n" + para
+    b = ant[2]["text"] + "\n\n" + para
+    pair = pair_of(a, b)
+    (p,) = pair["passages"]
+    assert a[p["a_start"] : p["a_end"]] == para.rstrip(".")[: p["a_end"] - p["a_start"]]
+    assert " ".join(a[p["a_start"] : p["a_end"]].split()) == " ".join(b[p["b_start"] : p["b_end"]].split())
+
+
+words = st.sampled_from(
+    "قال الرئيس إن الحكومة ستعمل على تحسين الوضع الاقتصادي في البلاد خلال العام المقبل وأضاف أن المفاوضات "
+    "مع الجانب الآخر مستمرة منذ أشهر دون نتائج واضحة حتى الآن بحسب مصادر مطلعة".split()
+)
+texts = st.lists(st.lists(words, min_size=3, max_size=30).map(" ".join), min_size=1, max_size=6).map("\n".join)
+
+
+@settings(max_examples=60, deadline=None)
+@given(texts, texts, texts)
+def test_both_directions_agree_and_offsets_are_valid(x: str, y: str, shared: str) -> None:
+    a = Article(id="a", text=x + "\n" + shared)
+    b = Article(id="b", text=shared + "\n" + y)
+    clean_articles([a, b], learn_templates=False)
+    ua = {u.key: u for u in article_units(a, 0)}
+    ub = {u.key: u for u in article_units(b, 1)}
+    for ka, u in ua.items():
+        for kb, v in ub.items():
+            ab = align_units(u, v)
+            ba = align_units(v, u)
+            key = lambda p: (p.a0, p.a1, p.b0, p.b1)  # noqa: E731
+            assert sorted(ab, key=key) == sorted((p.swapped() for p in ba), key=key)
+            for p in ab:
+                assert 0 <= p.a_start < p.a_end <= len(a.text)
+                assert 0 <= p.b_start < p.b_end <= len(b.text)
+                assert 0 < p.score <= 1
+
+
+@pytest.mark.parametrize("n_copies", [3])
+def test_all_copies_pair_with_each_other(ant: list[dict], n_copies: int) -> None:
+    src = ant[3]["text"]
+    arts = [Article(id=f"c{k}", text=(ant[k]["text"] + "\n" if k else "") + src) for k in range(n_copies)]
+    clean_articles(arts, learn_templates=False)
+    pairs, _ = find_pairs(arts)
+    assert {(p["a"], p["b"]) for p in pairs} == {("c0", "c1"), ("c0", "c2"), ("c1", "c2")}
