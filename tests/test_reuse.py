@@ -206,3 +206,27 @@ def test_all_copies_pair_with_each_other(ant: list[dict], n_copies: int) -> None
     clean_articles(arts, learn_templates=False)
     pairs, _ = find_pairs(arts)
     assert {(p["a"], p["b"]) for p in pairs} == {("c0", "c1"), ("c0", "c2"), ("c1", "c2")}
+
+
+def test_stock_phrases_are_not_reuse_but_rare_short_copies_are(ant: list[dict]) -> None:
+    import random
+
+    vocab = sorted({w for d in ant for w in d["text"].split() if len(w) > 2})
+    rng = random.Random(3)
+
+    def filler(n: int) -> str:
+        return " ".join(rng.choice(vocab) for _ in range(n))
+
+    stock = "الرئيس الأمريكي دونالد ترامب والزعيم الكوري الشمالي كيم جونغ أون"  # 10 words, in every article
+    quote = "وقال الوزير إن الاتفاق الجديد سيمنح المزارعين في الجنوب حق تصدير محاصيلهم مباشرة"  # 13 words
+    texts = [f"{filler(40)} {stock} {filler(40)}" for _ in range(14)]
+    texts[0] += f"\n{filler(30)} {quote} {filler(30)}"
+    texts[1] += f"\n{filler(30)} {quote} {filler(30)}"
+    arts = [Article(id=f"d{k:02}", text=t) for k, t in enumerate(texts)]
+    clean_articles(arts, learn_templates=False)
+    pairs, _ = find_pairs(arts)
+    assert [(p["a"], p["b"]) for p in pairs] == [("d00", "d01")]
+    (p,) = pairs[0]["passages"]
+    assert " ".join(arts[0].text[p["a_start"] : p["a_end"]].split()).endswith(quote[-20:])
+    # two articles alone: nothing is common yet, so the shared name is a passage
+    assert compare(arts[2], arts[3])["passages"]

@@ -63,11 +63,16 @@ class SeedIndex:
     valid: np.ndarray  # int64 positions whose n-gram is not over-repeated
     sorted_grams: np.ndarray  # the valid n-grams, sorted
     sorted_pos: np.ndarray  # their positions
-    rare: np.ndarray | None = None  # bool per word: the corpus n-gram starting here is rare
+    ngrams: np.ndarray | None = None  # the corpus index's n-gram starting at each word ...
+    rare: np.ndarray | None = None  # ... and whether it is rare in the corpus
+    rare_n: int = 0  # words in those n-grams
 
 
-def seed_index(unit: Unit, params: AlignParams = AlignParams(), df: np.ndarray | None = None) -> SeedIndex:
-    """Prepare a unit; ``df`` gives the corpus document frequency of its n-grams, if known."""
+def seed_index(
+    unit: Unit, params: AlignParams = AlignParams(), df: np.ndarray | None = None, df_n: int = 0
+) -> SeedIndex:
+    """Prepare a unit; ``df`` gives the corpus document frequency of its ``df_n``-grams, if known."""
+    ng = grams(unit.hashes, df_n) if df is not None else None
     g = grams(unit.hashes, params.seed)
     if len(g):
         values, inverse, counts = np.unique(g, return_inverse=True, return_counts=True)
@@ -76,14 +81,18 @@ def seed_index(unit: Unit, params: AlignParams = AlignParams(), df: np.ndarray |
         valid = np.zeros(0, np.int64)
     order = valid[np.argsort(g[valid], kind="stable")]
     rare = None if df is None else df <= params.rare_df
-    return SeedIndex(unit, g, valid, g[order], order, rare)
+    return SeedIndex(unit, g, valid, g[order], order, ng, rare, df_n)
 
 
 def _stock(sa: SeedIndex, sb: SeedIndex, c: list[int], p: AlignParams) -> bool:
-    """A short passage made only of n-grams common in the corpus."""
-    if c[4] >= p.long_words or sa.rare is None or sb.rare is None:
+    """A short passage whose shared n-grams are all common in the corpus."""
+    if c[4] >= p.long_words or sa.ngrams is None or sb.ngrams is None or sa.rare is None:
         return False
-    return not (sa.rare[c[0] : max(c[0] + 1, c[1])].any() or sb.rare[c[2] : max(c[2] + 1, c[3])].any())
+    n = sa.rare_n  # n-grams wholly inside the passage, on both sides
+    wa = slice(c[0], max(c[0], c[1] - n + 1))
+    wb = slice(c[2], max(c[2], c[3] - n + 1))
+    shared = np.isin(sa.ngrams[wa], sb.ngrams[wb])
+    return not (shared & sa.rare[wa]).any()
 
 
 def seeds(a: SeedIndex, b: SeedIndex) -> tuple[np.ndarray, np.ndarray]:

@@ -61,7 +61,7 @@ def find_pairs(
     def prepared(k: int) -> SeedIndex:
         if k not in index:
             df = stats[0].of(grams(units[k].hashes, stats[0].n)) if stats else None
-            index[k] = seed_index(units[k], params.align, df)
+            index[k] = seed_index(units[k], params.align, df, params.candidates.n)
         return index[k]
 
     for lo, hi, _shared in candidate_pairs(units, params.candidates, stats):
