@@ -50,8 +50,16 @@ def test_seed_002_appended_and_footer() -> None:
     app = text[appended[0].start : appended[0].end]
     assert app.lstrip().startswith("أردوغان يتوقع دعم سوريا لمعركة تركيا")
     assert app.rstrip().endswith("رويترز")
-    for needle in ("طباعة المشاهدات: 1148", "لا يوجد تعليقات", "الاسم : *", "رمز التحقق", "جميع حقوق النشر محفوظة",
-                   "ترحب \"سرايا\" بتعليقاتكم", "إقرأ أيضاً:", "تاريخ النشر"):
+    for needle in (
+        "طباعة المشاهدات: 1148",
+        "لا يوجد تعليقات",
+        "الاسم : *",
+        "رمز التحقق",
+        "جميع حقوق النشر محفوظة",
+        'ترحب "سرايا" بتعليقاتكم',
+        "إقرأ أيضاً:",
+        "تاريخ النشر",
+    ):
         assert kinds_of(text, needle) == {"boilerplate"}, needle
     assert kinds_of(text, "سوريا – صرح كامل صقر") == {"body"}
     assert kinds_of(text, "أمر لم يسر الطرف الروسي") == {"body"}
@@ -104,9 +112,15 @@ def test_explain_gives_rules() -> None:
     assert lines[1].kind == "body"
 
 
-@given(st.lists(st.sampled_from([PARA, PARA2, "", "   ", "اقرأ أيضا:", "عنوان", "716.jpeg", "المشاهدات: 5",
-                                 "رويترز", "\r", "x" * 3]), max_size=25),
-       st.sampled_from(["\n", "\r\n", "\r", "\u2029"]))
+@given(
+    st.lists(
+        st.sampled_from(
+            [PARA, PARA2, "", "   ", "اقرأ أيضا:", "عنوان", "716.jpeg", "المشاهدات: 5", "رويترز", "\r", "x" * 3]
+        ),
+        max_size=25,
+    ),
+    st.sampled_from(["\n", "\r\n", "\r", "\u2029"]),
+)
 def test_segments_tile_the_text(parts: list[str], sep: str) -> None:
     text = sep.join(parts)
     segs = segment(text)

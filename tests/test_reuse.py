@@ -143,9 +143,11 @@ def test_short_shared_phrase_is_noise(ant: list[dict]) -> None:
 
 def test_boilerplate_is_never_reuse(ant: list[dict]) -> None:
     footer = "\n".join(
-        ["تابعونا على فيسبوك وتويتر ويوتيوب وانستغرام للحصول على آخر الأخبار العاجلة",
-         "جميع الحقوق محفوظة لموقع الأخبار العربية الأولى في الشرق الأوسط © 2024",
-         "اشترك في النشرة البريدية لتصلك أهم الأخبار يوميا على بريدك الإلكتروني مجانا"]
+        [
+            "تابعونا على فيسبوك وتويتر ويوتيوب وانستغرام للحصول على آخر الأخبار العاجلة",
+            "جميع الحقوق محفوظة لموقع الأخبار العربية الأولى في الشرق الأوسط © 2024",
+            "اشترك في النشرة البريدية لتصلك أهم الأخبار يوميا على بريدك الإلكتروني مجانا",
+        ]
     )
     pair = pair_of(ant[0]["text"] + "\n" + footer, ant[1]["text"] + "\n" + footer)
     assert pair["passages"] == []
@@ -173,8 +175,39 @@ def test_passage_offsets_point_at_the_shared_text(ant: list[dict]) -> None:
 
 
 words = st.sampled_from(
-    "قال الرئيس إن الحكومة ستعمل على تحسين الوضع الاقتصادي في البلاد خلال العام المقبل وأضاف أن المفاوضات "
-    "مع الجانب الآخر مستمرة منذ أشهر دون نتائج واضحة حتى الآن بحسب مصادر مطلعة".split()
+    [
+        "قال",
+        "الرئيس",
+        "إن",
+        "الحكومة",
+        "ستعمل",
+        "على",
+        "تحسين",
+        "الوضع",
+        "الاقتصادي",
+        "في",
+        "البلاد",
+        "خلال",
+        "العام",
+        "المقبل",
+        "وأضاف",
+        "أن",
+        "المفاوضات",
+        "مع",
+        "الجانب",
+        "الآخر",
+        "مستمرة",
+        "منذ",
+        "أشهر",
+        "دون",
+        "نتائج",
+        "واضحة",
+        "حتى",
+        "الآن",
+        "بحسب",
+        "مصادر",
+        "مطلعة",
+    ]
 )
 texts = st.lists(st.lists(words, min_size=3, max_size=30).map(" ".join), min_size=1, max_size=6).map("\n".join)
 
@@ -187,8 +220,8 @@ def test_both_directions_agree_and_offsets_are_valid(x: str, y: str, shared: str
     clean_articles([a, b], learn_templates=False)
     ua = {u.key: u for u in article_units(a, 0)}
     ub = {u.key: u for u in article_units(b, 1)}
-    for ka, u in ua.items():
-        for kb, v in ub.items():
+    for _ka, u in ua.items():
+        for _kb, v in ub.items():
             ab = align_units(u, v)
             ba = align_units(v, u)
             key = lambda p: (p.a0, p.a1, p.b0, p.b1)  # noqa: E731

@@ -52,7 +52,14 @@ def test_scan_marks_the_seed_segments(tmp_path: Path) -> None:
     assert b.text[appended[0].start : appended[0].end].strip() == b.text[s0:s1]
     for needle in ("الاسم : *", "رمز التحقق", "المشاهدات: 1148", "جميع حقوق النشر محفوظة"):
         assert kinds(b, needle) == {"boilerplate"}
-    for needle in ("جيد: المغرب يطور", "موقف إدارة الأهلي", "716.jpeg", "اشترك فى النشرة البريدية",
-                   "تابعنا على مواقع التواصل", "السابق محمد فضل", "التالى هات الكورة"):
+    for needle in (
+        "جيد: المغرب يطور",
+        "موقف إدارة الأهلي",
+        "716.jpeg",
+        "اشترك فى النشرة البريدية",
+        "تابعنا على مواقع التواصل",
+        "السابق محمد فضل",
+        "التالى هات الكورة",
+    ):
         assert kinds(a, needle) == {"boilerplate"}
     assert len(result.pairs) == 1 and result.pairs[0]["relation"] == "overlap"

@@ -49,8 +49,16 @@ class Passage:
 
     def swapped(self) -> Passage:
         return Passage(
-            self.b0, self.b1, self.a0, self.a1, self.b_start, self.b_end, self.a_start, self.a_end,
-            self.score, self.matched,
+            self.b0,
+            self.b1,
+            self.a0,
+            self.a1,
+            self.b_start,
+            self.b_end,
+            self.a_start,
+            self.a_end,
+            self.score,
+            self.matched,
         )
 
 
@@ -203,9 +211,16 @@ def _align(sa: SeedIndex, sb: SeedIndex, p: AlignParams) -> list[Passage]:
             continue
         out.append(
             Passage(
-                a0, a1, b0, b1,
-                int(a.starts[a0]), int(a.ends[a1 - 1]), int(b.starts[b0]), int(b.ends[b1 - 1]),
-                round(min(1.0, score), 4), matched,
+                a0,
+                a1,
+                b0,
+                b1,
+                int(a.starts[a0]),
+                int(a.ends[a1 - 1]),
+                int(b.starts[b0]),
+                int(b.ends[b1 - 1]),
+                round(min(1.0, score), 4),
+                matched,
             )
         )
     return out

@@ -63,8 +63,12 @@ def read_all(
             for rec in read_file(f):
                 if isinstance(rec, Article) and rec.id in seen:
                     file, _, line = rec.origin.rpartition(":")
-                    rec = RecordError(file or rec.origin, int(line) if line.isdigit() else 0,
-                                      f"duplicate id {rec.id!r} (first at {seen[rec.id]})", rec.id)
+                    rec = RecordError(
+                        file or rec.origin,
+                        int(line) if line.isdigit() else 0,
+                        f"duplicate id {rec.id!r} (first at {seen[rec.id]})",
+                        rec.id,
+                    )
                 if isinstance(rec, RecordError):
                     errors.append(rec)
                     if warn:

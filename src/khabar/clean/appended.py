@@ -53,11 +53,6 @@ def _until_footer(lines: list[Line], block: list[int]) -> list[int]:
         if ln.kind == "body" and ln.n_words >= SUBSTANTIAL_WORDS:
             seen_prose = True
         nxt = block[pos + 1] if pos + 1 < len(block) else None
-        if (
-            seen_prose
-            and ln.kind == "boilerplate"
-            and nxt is not None
-            and lines[nxt].kind == "boilerplate"
-        ):
+        if seen_prose and ln.kind == "boilerplate" and nxt is not None and lines[nxt].kind == "boilerplate":
             return block[:pos]
     return block

@@ -69,8 +69,6 @@ class TemplateLearner:
             need = max(MIN_ARTICLES, MIN_SHARE * self.articles[source])
             longs = self.long_lines.get(source, set())
             out[source] = frozenset(
-                key
-                for key, n in counter.items()
-                if n >= (need * LONG_LINE_FACTOR if key in longs else need)
+                key for key, n in counter.items() if n >= (need * LONG_LINE_FACTOR if key in longs else need)
             )
         return out
