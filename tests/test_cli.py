@@ -30,7 +30,7 @@ def test_scan_writes_the_contract_files(tmp_path: Path) -> None:
     r = khabar("scan", str(SEED_A.parent), "--out", str(tmp_path / "out"), "-q")
     assert r.returncode == 0, r.stderr
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
-    assert names == ["articles.jsonl", "errors.jsonl", "pairs.jsonl", "summary.json"]
+    assert names == ["articles.jsonl", "errors.jsonl", "pairs.jsonl", "stories.jsonl", "summary.json"]
     arts = [json.loads(x) for x in (tmp_path / "out" / "articles.jsonl").read_text().splitlines()]
     for a in arts:
         assert set(a) >= {"id", "title", "source", "published", "text", "segments"}

@@ -44,7 +44,7 @@ def b_spans(pair: dict) -> list[tuple[int, int]]:
 def test_unrelated_articles_share_nothing(ant: list[dict]) -> None:
     arts = [Article(id=d["id"], text=d["text"], source=d["source"]) for d in ant]
     clean_articles(arts)
-    pairs, _ = find_pairs(arts)
+    pairs = find_pairs(arts).pairs
     assert pairs == []
 
 
@@ -157,7 +157,7 @@ def test_appended_article_is_its_own_unit(ant: list[dict]) -> None:
     host = ant[0]["text"] + "\nاقرأ أيضاً:\nعنوان الخبر الآخر\n" + ant[1]["text"]
     arts = cleaned(host, ant[1]["text"])
     assert "appended" in {s.kind for s in arts[0].segments}
-    pairs, _ = find_pairs(arts)
+    pairs = find_pairs(arts).pairs
     assert len(pairs) == 1
     pair = pairs[0]
     assert pair["relation"] == "contains"
@@ -237,7 +237,7 @@ def test_all_copies_pair_with_each_other(ant: list[dict], n_copies: int) -> None
     src = ant[3]["text"]
     arts = [Article(id=f"c{k}", text=(ant[k]["text"] + "\n" if k else "") + src) for k in range(n_copies)]
     clean_articles(arts, learn_templates=False)
-    pairs, _ = find_pairs(arts)
+    pairs = find_pairs(arts).pairs
     assert {(p["a"], p["b"]) for p in pairs} == {("c0", "c1"), ("c0", "c2"), ("c1", "c2")}
 
 
@@ -257,7 +257,7 @@ def test_stock_phrases_are_not_reuse_but_rare_short_copies_are(ant: list[dict]) 
     texts[1] += f"\n{filler(30)} {quote} {filler(30)}"
     arts = [Article(id=f"d{k:02}", text=t) for k, t in enumerate(texts)]
     clean_articles(arts, learn_templates=False)
-    pairs, _ = find_pairs(arts)
+    pairs = find_pairs(arts).pairs
     assert [(p["a"], p["b"]) for p in pairs] == [("d00", "d01")]
     (p,) = pairs[0]["passages"]
     assert " ".join(arts[0].text[p["a_start"] : p["a_end"]].split()).endswith(quote[-20:])

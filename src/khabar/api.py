@@ -11,6 +11,7 @@ from khabar.clean import clean_articles
 from khabar.errors import KhabarError
 from khabar.readers.files import read_file
 from khabar.reuse import ReuseParams, compare_articles
+from khabar.stories.link import story_relation
 from khabar.scan import ScanResult
 from khabar.scan import scan as _scan
 
@@ -40,7 +41,9 @@ def compare(a: str | Path | Article, b: str | Path | Article, params: ReuseParam
     """What two articles share: one pair record (the same fields as a line of pairs.jsonl)."""
     x, y = _as_article(a), _as_article(b)
     clean_articles([x, y], learn_templates=False)
-    return compare_articles(x, y, params)
+    pair = compare_articles(x, y, params)
+    pair.update(story_relation(x, y, pair))
+    return pair
 
 
 def clean(x: str | Path | Article) -> str:

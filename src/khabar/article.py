@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from khabar.tokenize import TextView
-from khabar.tokenize import view as make_view
+from khabar.words import TextView
+from khabar.words import view as make_view
 
 SegmentKind = Literal["body", "appended", "boilerplate"]
 KINDS: tuple[str, ...] = ("body", "appended", "boilerplate")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from khabar.article import Article
-from khabar.tokenize import mix64
+from khabar.words import mix64
 
 _GRAM_MULT = np.uint64(0x9E3779B97F4A7C15)
 

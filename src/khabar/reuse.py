@@ -46,12 +46,19 @@ def _records(
     return out
 
 
+@dataclass
+class ReuseResult:
+    pairs: list[dict[str, Any]]  # pairs.jsonl records
+    sizes: dict[tuple[int, str], int]  # words in each unit: (article index, unit key) → count
+    candidates: int = 0
+
+
 def find_pairs(
     articles: Sequence[Article],
     params: ReuseParams = ReuseParams(),
     progress: Callable[[int], None] | None = None,
-) -> tuple[list[dict[str, Any]], dict[str, int]]:
-    """All article pairs sharing at least one passage, as pairs.jsonl records; plus counters."""
+) -> ReuseResult:
+    """All article pairs sharing at least one passage, as pairs.jsonl records, and unit sizes."""
     units = units_of(articles)
     found: dict[tuple[int, int], list[UnitPassage]] = defaultdict(list)
     n_candidates = 0
@@ -75,7 +82,8 @@ def find_pairs(
                 found[(ua.article, ub.article)].extend(UnitPassage(ua.key, ub.key, p) for p in passages)
             if progress:
                 progress(1)
-    return _records(articles, units, found), {"units": len(units), "candidates": n_candidates}
+    sizes = {(u.article, u.key): len(u) for u in units}
+    return ReuseResult(_records(articles, units, found), sizes, n_candidates)
 
 
 def compare_articles(a: Article, b: Article, params: ReuseParams = ReuseParams()) -> dict[str, Any]:

@@ -20,6 +20,8 @@ from khabar.errors import RecordError
 from khabar.normalize import VERSION as NORMALIZER_VERSION
 from khabar.readers.files import discover, read_file
 from khabar.reuse import ReuseParams, find_pairs
+from khabar.stories.build import StoryResult, build_stories
+from khabar.stories.link import LinkParams
 from khabar.writers import write_json, write_jsonl
 
 RELATIONS = ("duplicate", "near_duplicate", "contains", "contained_in", "overlap")
@@ -31,6 +33,7 @@ class ScanResult:
     pairs: list[dict[str, Any]]
     errors: list[RecordError]
     summary: dict[str, Any] = field(default_factory=dict)
+    stories: list[dict[str, Any]] = field(default_factory=list)
 
 
 class _Timer:
@@ -81,15 +84,39 @@ def read_all(
 
 
 def analyse(
-    articles: Sequence[Article], params: ReuseParams = ReuseParams(), quiet: bool = True, timer: _Timer | None = None
-) -> list[dict[str, Any]]:
-    """Clean the articles in place and find every reuse pair."""
+    articles: Sequence[Article],
+    params: ReuseParams = ReuseParams(),
+    quiet: bool = True,
+    timer: _Timer | None = None,
+    link: LinkParams = LinkParams(),
+) -> tuple[list[dict[str, Any]], StoryResult]:
+    """Clean the articles in place, find every reuse pair, and group the articles into stories."""
     timer = timer or _Timer()
     with timer.stage("clean"):
         clean_articles(articles)
     with timer.stage("reuse"), _bar(None, "align", "pair", quiet) as bar:
-        pairs, _counts = find_pairs(articles, params, progress=bar.update)
-    return pairs
+        reuse = find_pairs(articles, params, progress=bar.update)
+    with timer.stage("stories"):
+        stories = build_stories(articles, reuse.pairs, reuse.sizes, link)
+    return reuse.pairs, stories
+
+
+def article_record(article: Article, k: int, stories: StoryResult) -> dict[str, Any]:
+    """An articles.jsonl line: the article, its segments, and what stories and provenance found."""
+    rec = article.to_json()
+    t, source = stories.times[k]
+    rec["time"] = t.isoformat() if t else None
+    rec["time_source"] = source
+    rec["units"] = [
+        {
+            "unit": key,
+            "segments": segs,
+            "story": stories.unit_story.get((k, key)),
+            "wires": stories.wires.get((k, key), []),
+        }
+        for key, segs in article.units().items()
+    ]
+    return rec
 
 
 def scan(
@@ -107,7 +134,7 @@ def scan(
     started = time.perf_counter()
     with timer.stage("read"):
         articles, errors, skipped = read_all(paths, quiet=quiet, warn=warn)
-    pairs = analyse(articles, params, quiet, timer)
+    pairs, stories = analyse(articles, params, quiet, timer)
     relations = Counter(p["relation"] for p in pairs)
     summary: dict[str, Any] = {
         "khabar_version": __version__,
@@ -118,17 +145,20 @@ def scan(
         "skipped_files": skipped,
         "pairs": len(pairs),
         "pairs_by_relation": {r: relations.get(r, 0) for r in RELATIONS},
+        "stories": len(stories.stories),
+        "times_inferred_from_text": sum(1 for _, src in stories.times if src == "text"),
         "segments_by_kind": dict(Counter(s.kind for a in articles for s in a.segments)),
         "seconds": timer.seconds,
     }
     if out is not None:
         out = Path(out)
         with timer.stage("write"):
-            write_jsonl(out / "articles.jsonl", (a.to_json() for a in articles))
+            write_jsonl(out / "articles.jsonl", (article_record(a, k, stories) for k, a in enumerate(articles)))
             write_jsonl(out / "pairs.jsonl", pairs)
+            write_jsonl(out / "stories.jsonl", stories.stories)
             write_jsonl(out / "errors.jsonl", (e.to_json() for e in errors))
         summary["seconds"] = dict(timer.seconds, total=round(time.perf_counter() - started, 3))
         write_json(out / "summary.json", summary)
     else:
         summary["seconds"] = dict(timer.seconds, total=round(time.perf_counter() - started, 3))
-    return ScanResult(articles, pairs, errors, summary)
+    return ScanResult(articles, pairs, errors, summary, stories.stories)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from khabar.tokenize import TextView, view
+from khabar.words import TextView, view
 
 _DIGITS = re.compile(r"\d+")
 

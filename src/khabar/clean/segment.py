@@ -8,7 +8,7 @@ from khabar.article import Segment
 from khabar.clean.appended import mark_appended
 from khabar.clean.boilerplate import apply_context, classify_line
 from khabar.clean.lines import Line, split_lines
-from khabar.tokenize import TextView
+from khabar.words import TextView
 
 
 def classify(text: str, templates: Collection[int] = (), v: TextView | None = None) -> list[Line]:

@@ -1,0 +1,159 @@
+"""Build the stories of a scan: units → links → components → stories.jsonl records with provenance."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from khabar.article import Article
+from khabar.stories.cluster import StoryIndex
+from khabar.stories.features import StoryUnit, story_units
+from khabar.stories.link import LinkParams, days_apart
+from khabar.stories.wires import wire_credits
+from khabar.times import article_time
+
+UnitKey = tuple[int, str]  # (article index, unit key)
+
+
+@dataclass
+class StoryResult:
+    stories: list[dict[str, Any]]
+    unit_story: dict[UnitKey, str] = field(default_factory=dict)
+    times: list[tuple[datetime | None, str | None]] = field(default_factory=list)
+    wires: dict[UnitKey, list[str]] = field(default_factory=dict)
+
+
+def _iso(t: datetime | None) -> str | None:
+    return t.isoformat() if t else None
+
+
+def unit_coverage(
+    pairs: Sequence[dict[str, Any]], index_of: dict[str, int], sizes: dict[UnitKey, int]
+) -> dict[tuple[UnitKey, UnitKey], float]:
+    """For each pair of units sharing passages: the larger share of either unit's words they share."""
+    words: dict[tuple[UnitKey, UnitKey], list[int]] = defaultdict(lambda: [0, 0])
+    for pair in pairs:
+        ia, ib = index_of[pair["a"]], index_of[pair["b"]]
+        for p in pair["passages"]:
+            w = words[((ia, p["a_unit"]), (ib, p["b_unit"]))]
+            w[0] += p["words"]
+            w[1] += p["words"]
+    return {
+        (ua, ub): max(wa / max(1, sizes.get(ua, 0)), wb / max(1, sizes.get(ub, 0)))
+        for (ua, ub), (wa, wb) in words.items()
+    }
+
+
+def _order_key(u: StoryUnit) -> tuple[bool, float, int]:
+    """Publication order: timed before untimed, then by time, then by ingestion."""
+    return (u.time is None, u.timestamp or 0.0, u.article)
+
+
+def build_stories(
+    articles: Sequence[Article],
+    pairs: Sequence[dict[str, Any]],
+    sizes: dict[UnitKey, int],
+    params: LinkParams = LinkParams(),
+) -> StoryResult:
+    times = [article_time(a) for a in articles]
+    units: list[StoryUnit] = []
+    for k, a in enumerate(articles):
+        units.extend(story_units(a, k, times[k][0]))
+    by_key = {(u.article, u.key): u for u in units}
+    index_of = {a.id: k for k, a in enumerate(articles)}
+    coverage = unit_coverage(pairs, index_of, sizes)
+    reuse_links = []
+    for (ka, kb), cov in coverage.items():
+        a, b = by_key.get(ka), by_key.get(kb)
+        if a is None or b is None or cov < params.reuse_coverage:
+            continue
+        dt = days_apart(a, b)
+        if dt is None or dt <= params.max_days:
+            reuse_links.append((a, b))
+    index = StoryIndex(params)
+    index.add(units, reuse_links)
+    wires = {(u.article, u.key): wire_credits(articles[u.article], u.segments) for u in units}
+    result = StoryResult([], times=times, wires=wires)
+    for sid, members in index.stories().items():
+        for u in members:
+            result.unit_story[(u.article, u.key)] = sid
+    records = [_record(sid, members, articles, pairs, index_of, result) for sid, members in index.stories().items()]
+    records.sort(key=lambda r: (-len(r["members"]), r["start"] or "9999", r["story"]))
+    result.stories = records
+    return result
+
+
+def _record(
+    sid: str,
+    members: list[StoryUnit],
+    articles: Sequence[Article],
+    pairs: Sequence[dict[str, Any]],
+    index_of: dict[str, int],
+    result: StoryResult,
+) -> dict[str, Any]:
+    ordered = sorted(members, key=_order_key)
+    first = ordered[0]
+    timed = [u.time for u in members if u.time]
+    member_keys = {(u.article, u.key) for u in members}
+    return {
+        "story": sid,
+        "title": first.title,
+        "size": len({u.article for u in members}),
+        "members": [
+            {"article": u.article_id, "segment": k, "unit": u.key}
+            for u in sorted(members, key=lambda u: (u.article, u.key))
+            for k in u.segments
+        ],
+        "first": first.article_id,
+        "sources": sorted({u.source for u in members if u.source}),
+        "start": _iso(min(timed)) if timed else None,
+        "end": _iso(max(timed)) if timed else None,
+        "wires": sorted({w for u in members for w in result.wires.get((u.article, u.key), [])}),
+        "provenance": provenance(member_keys, {(u.article, u.key): u for u in members}, pairs, index_of),
+    }
+
+
+def provenance(
+    member_keys: set[UnitKey],
+    by_key: dict[UnitKey, StoryUnit],
+    pairs: Sequence[dict[str, Any]],
+    index_of: dict[str, int],
+) -> list[dict[str, Any]]:
+    """For each passage a story member took from another, the earliest member it is found in."""
+    claims: dict[str, list[tuple[tuple[bool, float, int], dict[str, Any], str]]] = defaultdict(list)
+    for pair in pairs:
+        ia, ib = index_of[pair["a"]], index_of[pair["b"]]
+        for p in pair["passages"]:
+            ka, kb = (ia, p["a_unit"]), (ib, p["b_unit"])
+            if ka not in member_keys or kb not in member_keys:
+                continue
+            ua, ub = by_key[ka], by_key[kb]
+            if _order_key(ua) <= _order_key(ub):
+                early, late, span, src = ua, ub, (p["b_start"], p["b_end"]), (p["a_start"], p["a_end"])
+            else:
+                early, late, span, src = ub, ua, (p["a_start"], p["a_end"]), (p["b_start"], p["b_end"])
+            passage = {
+                "start": span[0],
+                "end": span[1],
+                "from_start": src[0],
+                "from_end": src[1],
+                "score": p["score"],
+                "words": p["words"],
+            }
+            claims[late.article_id].append((_order_key(early), passage, early.article_id))
+    out: list[dict[str, Any]] = []
+    for article_id in sorted(claims):
+        kept: list[dict[str, Any]] = []
+        for _, passage, source in sorted(claims[article_id], key=lambda c: (c[0], c[1]["start"])):
+            overlap = any(
+                min(passage["end"], k["passage"]["end"]) - max(passage["start"], k["passage"]["start"])
+                > 0.5 * (passage["end"] - passage["start"])
+                for k in kept
+            )
+            if not overlap:
+                kept.append({"article": article_id, "passage": passage, "from": source})
+        out.extend(sorted(kept, key=lambda k: k["passage"]["start"]))
+    return out

@@ -1,0 +1,91 @@
+"""What story similarity looks at: each unit's stemmed terms, weighted by a fixed IDF, and its time.
+
+A unit is an article's body (with its title) or one of its appended articles.  The IDF table ships
+with khabar (``data/idf.tsv.gz``, built by ``tools/build_idf.py``) so that the similarity of two
+articles never depends on what else was scanned.
+"""
+
+from __future__ import annotations
+
+import gzip
+import math
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from importlib import resources
+
+from khabar.article import Article
+from khabar.normalize import normalize_text
+from khabar.stem import stems
+
+TITLE_WEIGHT = 2  # a headline term counts this many times
+
+
+@dataclass(frozen=True, slots=True)
+class IdfTable:
+    idf: dict[str, float]
+    unknown: float  # IDF of a term the table does not know: rarer than any it knows
+
+
+@lru_cache(maxsize=1)
+def idf_table() -> IdfTable:
+    path = resources.files("khabar") / "data" / "idf.tsv.gz"
+    idf: dict[str, float] = {}
+    documents = 1
+    with path.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            term, value = line.rstrip("\n").split("\t")[:2]
+            if term == "#documents":
+                documents = int(value)
+                continue
+            idf[term] = float(value)
+    return IdfTable(idf, math.log((documents + 1) / 1) + 1)
+
+
+@dataclass(slots=True)
+class StoryUnit:
+    """One unit of one article, as story clustering sees it."""
+
+    article: int  # index in the scan (ingestion order)
+    article_id: str
+    key: str  # "body" or "appended:<segment>"
+    segments: list[int]
+    title: str
+    time: datetime | None
+    weights: dict[str, float]  # stem → tf-idf weight, L2-normalized
+    source: str | None = None
+
+    @property
+    def timestamp(self) -> float | None:
+        return self.time.timestamp() if self.time else None
+
+
+def term_weights(title: str, text: str) -> dict[str, float]:
+    """Sub-linear tf × fixed idf over stems of the title (counted twice) and the text, L2-normalized."""
+    table = idf_table()
+    tf: Counter[str] = Counter(stems(normalize_text(text)))
+    for term in stems(normalize_text(title)):
+        tf[term] += TITLE_WEIGHT
+    w = {t: (1 + math.log(n)) * table.idf.get(t, table.unknown) for t, n in tf.items()}
+    norm = math.sqrt(sum(v * v for v in w.values())) or 1.0
+    return {t: v / norm for t, v in w.items()}
+
+
+def _first_line(text: str) -> str:
+    return next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+
+
+def story_units(article: Article, index: int, time: datetime | None) -> list[StoryUnit]:
+    """The article's body unit and its appended units (segments must be set)."""
+    out: list[StoryUnit] = []
+    for key, segs in article.units().items():
+        text = "\n".join(article.text[article.segments[k].start : article.segments[k].end] for k in segs)
+        if key == "body":
+            title = article.title or _first_line(text)
+            unit_time = time
+        else:
+            title = _first_line(text)
+            unit_time = None  # an appended article was published some other time
+        out.append(StoryUnit(index, article.id, key, segs, title, unit_time, term_weights(title, text), article.source))
+    return out

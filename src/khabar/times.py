@@ -1,0 +1,81 @@
+"""When an article was published: its ``published`` field, else a date line in its text.
+
+Dates in text are parsed with dateparser (Arabic and English month names, day-first numeric dates);
+a time found this way is reported as inferred (``time_source: "text"``).
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from datetime import UTC, datetime
+from functools import lru_cache
+
+from khabar.article import Article
+from khabar.clean.lines import split_lines
+
+_LABEL = re.compile(
+    r"^(?:تاريخ النشر|تاريخ الاضافه|تاريخ التحديث|نشر في|نشر بتاريخ|نشر يوم|تم النشر|اخر تحديث|بتاريخ|published|updated"
+    r"|posted|date)\s*[:：]?\s*(.+)$"
+)
+_DATEISH = re.compile(r"\d")
+HEAD_LINES = 8
+MAX_WORDS = 12
+
+
+def parse_iso(value: str | None) -> datetime | None:
+    """An ISO 8601 time (a naive one is taken as UTC), or None."""
+    if not value:
+        return None
+    try:
+        t = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+@lru_cache(maxsize=4096)
+def _parse_free(text: str) -> datetime | None:
+    import dateparser  # imported on first use: it is slow to load
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t = dateparser.parse(
+            text,
+            languages=["ar", "en"],
+            settings={
+                "DATE_ORDER": "DMY",
+                "RETURN_AS_TIMEZONE_AWARE": True,
+                "TIMEZONE": "UTC",
+                "PREFER_DATES_FROM": "past",
+                "STRICT_PARSING": False,
+            },
+        )
+    return t
+
+
+def date_in_text(article: Article) -> datetime | None:
+    """A publication date stated in the first lines of the text («تاريخ النشر: 5th, January 2025 GMT»)."""
+    lines = [ln for ln in split_lines(article.text, article.text_view()) if not ln.blank][:HEAD_LINES]
+    for ln in lines:
+        if ln.n_words > MAX_WORDS or not _DATEISH.search(ln.norm):
+            continue
+        m = _LABEL.match(ln.norm)
+        if m:
+            raw = article.text[ln.start : ln.end].strip()
+            value = raw.split(":", 1)[1] if ":" in raw else m.group(1)
+            t = _parse_free(value.strip())
+            if t is not None:
+                return t
+    return None
+
+
+def article_time(article: Article) -> tuple[datetime | None, str | None]:
+    """``(time, source)`` with source ``"published"``, ``"text"`` or None."""
+    t = parse_iso(article.published)
+    if t is not None:
+        return t, "published"
+    t = date_in_text(article)
+    if t is not None:
+        return t, "text"
+    return None, None

@@ -1,0 +1,157 @@
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from khabar import compare, scan
+from khabar.article import Article
+from khabar.clean import clean_articles
+from khabar.reuse import find_pairs
+from khabar.stem import stem, stems
+from khabar.stories.build import build_stories
+from khabar.stories.wires import wire_credits
+from khabar.times import article_time
+from tests.conftest import SEED_A, SEED_B
+
+
+def test_light_stemmer() -> None:
+    assert stem("والمفاوضات") == "مفاوض"
+    assert stem("بالحكومه") == "حكوم"
+    assert stem("الرئيس") == "رءيس" or stem("الرءيس") == "رءيس"
+    assert stem("2018") == "2018" and stem("trump") == "trump"
+    assert stem("من") == "من"  # too short to strip
+    assert "في" not in stems("قال في البيان")
+
+
+def test_seeds_bodies_share_a_story_and_the_appended_article_has_its_own(tmp_path: Path) -> None:
+    result = scan([SEED_A.parent], out=tmp_path)
+    stories = [json.loads(x) for x in (tmp_path / "stories.jsonl").read_text().splitlines()]
+    assert len(stories) == 2
+    main = next(s for s in stories if len({m["article"] for m in s["members"]}) == 2)
+    other = next(s for s in stories if s is not main)
+    b = next(a for a in result.articles if a.id.endswith(SEED_B.name))
+    appended = [k for k, s in enumerate(b.segments) if s.kind == "appended"]
+    assert [(m["article"], m["segment"]) for m in other["members"]] == [(b.id, appended[0])]
+    assert "رويترز" in other["wires"]
+    # every body and appended segment is in exactly one story
+    members = [(m["article"], m["segment"]) for s in stories for m in s["members"]]
+    expected = [(a.id, k) for a in result.articles for k, s in enumerate(a.segments) if s.kind != "boilerplate"]
+    assert sorted(members) == sorted(expected)
+    # 002 has a date line; 000 has no time: 002 is first and 000's copy is traced to it
+    assert main["first"] == b.id
+    assert {p["from"] for p in main["provenance"]} == {b.id}
+
+
+def test_date_line_is_inferred_and_reported() -> None:
+    a = Article(id="x", text=SEED_B.read_text(encoding="utf-8"))
+    t, source = article_time(a)
+    assert source == "text" and t is not None and (t.year, t.month, t.day) == (2025, 1, 5)
+    a.published = "2025-01-04T10:00:00+03:00"
+    assert article_time(a)[1] == "published"
+
+
+def test_wire_credits() -> None:
+    a = Article(id="x", text="القاهرة - (رويترز) - قال مسؤول إن المحادثات ستستأنف غدا في العاصمة المصرية.\nنص آخر")
+    assert wire_credits(a) == ["رويترز"]
+    b = Article(id="y", text="نص الخبر الطويل عن الاجتماع الذي عقد أمس في الرياض بين الوزراء\n(واس)")
+    assert wire_credits(b) == ["واس"]
+    c = Article(id="z", text="نص\nالمصدر: صحيفة الحياة")
+    assert wire_credits(c) == ["صحيفة الحياة"]
+
+
+def _variants(ant: list[dict]) -> list[Article]:
+    """Copies and rewrites of a few ANT articles over days, plus the unrelated rest."""
+    arts = []
+    for k, d in enumerate(ant):
+        arts.append(
+            Article(
+                id=f"orig{k}",
+                text=d["text"],
+                title=d["title"],
+                source=d["source"],
+                published=f"2018-05-{10 + k:02}T08:00:00+00:00",
+            )
+        )
+        paras = [p for p in d["text"].split("\n") if p.strip()]
+        arts.append(
+            Article(
+                id=f"copy{k}",
+                text="\n".join(paras[: max(2, len(paras) // 2)]),
+                title=d["title"],
+                source="other",
+                published=f"2018-05-{10 + k:02}T15:00:00+00:00",
+            )
+        )
+        arts.append(
+            Article(
+                id=f"late{k}",
+                text=d["text"],
+                title=d["title"],
+                source="late",
+                published=f"2018-08-{10 + k:02}T08:00:00+00:00",
+            )
+        )  # months later: another story
+    arts.append(Article(id="untimed0", text=ant[0]["text"], title=ant[0]["title"]))
+    return arts
+
+
+def _stories(arts: list[Article], batches: int = 1) -> dict[str, frozenset[str]]:
+    from khabar.stories.cluster import StoryIndex
+    from khabar.stories.features import story_units
+
+    clean_articles(arts)
+    index = StoryIndex()
+    chunks = [arts[i::batches] for i in range(batches)]
+    for chunk in chunks:
+        units = [u for a in chunk for u in story_units(a, arts.index(a), article_time(a)[0])]
+        index.add(units)
+    return {sid: frozenset(u.article_id for u in members) for sid, members in index.stories().items()}
+
+
+def test_clustering_is_order_independent_and_incremental(ant: list[dict]) -> None:
+    arts = _variants(ant)
+    batch = _stories(list(arts))
+    shuffled = list(arts)
+    random.Random(5).shuffle(shuffled)
+    assert _stories(shuffled) == batch
+    assert _stories(shuffled, batches=3) == batch
+    assert _stories(list(reversed(arts)), batches=7) == batch
+    by_member = {m: sid for sid, ms in batch.items() for m in ms}
+    for k in range(len(ant)):
+        assert by_member[f"orig{k}"] == by_member[f"copy{k}"]
+        if k:  # (untimed0, a copy of orig0 with no time, may join both ends of article 0's timeline)
+            assert by_member[f"orig{k}"] != by_member[f"late{k}"]
+    assert len({by_member[f"orig{k}"] for k in range(len(ant))}) == len(ant)
+
+
+def test_untimed_article_is_never_first(ant: list[dict]) -> None:
+    arts = _variants(ant)
+    clean_articles(arts)
+    reuse = find_pairs(arts)
+    result = build_stories(arts, reuse.pairs, reuse.sizes)
+    story = next(s for s in result.stories if any(m["article"] == "untimed0" for m in s["members"]))
+    assert story["first"] == "orig0"
+    assert all(p["article"] != "orig0" for p in story["provenance"])  # the first publisher copied nobody
+
+
+@pytest.mark.parametrize("same", [True, False])
+def test_compare_reports_story_relation_without_passages(ant: list[dict], same: bool) -> None:
+    d = ant[3]
+    paras = [p for p in d["text"].split("\n") if p.strip()]
+    # the same event told in other words: same names and numbers, no 8-word run in common
+    words = " ".join(paras).split()
+    rewritten = " ".join(w for k, w in enumerate(words) if k % 2 == 0)
+    a = Article(id="a", text=d["text"], title=d["title"], published="2018-05-10T08:00:00+00:00")
+    b = Article(
+        id="b",
+        text=rewritten if same else ant[5]["text"],
+        title=d["title"] if same else ant[5]["title"],
+        published="2018-05-10T12:00:00+00:00",
+    )
+    pair = compare(a, b)
+    assert pair["passages"] == []
+    assert pair["same_story"] is same
+    assert 0.0 <= pair["story_similarity"] <= 1.0
