@@ -11,9 +11,9 @@ from khabar.clean import clean_articles
 from khabar.errors import KhabarError
 from khabar.readers.files import read_file
 from khabar.reuse import ReuseParams, compare_articles
-from khabar.stories.link import story_relation
 from khabar.scan import ScanResult
 from khabar.scan import scan as _scan
+from khabar.stories.link import story_relation
 
 
 def read(path: str) -> Article:
