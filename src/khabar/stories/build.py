@@ -80,24 +80,18 @@ def build_stories(
     for sid, members in index.stories().items():
         for u in members:
             result.unit_story[(u.article, u.key)] = sid
-    records = [_record(sid, members, articles, pairs, index_of, result) for sid, members in index.stories().items()]
+    stories = index.stories()
+    claims = story_claims(pairs, index_of, by_key, result.unit_story)
+    records = [_record(sid, members, result, claims.get(sid, {})) for sid, members in stories.items()]
     records.sort(key=lambda r: (-len(r["members"]), r["start"] or "9999", r["story"]))
     result.stories = records
     return result
 
 
-def _record(
-    sid: str,
-    members: list[StoryUnit],
-    articles: Sequence[Article],
-    pairs: Sequence[dict[str, Any]],
-    index_of: dict[str, int],
-    result: StoryResult,
-) -> dict[str, Any]:
+def _record(sid: str, members: list[StoryUnit], result: StoryResult, claims: Claims) -> dict[str, Any]:
     ordered = sorted(members, key=_order_key)
     first = ordered[0]
     timed = [u.time for u in members if u.time]
-    member_keys = {(u.article, u.key) for u in members}
     return {
         "story": sid,
         "title": first.title,
@@ -112,23 +106,29 @@ def _record(
         "start": _iso(min(timed)) if timed else None,
         "end": _iso(max(timed)) if timed else None,
         "wires": sorted({w for u in members for w in result.wires.get((u.article, u.key), [])}),
-        "provenance": provenance(member_keys, {(u.article, u.key): u for u in members}, pairs, index_of),
+        "provenance": provenance(claims),
     }
 
 
-def provenance(
-    member_keys: set[UnitKey],
-    by_key: dict[UnitKey, StoryUnit],
+Claim = tuple[tuple[bool, float, int], dict[str, Any], str]  # (order of the source, passage, source id)
+Claims = dict[str, list[Claim]]  # copying article id → its claims
+
+
+def story_claims(
     pairs: Sequence[dict[str, Any]],
     index_of: dict[str, int],
-) -> list[dict[str, Any]]:
-    """For each passage a story member took from another, the earliest member it is found in."""
-    claims: dict[str, list[tuple[tuple[bool, float, int], dict[str, Any], str]]] = defaultdict(list)
+    by_key: dict[UnitKey, StoryUnit],
+    unit_story: dict[UnitKey, str],
+) -> dict[str, Claims]:
+    """Every passage shared by two units of one story, as a claim of the later unit on the earlier,
+    grouped by story (one pass over the pairs)."""
+    out: dict[str, Claims] = defaultdict(lambda: defaultdict(list))
     for pair in pairs:
         ia, ib = index_of[pair["a"]], index_of[pair["b"]]
         for p in pair["passages"]:
             ka, kb = (ia, p["a_unit"]), (ib, p["b_unit"])
-            if ka not in member_keys or kb not in member_keys:
+            sid = unit_story.get(ka)
+            if sid is None or sid != unit_story.get(kb):
                 continue
             ua, ub = by_key[ka], by_key[kb]
             if _order_key(ua) <= _order_key(ub):
@@ -143,7 +143,12 @@ def provenance(
                 "score": p["score"],
                 "words": p["words"],
             }
-            claims[late.article_id].append((_order_key(early), passage, early.article_id))
+            out[sid][late.article_id].append((_order_key(early), passage, early.article_id))
+    return out
+
+
+def provenance(claims: Claims) -> list[dict[str, Any]]:
+    """For each passage a story member took from another, the earliest member it is found in."""
     out: list[dict[str, Any]] = []
     for article_id in sorted(claims):
         kept: list[dict[str, Any]] = []

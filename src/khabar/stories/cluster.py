@@ -1,16 +1,23 @@
-"""Incremental story clustering: connected components over pairwise links, with stable story ids.
+"""Incremental story clustering: average-linkage agglomeration over the sparse link graph.
 
-Links depend only on the two units they join (see :mod:`khabar.stories.link`), so the components of
-the link graph are the same whatever order articles arrive in, and however they are batched.  A
-story's id is derived from its founding unit: the earliest timed member (an untimed one only when
-no member has a time), ties broken by article id.  Adding articles can only merge stories; the merged
-story keeps the id of the earliest founder, so ids of earlier stories stay valid or move to the story
-that absorbed them (``StoryIndex.renamed`` records which).
+Links (:mod:`khabar.stories.link`) depend only on the two units they join.  Stories are built by
+average linkage: starting from single units, the two stories with the highest average link weight
+(summed over all pairs of their members, a missing link counting 0) are merged while that average
+reaches ``LinkParams.join``.  Unlike connected components, one stray link cannot chain two events
+into one story.  Units are ranked canonically (time, then article id, then unit key) before
+clustering, so the result is a function of the set of units: the same whatever order articles
+arrive in and however they are batched.  :meth:`StoryIndex.add` keeps every link found so far and
+only computes the links of the new units.
+
+A story's id is derived from its founding unit: the earliest timed member (an untimed one only when
+no member has a time), ties broken by article id.  An id stays valid as long as its founder is the
+earliest member of its story.
 """
 
 from __future__ import annotations
 
 import hashlib
+import heapq
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -28,43 +35,77 @@ def story_id(u: StoryUnit) -> str:
     return f"story-{digest}"
 
 
+def average_linkage(n: int, links: dict[tuple[int, int], float], join: float) -> list[int]:
+    """Cluster ``n`` items (``links``: ``(i, j)`` with ``i < j`` → weight); returns each item's
+    cluster representative.  Deterministic: ties go to the lowest item numbers."""
+    sums: list[dict[int, float]] = [{} for _ in range(n)]
+    for (i, j), w in sorted(links.items()):
+        sums[i][j] = sums[i].get(j, 0.0) + w
+        sums[j][i] = sums[j].get(i, 0.0) + w
+    size = [1] * n
+    parent = list(range(n))
+    heap = [(-w, i, j) for (i, j), w in links.items() if w >= join]
+    heapq.heapify(heap)
+    while heap:
+        neg, a, b = heapq.heappop(heap)
+        if parent[a] != a or parent[b] != b or sums[a].get(b, 0.0) / (size[a] * size[b]) != -neg:
+            continue  # stale: a side was merged, or the average changed since this entry was pushed
+        if (len(sums[a]), -a) < (len(sums[b]), -b):
+            a, b = b, a  # fold the smaller neighbourhood into the larger
+        parent[b] = a
+        for c, w in sums[b].items():
+            if c != a:
+                sums[a][c] = sums[a].get(c, 0.0) + w
+                sums[c][a] = sums[c].get(a, 0.0) + w
+                del sums[c][b]
+        sums[a].pop(b, None)
+        sums[b] = {}
+        size[a] += size[b]
+        for c, w in sums[a].items():
+            avg = w / (size[a] * size[c])
+            if avg >= join:
+                heapq.heappush(heap, (-avg, min(a, c), max(a, c)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            i = parent[i]
+        return i
+
+    return [root(i) for i in range(n)]
+
+
 @dataclass
 class StoryIndex:
-    """Units, their links, and the stories (components) they form; grows with :meth:`add`."""
+    """Units, their links, and the stories they form; grows with :meth:`add`."""
 
     params: LinkParams = field(default_factory=LinkParams)
     units: list[StoryUnit] = field(default_factory=list)
-    parent: list[int] = field(default_factory=list)
-    renamed: dict[str, str] = field(default_factory=dict)  # old story id → the story that absorbed it
-
-    def _find(self, i: int) -> int:
-        while self.parent[i] != i:
-            self.parent[i] = self.parent[self.parent[i]]
-            i = self.parent[i]
-        return i
-
-    def _union(self, i: int, j: int) -> None:
-        ri, rj = self._find(i), self._find(j)
-        if ri == rj:
-            return
-        a, b = (ri, rj) if founder_key(self.units[ri]) <= founder_key(self.units[rj]) else (rj, ri)
-        self.renamed[story_id(self.units[b])] = story_id(self.units[a])
-        self.parent[b] = a  # the root is always the founder
+    links: dict[tuple[int, int], float] = field(default_factory=dict)  # unit positions (i < j) → weight
 
     def add(self, new: Sequence[StoryUnit], reuse_links: Iterable[tuple[StoryUnit, StoryUnit]] = ()) -> None:
-        """Add units, link them to each other and to every unit already indexed."""
+        """Add units and link them to each other and to every unit already indexed; ``reuse_links``
+        are pairs of units (new or old) that share a large part of their text."""
         start = len(self.units)
         self.units.extend(new)
-        self.parent.extend(range(start, len(self.units)))
-        for i, j, _ in lexical_links(self.units, self.params, new_from=start):
-            self._union(i, j)
+        for i, j, w in lexical_links(self.units, self.params, new_from=start):
+            self.links[(i, j)] = self.links.get((i, j), 0.0) + w
         position = {id(u): k for k, u in enumerate(self.units)}
         for a, b in reuse_links:
-            self._union(position[id(a)], position[id(b)])
+            i, j = sorted((position[id(a)], position[id(b)]))
+            if i != j:
+                self.links[(i, j)] = self.links.get((i, j), 0.0) + self.params.reuse_weight
 
     def stories(self) -> dict[str, list[StoryUnit]]:
         """Story id → member units (in index order)."""
-        groups: dict[int, list[StoryUnit]] = defaultdict(list)
-        for k, u in enumerate(self.units):
-            groups[self._find(k)].append(u)
-        return {story_id(self.units[root]): members for root, members in groups.items()}
+        order = sorted(range(len(self.units)), key=lambda k: founder_key(self.units[k]))
+        rank = {k: r for r, k in enumerate(order)}
+        ranked = {tuple(sorted((rank[i], rank[j]))): w for (i, j), w in self.links.items()}
+        roots = average_linkage(len(order), ranked, self.params.join)  # type: ignore[arg-type]
+        groups: dict[int, list[int]] = defaultdict(list)
+        for k in range(len(self.units)):
+            groups[roots[rank[k]]].append(k)
+        out: dict[str, list[StoryUnit]] = {}
+        for members in groups.values():
+            founder = min((self.units[k] for k in members), key=founder_key)
+            out[story_id(founder)] = [self.units[k] for k in members]
+        return out

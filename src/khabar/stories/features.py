@@ -53,8 +53,9 @@ class StoryUnit:
     segments: list[int]
     title: str
     time: datetime | None
-    weights: dict[str, float]  # stem → tf-idf weight, L2-normalized
+    weights: dict[str, float]  # stem → tf-idf weight, L2-normalized (headline and text)
     source: str | None = None
+    title_weights: dict[str, float] | None = None  # the same over the headline alone
 
     @property
     def timestamp(self) -> float | None:
@@ -87,5 +88,17 @@ def story_units(article: Article, index: int, time: datetime | None) -> list[Sto
         else:
             title = _first_line(text)
             unit_time = None  # an appended article was published some other time
-        out.append(StoryUnit(index, article.id, key, segs, title, unit_time, term_weights(title, text), article.source))
+        out.append(
+            StoryUnit(
+                index,
+                article.id,
+                key,
+                segs,
+                title,
+                unit_time,
+                term_weights(title, text),
+                article.source,
+                term_weights(title, ""),
+            )
+        )
     return out
