@@ -65,3 +65,21 @@ def test_strict_exits_non_zero_on_bad_records(tmp_path: Path) -> None:
     r = khabar("scan", str(f), "--out", str(tmp_path / "o2"), "-q", "--strict")
     assert r.returncode == 1
     assert f"khabar: {f}:2: invalid JSON" in r.stderr
+
+
+def test_stories_lists_the_largest_story_first(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert khabar("scan", str(SEED_A.parent), "--out", str(out), "-q").returncode == 0
+    r = khabar("stories", str(out), "--min-size", "1")
+    assert r.returncode == 0, r.stderr
+    first, _, second, _ = r.stdout.splitlines()
+    assert first.startswith("[2 articles]") and second.startswith("[1 articles] أردوغان")
+    assert "first: samples/002" in r.stdout or SEED_B.name in r.stdout
+    r = khabar("stories", str(out), "--json")  # default --min-size 2: the shared story only
+    (story,) = [json.loads(x) for x in r.stdout.splitlines()]
+    assert story["size"] == 2 and story["first_source"] is None
+
+
+def test_stories_on_a_missing_scan_is_one_line(tmp_path: Path) -> None:
+    r = khabar("stories", str(tmp_path))
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "stories.jsonl: not found" in r.stderr

@@ -155,3 +155,16 @@ def test_compare_reports_story_relation_without_passages(ant: list[dict], same: 
     assert pair["passages"] == []
     assert pair["same_story"] is same
     assert 0.0 <= pair["story_similarity"] <= 1.0
+
+
+def test_average_linkage_does_not_chain_through_one_bridge() -> None:
+    from khabar.stories.cluster import average_linkage
+
+    # two tight stories {0,1,2} and {3,4,5}; unit 2 also links weakly to unit 3
+    links = {(0, 1): 0.6, (0, 2): 0.5, (1, 2): 0.55, (3, 4): 0.6, (3, 5): 0.5, (4, 5): 0.55, (2, 3): 0.3}
+    roots = average_linkage(6, links, join=0.08)
+    assert len({roots[0], roots[1], roots[2]}) == 1 and len({roots[3], roots[4], roots[5]}) == 1
+    assert roots[0] != roots[3]  # single linkage (connected components) would merge them
+    links[(1, 4)] = links[(0, 5)] = links[(1, 3)] = 0.3  # many cross links: now one story
+    roots = average_linkage(6, links, join=0.08)
+    assert len(set(roots)) == 1

@@ -15,6 +15,7 @@ from khabar.clean import classify
 from khabar.errors import KhabarError
 from khabar.normalize import normalize_text
 from khabar.scan import scan as run_scan
+from khabar.stories.show import describe, largest_stories
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -100,6 +101,20 @@ def clean(page: str, explain: bool, as_json: bool) -> None:
         click.echo(json.dumps(article.to_json(), ensure_ascii=False))
     else:
         click.echo(text)
+
+
+@cli.command()
+@click.argument("out", type=click.Path(file_okay=False))
+@click.option("--top", default=20, show_default=True, help="How many stories to show.")
+@click.option("--min-size", default=2, show_default=True, help="Only stories with at least this many articles.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per story (stories.jsonl lines).")
+def stories(out: str, top: int, min_size: int, as_json: bool) -> None:
+    """The largest stories of a scan written to OUT: headline, outlets, first publisher, time span."""
+    found = largest_stories(out, top=top, min_size=min_size)
+    for s in found:
+        click.echo(json.dumps(s, ensure_ascii=False) if as_json else describe(s))
+    if not found and not as_json:
+        click.echo(f"khabar: no story with {min_size}+ articles in {out}", err=True)
 
 
 @cli.command("normalize")

@@ -1,0 +1,54 @@
+"""Read a scan's stories back (``out/stories.jsonl``) and describe the largest ones."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from khabar.errors import KhabarError
+
+
+def _jsonl(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        raise KhabarError(f"{path}: not found (is this the --out directory of `khabar scan`?)")
+    out = []
+    with open(path, encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            try:
+                out.append(json.loads(line))
+            except json.JSONDecodeError as e:
+                raise KhabarError(f"{path}:{lineno}: not JSON ({e.msg})") from None
+    return out
+
+
+def largest_stories(out: str | Path, top: int = 20, min_size: int = 2) -> list[dict[str, Any]]:
+    """The ``top`` largest stories of a scan (by number of articles, then outlets, then start time),
+    each with ``first_source``: the outlet of its first publisher."""
+    out = Path(out)
+    stories = [s for s in _jsonl(out / "stories.jsonl") if s["size"] >= min_size]
+    stories.sort(key=lambda s: (-s["size"], -len(s["sources"]), s["start"] or "9999", s["story"]))
+    stories = stories[:top]
+    wanted = {s["first"] for s in stories}
+    source = {a["id"]: a.get("source") for a in _jsonl(out / "articles.jsonl") if a["id"] in wanted}
+    for s in stories:
+        s["first_source"] = source.get(s["first"])
+    return stories
+
+
+def _span(start: str | None, end: str | None) -> str:
+    if not start:
+        return "no dates"
+    a, b = start[:16].replace("T", " "), (end or start)[:16].replace("T", " ")
+    return a if a == b else f"{a} → {b}"
+
+
+def describe(story: dict[str, Any]) -> str:
+    """Two lines: size and headline; outlets, first publisher and time span."""
+    first = story["first"] + (f" ({story['first_source']})" if story.get("first_source") else "")
+    outlets = ", ".join(story["sources"]) or "—"
+    wires = f"   wires: {', '.join(story['wires'])}" if story.get("wires") else ""
+    return (
+        f"[{story['size']} articles] {story['title']}\n"
+        f"    outlets: {outlets}   first: {first}   {_span(story['start'], story['end'])}{wires}"
+    )
