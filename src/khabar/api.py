@@ -30,11 +30,16 @@ def _as_article(x: str | Path | Article) -> Article:
 
 
 def scan(
-    paths: Iterable[str | Path], out: str | Path | None = None, quiet: bool = True, warn: bool = False
+    paths: Iterable[str | Path],
+    out: str | Path | None = None,
+    quiet: bool = True,
+    warn: bool = False,
+    jobs: int | None = None,
 ) -> ScanResult:
     """Scan files and directories for reuse; see :func:`khabar.scan.scan`.  Bad records are in
-    ``result.errors`` (and, with ``warn``, printed on stderr)."""
-    return _scan([str(p) for p in paths], out=out, quiet=quiet, warn=warn)
+    ``result.errors`` (and, with ``warn``, printed on stderr); ``jobs``: worker processes (default:
+    every core)."""
+    return _scan([str(p) for p in paths], out=out, quiet=quiet, warn=warn, jobs=jobs)
 
 
 def compare(a: str | Path | Article, b: str | Path | Article, params: ReuseParams = ReuseParams()) -> dict[str, Any]:

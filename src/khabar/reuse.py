@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from khabar.align import AlignParams, SeedIndex, align_indexed, align_units, seed_index
 from khabar.article import Article
 from khabar.candidates import CandidateParams, DocumentFrequency, candidate_pairs
 from khabar.fingerprint import Unit, article_units, grams
+from khabar.parallel import map_tasks, pool
 from khabar.relate import UnitPassage, pair_record, same_words
 
 
@@ -53,35 +57,64 @@ class ReuseResult:
     candidates: int = 0
 
 
+ALIGN_TASK = 256  # candidate pairs per task sent to a worker
+SEED_CACHE = 4096  # prepared units a worker keeps
+
+
+def _align_chunk(shared: dict[str, Any], lo: np.ndarray, hi: np.ndarray) -> list[tuple[int, int, list[UnitPassage]]]:
+    """Align candidate unit pairs ``(lo[k], hi[k])``; returns ``(article a, article b, passages)``."""
+    units: Sequence[Unit] = shared["units"]
+    params: ReuseParams = shared["params"]
+    stats: list[DocumentFrequency] = shared["stats"]
+    cache: dict[int, SeedIndex] = shared.setdefault("seed_cache", {})
+
+    def prepared(k: int) -> SeedIndex:
+        if k not in cache:
+            if len(cache) >= SEED_CACHE:
+                cache.clear()
+            df = stats[0].of(grams(units[k].hashes, stats[0].n)) if stats else None
+            cache[k] = seed_index(units[k], params.align, df, params.candidates.n)
+        return cache[k]
+
+    out = []
+    for i, j in zip(lo.tolist(), hi.tolist(), strict=True):
+        if units[i].article > units[j].article:
+            i, j = j, i
+        ua, ub = units[i], units[j]
+        passages = align_indexed(prepared(i), prepared(j), params.align)
+        if passages:
+            out.append((ua.article, ub.article, [UnitPassage(ua.key, ub.key, p) for p in passages]))
+    return out
+
+
 def find_pairs(
     articles: Sequence[Article],
     params: ReuseParams = ReuseParams(),
     progress: Callable[[int], None] | None = None,
+    units: Sequence[Unit] | None = None,
+    jobs: int = 1,
 ) -> ReuseResult:
-    """All article pairs sharing at least one passage, as pairs.jsonl records, and unit sizes."""
-    units = units_of(articles)
+    """All article pairs sharing at least one passage, as pairs.jsonl records, and unit sizes.
+
+    ``units``: the articles' reuse units if already computed (else from their segments); ``jobs``:
+    worker processes for the alignment.
+    """
+    units = units_of(articles) if units is None else units
     found: dict[tuple[int, int], list[UnitPassage]] = defaultdict(list)
     n_candidates = 0
-    index: dict[int, SeedIndex] = {}
     stats: list[DocumentFrequency] = []
-
-    def prepared(k: int) -> SeedIndex:
-        if k not in index:
-            df = stats[0].of(grams(units[k].hashes, stats[0].n)) if stats else None
-            index[k] = seed_index(units[k], params.align, df, params.candidates.n)
-        return index[k]
-
-    for lo, hi, _shared in candidate_pairs(units, params.candidates, stats):
-        n_candidates += len(lo)
-        for i, j in zip(lo.tolist(), hi.tolist(), strict=True):
-            if units[i].article > units[j].article:
-                i, j = j, i
-            ua, ub = units[i], units[j]
-            passages = align_indexed(prepared(i), prepared(j), params.align)
-            if passages:
-                found[(ua.article, ub.article)].extend(UnitPassage(ua.key, ub.key, p) for p in passages)
-            if progress:
-                progress(1)
+    batches = candidate_pairs(units, params.candidates, stats)
+    first = next(batches, None)  # the n-gram statistics exist from here on
+    if first is not None:
+        with pool(jobs, {"units": units, "params": params, "stats": stats}) as workers:
+            for lo, hi, _shared in itertools.chain([first], batches):
+                n_candidates += len(lo)
+                tasks = [(lo[s : s + ALIGN_TASK], hi[s : s + ALIGN_TASK]) for s in range(0, len(lo), ALIGN_TASK)]
+                for (task_lo, _), part in zip(tasks, map_tasks(workers, _align_chunk, tasks), strict=True):
+                    for ia, ib, passages in part:
+                        found[(ia, ib)].extend(passages)
+                    if progress:
+                        progress(len(task_lo))
     sizes = {(u.article, u.key): len(u) for u in units}
     return ReuseResult(_records(articles, units, found), sizes, n_candidates)
 

@@ -15,9 +15,10 @@ from tqdm import tqdm
 
 from khabar import __version__
 from khabar.article import Article
-from khabar.clean import clean_articles
 from khabar.errors import RecordError
 from khabar.normalize import VERSION as NORMALIZER_VERSION
+from khabar.parallel import default_jobs
+from khabar.prepare import prepare_articles
 from khabar.readers.files import discover, read_file
 from khabar.reuse import ReuseParams, find_pairs
 from khabar.stories.build import StoryResult, build_stories
@@ -89,15 +90,19 @@ def analyse(
     quiet: bool = True,
     timer: _Timer | None = None,
     link: LinkParams = LinkParams(),
+    jobs: int | None = None,
 ) -> tuple[list[dict[str, Any]], StoryResult]:
-    """Clean the articles in place, find every reuse pair, and group the articles into stories."""
+    """Clean the articles in place, find every reuse pair, and group the articles into stories
+    (``jobs`` worker processes; default: every core)."""
     timer = timer or _Timer()
-    with timer.stage("clean"):
-        clean_articles(articles)
+    jobs = jobs or default_jobs()
+    with timer.stage("clean"), _bar(2 * len(articles), "clean", "article", quiet) as bar:
+        prepared = prepare_articles(articles, jobs, progress=bar.update)
     with timer.stage("reuse"), _bar(None, "align", "pair", quiet) as bar:
-        reuse = find_pairs(articles, params, progress=bar.update)
+        units = [u for p in prepared for u in p.units]
+        reuse = find_pairs(articles, params, progress=bar.update, units=units, jobs=jobs)
     with timer.stage("stories"):
-        stories = build_stories(articles, reuse.pairs, reuse.sizes, link)
+        stories = build_stories(articles, reuse.pairs, reuse.sizes, link, prepared)
     return reuse.pairs, stories
 
 
@@ -125,6 +130,7 @@ def scan(
     params: ReuseParams = ReuseParams(),
     quiet: bool = True,
     warn: bool = True,
+    jobs: int | None = None,
 ) -> ScanResult:
     """Scan inputs; with ``out``, write articles.jsonl, pairs.jsonl, errors.jsonl and summary.json.
 
@@ -134,7 +140,7 @@ def scan(
     started = time.perf_counter()
     with timer.stage("read"):
         articles, errors, skipped = read_all(paths, quiet=quiet, warn=warn)
-    pairs, stories = analyse(articles, params, quiet, timer)
+    pairs, stories = analyse(articles, params, quiet, timer, jobs=jobs)
     relations = Counter(p["relation"] for p in pairs)
     summary: dict[str, Any] = {
         "khabar_version": __version__,

@@ -21,6 +21,26 @@ LONG_LINE_WORDS = 40  # lines longer than this need LONG_LINE_FACTOR times the s
 LONG_LINE_FACTOR = 3
 
 
+ArticleKeys = tuple[bytes, frozenset[int], frozenset[int]]  # text digest, line keys, keys of long lines
+
+
+def article_keys(text: str, lines: list[Line] | None = None) -> ArticleKeys:
+    """What template learning needs of one article: a digest of its text (articles with identical
+    text count once), the keys of its lines, and which of them are long lines."""
+    digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+    lex = lexicon()
+    keys: set[int] = set()
+    longs: set[int] = set()
+    for line in lines if lines is not None else split_lines(text):
+        if line.blank or lex.is_credit(line.norm):
+            continue
+        key = template_key(line.norm)
+        keys.add(key)
+        if line.n_words > LONG_LINE_WORDS:
+            longs.add(key)
+    return digest, frozenset(keys), frozenset(longs)
+
+
 @dataclass
 class TemplateLearner:
     """Counts, per outlet, in how many distinct articles each line occurs."""
@@ -32,23 +52,20 @@ class TemplateLearner:
 
     def add(self, source: str | None, text: str, lines: list[Line] | None = None) -> None:
         """Count the lines of one article (``lines`` from :func:`split_lines`, if already split)."""
+        if source:
+            self.add_keys(source, article_keys(text, lines))
+
+    def add_keys(self, source: str | None, keys: ArticleKeys) -> None:
+        """Count one article's line keys (from :func:`article_keys`, computed anywhere)."""
         if not source:
             return
-        digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+        digest, lines, longs = keys
         if (source, digest) in self._seen:
             return
         self._seen.add((source, digest))
         self.articles[source] += 1
-        lex = lexicon()
-        keys: set[int] = set()
-        for line in lines if lines is not None else split_lines(text):
-            if line.blank or lex.is_credit(line.norm):
-                continue
-            key = template_key(line.norm)
-            keys.add(key)
-            if line.n_words > LONG_LINE_WORDS:
-                self.long_lines[source].add(key)
-        self.counts[source].update(keys)
+        self.long_lines[source] |= longs
+        self.counts[source].update(lines)
 
     def add_all(self, items: Iterable[tuple[str | None, str]]) -> None:
         for source, text in items:

@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from khabar.article import Article
 from khabar.stories.cluster import StoryIndex
@@ -14,6 +14,9 @@ from khabar.stories.features import StoryUnit, story_units
 from khabar.stories.link import LinkParams, days_apart
 from khabar.stories.wires import wire_credits
 from khabar.times import article_time
+
+if TYPE_CHECKING:
+    from khabar.prepare import Prepared
 
 UnitKey = tuple[int, str]  # (article index, unit key)
 
@@ -57,11 +60,20 @@ def build_stories(
     pairs: Sequence[dict[str, Any]],
     sizes: dict[UnitKey, int],
     params: LinkParams = LinkParams(),
+    prepared: Sequence[Prepared] | None = None,
 ) -> StoryResult:
-    times = [article_time(a) for a in articles]
-    units: list[StoryUnit] = []
-    for k, a in enumerate(articles):
-        units.extend(story_units(a, k, times[k][0]))
+    """The stories of cleaned articles; ``prepared`` (from :func:`khabar.prepare.prepare_articles`)
+    saves computing their story units, times and wire credits again."""
+    if prepared is None:
+        times = [article_time(a) for a in articles]
+        units: list[StoryUnit] = []
+        for k, a in enumerate(articles):
+            units.extend(story_units(a, k, times[k][0]))
+        wires = {(u.article, u.key): wire_credits(articles[u.article], u.segments) for u in units}
+    else:
+        times = [p.time for p in prepared]
+        units = [u for p in prepared for u in p.story_units]
+        wires = {(k, key): w for k, p in enumerate(prepared) for key, w in p.wires.items()}
     by_key = {(u.article, u.key): u for u in units}
     index_of = {a.id: k for k, a in enumerate(articles)}
     coverage = unit_coverage(pairs, index_of, sizes)
@@ -75,12 +87,11 @@ def build_stories(
             reuse_links.append((a, b))
     index = StoryIndex(params)
     index.add(units, reuse_links)
-    wires = {(u.article, u.key): wire_credits(articles[u.article], u.segments) for u in units}
     result = StoryResult([], times=times, wires=wires)
-    for sid, members in index.stories().items():
+    stories = index.stories()
+    for sid, members in stories.items():
         for u in members:
             result.unit_story[(u.article, u.key)] = sid
-    stories = index.stories()
     claims = story_claims(pairs, index_of, by_key, result.unit_story)
     records = [_record(sid, members, result, claims.get(sid, {})) for sid, members in stories.items()]
     records.sort(key=lambda r: (-len(r["members"]), r["start"] or "9999", r["story"]))

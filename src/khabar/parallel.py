@@ -1,0 +1,86 @@
+"""Run a function over ranges of items in worker processes (``--jobs``), results in input order.
+
+Workers are forked, so they inherit the parent's data (articles, units) without copying it through
+pipes; only index ranges go to them and compact results (segments, numpy arrays) come back.  Every
+stage gives the same result with any number of jobs: the work per item never depends on which
+process did it or on what else it did.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+Shared = dict[str, Any]
+RangeFn = Callable[[Shared, int, int], list[Any]]
+
+_SHARED: Shared = {}  # what forked workers inherit
+
+
+def default_jobs() -> int:
+    """Every core this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _call(task: tuple[RangeFn, int, int]) -> list[Any]:
+    fn, lo, hi = task
+    return fn(_SHARED, lo, hi)
+
+
+def _call_args(task: tuple[Callable[..., Any], tuple[Any, ...]]) -> Any:
+    fn, args = task
+    return fn(_SHARED, *args)
+
+
+@contextmanager
+def pool(jobs: int, shared: Shared) -> Iterator[Any]:
+    """A pool of ``jobs`` forked workers that see ``shared`` (None when one job is enough)."""
+    if jobs <= 1 or "fork" not in mp.get_all_start_methods():
+        _SHARED.clear()
+        _SHARED.update(shared)
+        try:
+            yield None
+        finally:
+            _SHARED.clear()
+        return
+    _SHARED.clear()
+    _SHARED.update(shared)
+    try:
+        with mp.get_context("fork").Pool(jobs) as workers:
+            yield workers
+    finally:
+        _SHARED.clear()
+
+
+def map_ranges(
+    fn: RangeFn,
+    n: int,
+    jobs: int,
+    shared: Shared,
+    chunk: int = 128,
+    progress: Callable[[int], None] | None = None,
+) -> list[Any]:
+    """``fn(shared, lo, hi)`` over ``range(n)`` in chunks, concatenated in order."""
+    out: list[Any] = []
+    ranges = [(fn, lo, min(n, lo + chunk)) for lo in range(0, n, chunk)]
+    with pool(jobs if n > chunk else 1, shared) as workers:
+        parts = workers.imap(_call, ranges) if workers else map(_call, ranges)
+        for (_, lo, hi), part in zip(ranges, parts, strict=True):
+            out.extend(part)
+            if progress:
+                progress(hi - lo)
+    return out
+
+
+def map_tasks(
+    workers: Any, fn: Callable[..., Any], tasks: Iterator[tuple[Any, ...]] | list[tuple[Any, ...]]
+) -> Iterator[Any]:
+    """``fn(shared, *args)`` for each task, in order, in ``workers`` (a :func:`pool`) or here."""
+    items = ((fn, args) for args in tasks)
+    return workers.imap(_call_args, items) if workers else map(_call_args, items)

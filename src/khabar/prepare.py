@@ -1,0 +1,102 @@
+"""The per-article work of a scan, spread over ``--jobs`` processes.
+
+Two passes over the articles:
+
+1. template keys: what per-outlet template learning needs of each article (its line keys);
+2. once the templates are learned (in the parent, in input order): each article's segments, its
+   reuse units (word hashes with offsets), its story units (stem vectors), time and wire credits.
+
+Both passes call the same functions a single-process run does, so the result does not depend on
+the number of jobs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from khabar.article import Article, Segment
+from khabar.clean.lines import split_lines
+from khabar.clean.segment import classify_lines, to_segments
+from khabar.clean.templates import ArticleKeys, TemplateLearner, article_keys
+from khabar.fingerprint import Unit, article_units
+from khabar.parallel import map_ranges
+from khabar.stories.features import StoryUnit, story_units
+from khabar.stories.wires import wire_credits
+from khabar.times import article_time
+from khabar.words import view as make_view
+
+
+@dataclass(slots=True)
+class Prepared:
+    """Everything the later stages need of one article."""
+
+    segments: list[Segment]
+    units: list[Unit]  # reuse units
+    story_units: list[StoryUnit]
+    wires: dict[str, list[str]]  # unit key → credited agencies
+    time: tuple[datetime | None, str | None]  # (time, where it came from)
+
+
+def _keys(shared: dict[str, Any], lo: int, hi: int) -> list[ArticleKeys | None]:
+    out: list[ArticleKeys | None] = []
+    for a in shared["articles"][lo:hi]:
+        out.append(article_keys(a.text, split_lines(a.text, a.view or make_view(a.text))) if a.source else None)
+    return out
+
+
+def prepare_one(article: Article, k: int, templates: frozenset[int]) -> Prepared:
+    """Clean one article (``templates``: its outlet's) and compute its units, features and credits."""
+    keep_view = article.view is not None
+    v = article.view or make_view(article.text)
+    lines = split_lines(article.text, v)
+    article.segments = to_segments(classify_lines(lines, templates), len(article.text))
+    article.view = v
+    try:
+        time = article_time(article)
+        return Prepared(
+            article.segments,
+            article_units(article, k),
+            story_units(article, k, time[0]),
+            {key: wire_credits(article, segs) for key, segs in article.units().items()},
+            time,
+        )
+    finally:
+        if not keep_view:
+            article.view = None  # views are large: never keep one per article
+
+
+def _prepare(shared: dict[str, Any], lo: int, hi: int) -> list[Prepared]:
+    articles, templates = shared["articles"], shared["templates"]
+    empty: frozenset[int] = frozenset()
+    return [prepare_one(articles[k], k, templates.get(articles[k].source or "", empty)) for k in range(lo, hi)]
+
+
+def learn_templates(
+    articles: Sequence[Article], jobs: int = 1, progress: Callable[[int], None] | None = None
+) -> TemplateLearner:
+    """Each outlet's template lines, learned from ``articles`` (in input order)."""
+    learner = TemplateLearner()
+    keys = map_ranges(_keys, len(articles), jobs, {"articles": articles}, progress=progress)
+    for a, k in zip(articles, keys, strict=True):
+        if k is not None:
+            learner.add_keys(a.source, k)
+    return learner
+
+
+def prepare_articles(
+    articles: Sequence[Article],
+    jobs: int = 1,
+    learn: bool = True,
+    progress: Callable[[int], None] | None = None,
+) -> list[Prepared]:
+    """Clean every article in place (its ``segments``) and prepare it for reuse and stories."""
+    templates = learn_templates(articles, jobs, progress).templates() if learn else {}
+    prepared: list[Prepared] = map_ranges(
+        _prepare, len(articles), jobs, {"articles": articles, "templates": templates}, progress=progress
+    )
+    for a, p in zip(articles, prepared, strict=True):
+        a.segments = p.segments
+    return prepared
