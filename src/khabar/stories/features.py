@@ -8,12 +8,16 @@ articles never depends on what else was scanned.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import math
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from importlib import resources
+from typing import NamedTuple
+
+import numpy as np
 
 from khabar.article import Article
 from khabar.normalize import normalize_text
@@ -43,6 +47,17 @@ def idf_table() -> IdfTable:
     return IdfTable(idf, math.log((documents + 1) / 1) + 1)
 
 
+class TermVector(NamedTuple):
+    """A sparse vector over stems: sorted stable term ids and their weights."""
+
+    ids: np.ndarray  # int64, sorted
+    values: np.ndarray  # float64
+
+    def dot(self, other: TermVector) -> float:
+        _, i, j = np.intersect1d(self.ids, other.ids, assume_unique=True, return_indices=True)
+        return float(np.dot(self.values[i], other.values[j]))
+
+
 @dataclass(slots=True)
 class StoryUnit:
     """One unit of one article, as story clustering sees it."""
@@ -53,24 +68,43 @@ class StoryUnit:
     segments: list[int]
     title: str
     time: datetime | None
-    weights: dict[str, float]  # stem → tf-idf weight, L2-normalized (headline and text)
+    weights: TermVector  # tf-idf stem weights, L2-normalized (headline and text)
     source: str | None = None
-    title_weights: dict[str, float] | None = None  # the same over the headline alone
+    title_weights: TermVector | None = None  # the same over the headline alone
 
     @property
     def timestamp(self) -> float | None:
         return self.time.timestamp() if self.time else None
 
 
-def term_weights(title: str, text: str) -> dict[str, float]:
-    """Sub-linear tf × fixed idf over stems of the title (counted twice) and the text, L2-normalized."""
+def term_id(term: str) -> int:
+    """A stable 63-bit id of a stem (the same in every process and on every machine)."""
+    got = _TERM_IDS.get(term)
+    if got is None:
+        got = int.from_bytes(hashlib.blake2b(term.encode("utf-8", "surrogatepass"), digest_size=8).digest()) >> 1
+        if len(_TERM_IDS) < 1_000_000:
+            _TERM_IDS[term] = got
+    return got
+
+
+_TERM_IDS: dict[str, int] = {}
+
+
+def term_weights(title: str, text: str) -> TermVector:
+    """Sub-linear tf × fixed idf over stems of the title (counted twice) and the text, L2-normalized,
+    as a sparse vector: sorted term ids and their weights."""
     table = idf_table()
     tf: Counter[str] = Counter(stems(normalize_text(text)))
     for term in stems(normalize_text(title)):
         tf[term] += TITLE_WEIGHT
-    w = {t: (1 + math.log(n)) * table.idf.get(t, table.unknown) for t, n in tf.items()}
-    norm = math.sqrt(sum(v * v for v in w.values())) or 1.0
-    return {t: v / norm for t, v in w.items()}
+    ids = np.fromiter((term_id(t) for t in tf), dtype=np.int64, count=len(tf))
+    w = np.fromiter(
+        ((1 + math.log(n)) * table.idf.get(t, table.unknown) for t, n in tf.items()), dtype=np.float64, count=len(tf)
+    )
+    order = np.argsort(ids, kind="stable")
+    ids, w = ids[order], w[order]
+    norm = math.sqrt(float(np.dot(w, w))) or 1.0
+    return TermVector(ids, w / norm)
 
 
 def _first_line(text: str) -> str:

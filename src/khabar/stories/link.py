@@ -26,7 +26,7 @@ from scipy import sparse
 
 from khabar.article import Article
 from khabar.fingerprint import article_units
-from khabar.stories.features import StoryUnit, story_units
+from khabar.stories.features import StoryUnit, TermVector, story_units
 from khabar.times import article_time
 
 DAY = 86400.0
@@ -57,12 +57,8 @@ def penalty(dt_days: float | None, p: LinkParams) -> float:
     return p.per_day * max(0.0, dt_days - p.grace_days)
 
 
-def _dot(a: dict[str, float] | None, b: dict[str, float] | None) -> float:
-    if not a or not b:
-        return 0.0
-    if len(a) > len(b):
-        a, b = b, a
-    return sum(w * b.get(t, 0.0) for t, w in a.items())
+def _dot(a: TermVector | None, b: TermVector | None) -> float:
+    return a.dot(b) if a is not None and b is not None else 0.0
 
 
 def cosine(a: StoryUnit, b: StoryUnit) -> float:
@@ -98,17 +94,18 @@ def linked(a: StoryUnit, b: StoryUnit, coverage: float, p: LinkParams) -> tuple[
     return weight >= p.join, sim
 
 
-def _matrix(vectors: Sequence[dict[str, float] | None]) -> sparse.csr_matrix:
-    vocab: dict[str, int] = {}
-    rows: list[int] = []
-    cols: list[int] = []
-    vals: list[float] = []
-    for i, weights in enumerate(vectors):
-        for t, w in (weights or {}).items():
-            rows.append(i)
-            cols.append(vocab.setdefault(t, len(vocab)))
-            vals.append(w)
-    return sparse.csr_matrix((vals, (rows, cols)), shape=(len(vectors), max(1, len(vocab))), dtype=np.float64)
+def _matrix(vectors: Sequence[TermVector | None]) -> sparse.csr_matrix:
+    """Rows: the vectors; columns: their terms (numbered in order of term id)."""
+    empty = np.zeros(0, np.int64)
+    ids = [v.ids if v is not None else empty for v in vectors]
+    vals = [v.values if v is not None else np.zeros(0) for v in vectors]
+    lengths = np.array([len(x) for x in ids], dtype=np.int64)
+    indptr = np.concatenate([[0], np.cumsum(lengths)])
+    if indptr[-1] == 0:
+        return sparse.csr_matrix((len(vectors), 1), dtype=np.float64)
+    terms, cols = np.unique(np.concatenate(ids), return_inverse=True)
+    data = np.concatenate(vals)
+    return sparse.csr_matrix((data, cols.ravel(), indptr), shape=(len(vectors), len(terms)), dtype=np.float64)
 
 
 def lexical_links(units: Sequence[StoryUnit], p: LinkParams, new_from: int = 0) -> Iterable[tuple[int, int, float]]:

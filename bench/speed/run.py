@@ -1,0 +1,155 @@
+"""Speed and memory benchmark: the full khabar scan vs the MinHash+LSH pipelines users would run.
+
+On 1/8, 1/4, 1/2 and all of the ANT corpus (the first articles of the file), in one run:
+
+* ``khabar scan --jobs N`` — reading, cleaning, normalization, every reuse pair with its passages,
+  and stories, written to disk (a subprocess, like a user runs it);
+* datasketch MinHash + LSH (word 5-grams, 128 permutations, threshold 0.5): reading, shingling,
+  sketching, indexing and querying for pairs (``baselines.py``);
+* rensa (Rust MinHash, same settings).
+
+Each system runs as its own process; wall time and the peak resident memory of its whole process
+tree (workers included, sampled every 50 ms) are reported, with ratios, and the growth exponent
+of time in n (log-log slope between the smallest and the full corpus).
+
+    python bench/speed/run.py [--jobs 2] [--corpus ../shared/data/ant/ant-news.jsonl.gz]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+DEFAULT_CORPUS = ROOT.parent / "shared" / "data" / "ant" / "ant-news.jsonl.gz"
+FRACTIONS = (8, 4, 2, 1)  # 1/8, 1/4, 1/2, all
+
+BASELINE = """
+import sys, time
+sys.path.insert(0, {here!r})
+from pathlib import Path
+from baselines import read_texts, {fn}
+docs = list(read_texts(Path({path!r})))
+pairs = {fn}(docs, 0.5)
+print(len(pairs))
+"""
+
+
+def measure(cmd: list[str]) -> tuple[float, float, str]:
+    """Wall seconds, peak RSS (MB) of the process tree, and stdout of ``cmd``."""
+    peak = 0
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    ps = psutil.Process(proc.pid)
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            try:
+                rss = ps.memory_info().rss + sum(c.memory_info().rss for c in ps.children(recursive=True))
+                peak = max(peak, rss)
+            except psutil.Error:
+                pass
+            time.sleep(0.05)
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    out, err = proc.communicate()
+    seconds = time.perf_counter() - t0
+    done.set()
+    thread.join()
+    if proc.returncode:
+        sys.exit(f"{' '.join(cmd[:3])} failed: {err.strip()[-500:]}")
+    return seconds, peak / 2**20, out
+
+
+def subsets(corpus: Path, work: Path) -> dict[int, tuple[Path, int]]:
+    """The first 1/f of the corpus for each fraction f, as JSONL files."""
+    with gzip.open(corpus, "rt", encoding="utf-8") as fh:
+        lines = fh.readlines()
+    out: dict[int, tuple[Path, int]] = {}
+    for f in FRACTIONS:
+        path = work / f"ant-1of{f}.jsonl"
+        n = len(lines) // f
+        text = "".join(lines[:n])
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            path.write_text(text, encoding="utf-8")
+        out[f] = (path, n)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--work", type=Path, default=ROOT / "bench" / "work")
+    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "speed.json")
+    args = ap.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for f, (path, n) in subsets(args.corpus, args.work).items():
+        row: dict[str, object] = {"fraction": f"1/{f}" if f > 1 else "all", "articles": n}
+        with tempfile.TemporaryDirectory() as tmp:
+            cmd = [sys.executable, "-m", "khabar", "scan", str(path), "--out", tmp, "-q", "--jobs", str(args.jobs)]
+            s, mb, _ = measure(cmd)
+            summary = json.loads((Path(tmp) / "summary.json").read_text(encoding="utf-8"))
+        row["khabar"] = {"seconds": round(s, 2), "peak_mb": round(mb), "pairs": summary["pairs"]}
+        row["khabar"]["stages"] = summary["seconds"]  # type: ignore[index]
+        for name, fn in (("datasketch", "datasketch_pairs"), ("rensa", "rensa_pairs")):
+            code = BASELINE.format(here=str(HERE), path=str(path), fn=fn)
+            s, mb, out = measure([sys.executable, "-c", code])
+            row[name] = {"seconds": round(s, 2), "peak_mb": round(mb), "pairs": int(out.strip())}
+        k = row["khabar"]["seconds"]  # type: ignore[index]
+        row["datasketch_over_khabar"] = round(row["datasketch"]["seconds"] / k, 2)  # type: ignore[index]
+        row["rensa_over_khabar"] = round(row["rensa"]["seconds"] / k, 2)  # type: ignore[index]
+        rows.append(row)
+        print(json.dumps(row), file=sys.stderr)
+    small, full = rows[0], rows[-1]
+    growth = {
+        name: round(
+            math.log(full[name]["seconds"] / small[name]["seconds"])  # type: ignore[index]
+            / math.log(full["articles"] / small["articles"]),  # type: ignore[operator]
+            2,
+        )
+        for name in ("khabar", "datasketch", "rensa")
+    }
+    report = {
+        "machine": f"{platform.machine()}, {platform.python_version()}, {os.cpu_count()} cores, "
+        f"{round(psutil.virtual_memory().total / 2**30)} GiB",
+        "jobs": args.jobs,
+        "rows": rows,
+        "time_growth_exponent": growth,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(f"machine: {report['machine']}; khabar --jobs {args.jobs}\n")
+    print(
+        "| corpus | articles | khabar s | datasketch s | rensa s | datasketch/khabar | rensa/khabar "
+        "| khabar peak MB |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(
+            f"| {r['fraction']} | {r['articles']} | {r['khabar']['seconds']} | {r['datasketch']['seconds']} | "  # type: ignore[index]
+            f"{r['rensa']['seconds']} | {r['datasketch_over_khabar']} | {r['rensa_over_khabar']} | "  # type: ignore[index]
+            f"{r['khabar']['peak_mb']} |"  # type: ignore[index]
+        )
+    print(f"\ntime growth exponent (log-log slope, 1/8 → all): {growth}")
+
+
+if __name__ == "__main__":
+    main()
