@@ -8,8 +8,8 @@ On 1/8, 1/4, 1/2 and all of the ANT corpus (the first articles of the file), in 
   sketching, indexing and querying for pairs (``baselines.py``);
 * rensa (Rust MinHash, same settings).
 
-Each system runs as its own process; wall time and the peak resident memory of its whole process
-tree (workers included, sampled every 50 ms) are reported, with ratios, and the growth exponent
+Each system runs as its own process; wall time and the peak memory of its whole process tree (workers
+included: the sum of proportional set sizes, so pages shared after fork count once; sampled every 50 ms) are reported, with ratios, and the growth exponent
 of time in n (log-log slope between the smallest and the full corpus).
 
     python bench/speed/run.py [--jobs 2] [--corpus ../shared/data/ant/ant-news.jsonl.gz]
@@ -48,6 +48,14 @@ print(len(pairs))
 """
 
 
+def _pss(p: psutil.Process) -> int:
+    """Proportional set size: memory shared by forked workers is counted once, not once per process."""
+    try:
+        return p.memory_full_info().pss
+    except (AttributeError, psutil.AccessDenied):
+        return p.memory_info().rss
+
+
 def measure(cmd: list[str]) -> tuple[float, float, str]:
     """Wall seconds, peak RSS (MB) of the process tree, and stdout of ``cmd``."""
     peak = 0
@@ -60,8 +68,7 @@ def measure(cmd: list[str]) -> tuple[float, float, str]:
         nonlocal peak
         while not done.is_set():
             try:
-                rss = ps.memory_info().rss + sum(c.memory_info().rss for c in ps.children(recursive=True))
-                peak = max(peak, rss)
+                peak = max(peak, sum(_pss(p) for p in [ps, *ps.children(recursive=True)]))
             except psutil.Error:
                 pass
             time.sleep(0.05)

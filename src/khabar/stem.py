@@ -70,6 +70,23 @@ def stem(word: str) -> str:
     return w
 
 
+_CACHE: dict[str, str] = {}  # word → stem (a corpus has far fewer distinct words than words)
+_CACHE_LIMIT = 2_000_000
+
+
+def _cached_stem(w: str) -> str:
+    got = _CACHE.get(w)
+    if got is None:
+        got = stem(w)
+        if len(_CACHE) < _CACHE_LIMIT:
+            _CACHE[w] = got
+    return got
+
+
 def stems(normalized_text: str, drop_stopwords: bool = True) -> list[str]:
     """Stems of the words of a normalized text (function words left out)."""
-    return [stem(w) for w in _WORD.findall(normalized_text) if not (drop_stopwords and w in STOPWORDS)]
+    words = _WORD.findall(normalized_text)
+    if drop_stopwords:
+        words = [w for w in words if w not in STOPWORDS]
+    get = _CACHE.get
+    return [get(w) or _cached_stem(w) for w in words]

@@ -79,28 +79,35 @@ class StoryUnit:
 
 def term_id(term: str) -> int:
     """A stable 63-bit id of a stem (the same in every process and on every machine)."""
-    got = _TERM_IDS.get(term)
+    return _term(term)[0]
+
+
+def _term(term: str) -> tuple[int, float]:
+    """A stem's id and IDF (cached)."""
+    got = _TERMS.get(term)
     if got is None:
-        got = int.from_bytes(hashlib.blake2b(term.encode("utf-8", "surrogatepass"), digest_size=8).digest()) >> 1
-        if len(_TERM_IDS) < 1_000_000:
-            _TERM_IDS[term] = got
+        table = idf_table()
+        digest = hashlib.blake2b(term.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+        got = (int.from_bytes(digest) >> 1, table.idf.get(term, table.unknown))
+        if len(_TERMS) < 1_000_000:
+            _TERMS[term] = got
     return got
 
 
-_TERM_IDS: dict[str, int] = {}
+_TERMS: dict[str, tuple[int, float]] = {}
 
 
 def term_weights(title: str, text: str) -> TermVector:
     """Sub-linear tf × fixed idf over stems of the title (counted twice) and the text, L2-normalized,
     as a sparse vector: sorted term ids and their weights."""
-    table = idf_table()
     tf: Counter[str] = Counter(stems(normalize_text(text)))
     for term in stems(normalize_text(title)):
         tf[term] += TITLE_WEIGHT
-    ids = np.fromiter((term_id(t) for t in tf), dtype=np.int64, count=len(tf))
-    w = np.fromiter(
-        ((1 + math.log(n)) * table.idf.get(t, table.unknown) for t, n in tf.items()), dtype=np.float64, count=len(tf)
-    )
+    get = _TERMS.get
+    info = [get(t) or _term(t) for t in tf]
+    ids = np.array([i for i, _ in info], dtype=np.int64)
+    idf = np.array([x for _, x in info], dtype=np.float64)
+    w = (1.0 + np.log(np.fromiter(tf.values(), dtype=np.float64, count=len(tf)))) * idf
     order = np.argsort(ids, kind="stable")
     ids, w = ids[order], w[order]
     norm = math.sqrt(float(np.dot(w, w))) or 1.0
