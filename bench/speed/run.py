@@ -8,9 +8,10 @@ On 1/8, 1/4, 1/2 and all of the ANT corpus (the first articles of the file), in 
   sketching, indexing and querying for pairs (``baselines.py``);
 * rensa (Rust MinHash, same settings).
 
-Each system runs as its own process; wall time and the peak memory of its whole process tree (workers
-included: the sum of proportional set sizes, so pages shared after fork count once; sampled every 50 ms) are reported, with ratios, and the growth exponent
-of time in n (log-log slope between the smallest and the full corpus).
+Each system runs as its own process; wall time and the peak memory of its whole process tree are
+reported (workers included: the sum of proportional set sizes, so pages shared after fork count once;
+sampled every 50 ms), with ratios, and the growth exponent of time in n (log-log slope between the
+smallest and the full corpus).
 
     python bench/speed/run.py [--jobs 2] [--corpus ../shared/data/ant/ant-news.jsonl.gz]
 """
@@ -18,6 +19,7 @@ of time in n (log-log slope between the smallest and the full corpus).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import json
 import math
@@ -67,10 +69,8 @@ def measure(cmd: list[str]) -> tuple[float, float, str]:
     def sample() -> None:
         nonlocal peak
         while not done.is_set():
-            try:
+            with contextlib.suppress(psutil.Error):
                 peak = max(peak, sum(_pss(p) for p in [ps, *ps.children(recursive=True)]))
-            except psutil.Error:
-                pass
             time.sleep(0.05)
 
     thread = threading.Thread(target=sample, daemon=True)
@@ -145,8 +145,7 @@ def main() -> None:
     args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print(f"machine: {report['machine']}; khabar --jobs {args.jobs}\n")
     print(
-        "| corpus | articles | khabar s | datasketch s | rensa s | datasketch/khabar | rensa/khabar "
-        "| khabar peak MB |"
+        "| corpus | articles | khabar s | datasketch s | rensa s | datasketch/khabar | rensa/khabar | khabar peak MB |"
     )
     print("|---|---|---|---|---|---|---|---|")
     for r in rows:
