@@ -72,11 +72,15 @@ class DocumentFrequency:
     counts: np.ndarray  # units holding each
 
     @classmethod
-    def from_postings(cls, h: np.ndarray, n: int) -> DocumentFrequency:
+    def from_postings(cls, h: np.ndarray, n: int, keep_above: int = 0) -> DocumentFrequency:
+        """From sorted postings; only n-grams in more than ``keep_above`` units are kept (``of``
+        gives 0 for the others: enough to ask whether an n-gram is rare, in a fraction of the memory)."""
         if len(h) == 0:
             return cls(n, h, np.zeros(0, np.int64))
         first = np.concatenate([[0], np.flatnonzero(np.diff(h)) + 1])
-        return cls(n, h[first], np.diff(np.concatenate([first, [len(h)]])))
+        counts = np.diff(np.concatenate([first, [len(h)]]))
+        keep = counts > keep_above
+        return cls(n, h[first[keep]], counts[keep])
 
     def of(self, g: np.ndarray) -> np.ndarray:
         """Document frequency of each hash in ``g`` (0 for hashes never indexed)."""
@@ -90,14 +94,16 @@ def candidate_pairs(
     units: Sequence[Unit],
     params: CandidateParams = CandidateParams(),
     stats: list[DocumentFrequency] | None = None,
+    keep_df_above: int = 0,
 ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Yield batches of candidate pairs ``(unit_i, unit_j, shared_ngrams)`` with ``i < j``.
 
-    If ``stats`` is a list, the n-gram document frequencies are appended to it.
+    If ``stats`` is a list, the document frequencies of n-grams in more than ``keep_df_above``
+    units are appended to it.
     """
     h, u = postings(units, params.n)
     if stats is not None:
-        stats.append(DocumentFrequency.from_postings(h, params.n))
+        stats.append(DocumentFrequency.from_postings(h, params.n, keep_df_above))
     if len(h) == 0:
         return
     article = np.array([unit.article for unit in units], dtype=np.int64)

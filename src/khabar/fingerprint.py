@@ -23,8 +23,8 @@ class Unit:
     article: int  # index of the article in the scan
     key: str  # "body" or "appended:<segment index>"
     hashes: np.ndarray  # uint64 word hashes
-    starts: np.ndarray  # int64 original-text offset where each word starts
-    ends: np.ndarray  # int64 original-text offset where each word ends
+    starts: np.ndarray  # int32 original-text offset where each word starts
+    ends: np.ndarray  # int32 original-text offset where each word ends
 
     def __len__(self) -> int:
         return len(self.hashes)
@@ -55,5 +55,5 @@ def article_units(article: Article, index: int) -> list[Unit]:
     for key, ids in article.units().items():
         mask = np.isin(seg_of_word, ids)
         if mask.any():
-            units.append(Unit(index, key, w.hashes[mask], starts[mask], ends[mask]))
+            units.append(Unit(index, key, w.hashes[mask], starts[mask].astype(np.int32), ends[mask].astype(np.int32)))
     return units

@@ -103,7 +103,7 @@ def find_pairs(
     found: dict[tuple[int, int], list[UnitPassage]] = defaultdict(list)
     n_candidates = 0
     stats: list[DocumentFrequency] = []
-    batches = candidate_pairs(units, params.candidates, stats)
+    batches = candidate_pairs(units, params.candidates, stats, keep_df_above=params.align.rare_df)
     first = next(batches, None)  # the n-gram statistics exist from here on
     if first is not None:
         with pool(jobs, {"units": units, "params": params, "stats": stats}) as workers:
