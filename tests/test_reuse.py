@@ -263,3 +263,23 @@ def test_stock_phrases_are_not_reuse_but_rare_short_copies_are(ant: list[dict]) 
     assert " ".join(arts[0].text[p["a_start"] : p["a_end"]].split()).endswith(quote[-20:])
     # two articles alone: nothing is common yet, so the shared name is a passage
     assert compare(arts[2], arts[3])["passages"]
+
+
+def test_candidate_passes_bound_memory_without_changing_the_result(ant: list[dict]) -> None:
+    from khabar.candidates import CandidateParams, candidate_pairs
+    from khabar.reuse import units_of
+
+    arts = [Article(id=f"{k}-{c}", text=d["text"]) for k, d in enumerate(ant) for c in range(3)]
+    clean_articles(arts)
+    units = units_of(arts)
+
+    def pairs(params: CandidateParams) -> list[tuple[int, int, int]]:
+        out = []
+        for lo, hi, shared in candidate_pairs(units, params):
+            out.extend(zip(lo.tolist(), hi.tolist(), shared.tolist(), strict=True))
+        return out
+
+    one = pairs(CandidateParams())
+    many = pairs(CandidateParams(max_pairs=50, chunk_postings=7))
+    assert one and many == one
+    assert len(list(candidate_pairs(units, CandidateParams(max_pairs=50)))) > 1  # really several passes

@@ -4,7 +4,8 @@ over postings).
 Every distinct word ``n``-gram of every unit is a posting.  Postings are sorted by hash; a hash
 held by more than ``max_df`` units is a stock phrase and is skipped; every other hash links all its
 units pairwise, and a pair of units of different articles sharing at least ``min_shared`` distinct
-n-grams is a candidate.  Pairs are produced hash-range by hash-range, so memory stays bounded.
+n-grams is a candidate.  Pairs are counted in passes over ranges of first units, and expanded a
+batch of n-gram groups at a time, so memory stays bounded however large the corpus.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ class CandidateParams:
     n: int = 5  # words per fingerprint n-gram
     min_shared: int = 3  # distinct shared n-grams for a pair to be verified (7 words copied verbatim)
     max_df: int = 500  # n-grams in more units than this are stock phrases
-    chunk_postings: int = 4_000_000  # postings per batch when expanding pairs
+    chunk_postings: int = 4_000_000  # pairs per batch when expanding n-gram groups
+    max_pairs: int = 50_000_000  # unit pairs (with repeats) counted in one pass: bounds the memory
 
 
 def postings(units: Sequence[Unit], n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -113,25 +115,49 @@ def candidate_pairs(
     keep = (sizes >= 2) & (sizes <= params.max_df)
     starts, sizes = starts[keep], sizes[keep]
     weight = sizes * (sizes - 1) // 2
-    # batches of groups whose pair count stays near chunk_postings, each reduced to (pair, count)
     cum = np.cumsum(weight)
+    # Bounded memory: the pairs are counted one range of first units at a time, each pass expanding
+    # the n-gram groups again but keeping only its own pairs.
+    passes = max(1, -(-int(cum[-1] if len(cum) else 0) // params.max_pairs))
+    bounds = np.linspace(0, len(units), passes + 1).astype(np.int64)
+    for first_unit, end_unit in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+        batch = _count_pairs(u, starts, sizes, cum, params.chunk_postings, first_unit, end_unit)
+        if batch is None:
+            continue
+        keys, shared = batch
+        good = shared >= params.min_shared
+        keys, shared = keys[good], shared[good]
+        lo, hi = keys >> 32, keys & 0xFFFFFFFF
+        other = article[lo] != article[hi]
+        lo, hi, shared = lo[other], hi[other], shared[other]
+        order = np.lexsort((hi, lo))
+        yield lo[order], hi[order], shared[order]
+
+
+def _count_pairs(
+    u: np.ndarray,
+    starts: np.ndarray,
+    sizes: np.ndarray,
+    cum: np.ndarray,
+    chunk: int,
+    first_unit: int,
+    end_unit: int,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Distinct unit pairs (as ``lo << 32 | hi``) whose first unit is in ``[first_unit, end_unit)``,
+    with the number of n-gram groups they share; groups are expanded ``chunk`` pairs at a time."""
     parts_k: list[np.ndarray] = []
     parts_c: list[np.ndarray] = []
     cut = 0
     while cut < len(starts):
-        limit = (cum[cut - 1] if cut else 0) + params.chunk_postings
+        limit = (cum[cut - 1] if cut else 0) + chunk
         nxt = max(cut + 1, int(np.searchsorted(cum, limit, side="right")))
-        k, c = np.unique(_group_pairs(u, starts[cut:nxt], sizes[cut:nxt]), return_counts=True)
+        keys = _group_pairs(u, starts[cut:nxt], sizes[cut:nxt])
+        lo = keys >> 32
+        keys = keys[(lo >= first_unit) & (lo < end_unit)]
+        k, c = np.unique(keys, return_counts=True)
         parts_k.append(k)
         parts_c.append(c)
         cut = nxt
     if not parts_k:
-        return
-    keys, shared = _sum_by_key(np.concatenate(parts_k), np.concatenate(parts_c))
-    good = shared >= params.min_shared
-    keys, shared = keys[good], shared[good]
-    lo, hi = keys >> 32, keys & 0xFFFFFFFF
-    other = article[lo] != article[hi]
-    lo, hi, shared = lo[other], hi[other], shared[other]
-    order = np.lexsort((hi, lo))
-    yield lo[order], hi[order], shared[order]
+        return None
+    return _sum_by_key(np.concatenate(parts_k), np.concatenate(parts_c))
