@@ -29,9 +29,7 @@ def cli() -> None:
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="Output directory.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar (bad records are still reported).")
 @click.option("--strict", is_flag=True, help="Exit with status 1 if any input record was bad.")
-@click.option(
-    "--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes (default: every core)."
-)
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes (default: every core).")
 def scan(inputs: tuple[str, ...], out: str, quiet: bool, strict: bool, jobs: int | None) -> None:
     """Scan INPUTS (files, directories, .jsonl[.gz], .txt, .html) and write OUT/articles.jsonl,
     pairs.jsonl, errors.jsonl and summary.json."""
