@@ -131,3 +131,22 @@ def test_segments_tile_the_text(parts: list[str], sep: str) -> None:
     for x, y in zip(segs, segs[1:], strict=False):
         assert x.end == y.start and x.kind != y.kind
     assert all(s.start < s.end and s.kind in ("body", "appended", "boilerplate") for s in segs)
+
+
+def test_marker_repeated_on_every_page_of_an_outlet_still_starts_an_appended_article(ant: list[dict]) -> None:
+    from khabar.article import Article
+    from khabar.clean import clean_articles
+
+    arts = [
+        Article(
+            id=str(k),
+            source="outlet",
+            text=f"{ant[k]['text']}\nاقرأ أيضاً\n{ant[k + 4]['title']}\n{ant[k + 4]['text']}\nجميع الحقوق محفوظة",
+        )
+        for k in range(4)
+    ]
+    learner = clean_articles(arts)
+    assert learner.templates()["outlet"]  # the marker (and footer) did become outlet templates ...
+    for k, a in enumerate(arts):  # ... and each page still has its appended article
+        appended = [a.text[s.start : s.end] for s in a.segments if s.kind == "appended"]
+        assert len(appended) == 1 and appended[0].startswith(ant[k + 4]["title"]), k

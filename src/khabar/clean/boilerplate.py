@@ -52,12 +52,12 @@ def classify_line(line: Line, templates: Collection[int], seen: set[str]) -> Non
     if lex.is_credit(line.norm) and line.n_words <= SHORT_WORDS:
         line.kind, line.rule = "body", "credit"
         return
+    rule = lex.match(line.norm, line.n_words)  # before templates: a marker repeated on every page of
+    if rule:  # an outlet («اقرأ أيضاً») must still be seen as a marker
+        line.kind, line.rule = "boilerplate", rule
+        return
     if templates and template_key(line.norm) in templates:
         line.kind, line.rule = "boilerplate", "template"
-        return
-    rule = lex.match(line.norm, line.n_words)
-    if rule:
-        line.kind, line.rule = "boilerplate", rule
         return
     if line.n_words <= LEXICON_MAX_WORDS:
         if _date_only(line):
