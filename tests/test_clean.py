@@ -88,7 +88,7 @@ def test_prose_mentioning_boilerplate_words_is_body() -> None:
 
 def test_templates_are_learned_per_outlet_only(ant: list[dict]) -> None:
     footer = "موقع الخبر اليومي - كل ما يهمك من أخبار العالم العربي والدولي لحظة بلحظة"
-    arts = [Article(id=f"a{k}", text=f"{ant[k]['text']}\n{footer}\n", source="site1") for k in range(4)]
+    arts = [Article(id=f"a{k}", text=f"{ant[k]['text']}\n{footer}\n", source="site1") for k in range(5)]
     other = Article(id="b", text=f"{PARA2}\n{footer}\n", source="site2")
     clean_articles([*arts, other])
     for a in arts:
@@ -150,3 +150,11 @@ def test_marker_repeated_on_every_page_of_an_outlet_still_starts_an_appended_art
     for k, a in enumerate(arts):  # ... and each page still has its appended article
         appended = [a.text[s.start : s.end] for s in a.segments if s.kind == "appended"]
         assert len(appended) == 1 and appended[0].startswith(ant[k + 4]["title"]), k
+
+
+def test_a_paragraph_an_outlet_reran_in_a_few_articles_is_not_a_template(ant: list[dict]) -> None:
+    # three updates of one story by one outlet repeat its background paragraph: that is reuse
+    arts = [Article(id=f"a{k}", text=f"{ant[k]['text']}\n{PARA}\n", source="site1") for k in range(4)]
+    clean_articles(arts)
+    for a in arts:
+        assert a.segments[-1].kind == "body" and PARA in a.text[a.segments[-1].start :]

@@ -22,7 +22,8 @@ Design
 * **Pages.** Every page is published by one of five invented outlets with its own template (menus,
   tickers, dates, share/follow lines, counters with varying numbers, image file names, comment
   forms, copyright, prev/next links); 15% also get an unrelated filler article appended after a
-  «اقرأ أيضاً» marker.  Unrelated filler pages (no copies) fill the corpus.
+  «اقرأ أيضاً» marker.  Copies are published by other outlets than their original (that is what
+  copying is); unrelated filler pages (no copies) fill the corpus.
 * **Truth.** Two pages are a reuse pair iff they hold sentences of the same origin totalling at
   least 8 words; the shared characters on each side are those sentences.  Boilerplate and appended
   truth are the characters of those pieces.
@@ -122,8 +123,13 @@ def _sentences(paragraph: str) -> list[str]:
 
 
 def _grams8(text: str) -> set[int]:
-    w = normalize_text(text).split()
+    """Word 8-grams of the normalized text, with words as khabar splits them (runs of letters and
+    digits), so that "unrelated" means the same to the pool as to the systems measured."""
+    w = _WORDS.findall(normalize_text(text))
     return {hash(" ".join(w[i : i + 8])) for i in range(len(w) - 7)}
+
+
+_WORDS = re.compile(r"[^\W_]+")
 
 
 def pool(corpus: Path, rng: random.Random, need: int) -> list[dict]:
@@ -308,8 +314,14 @@ def build(corpus: Path, n_sources: int, seed: int) -> list[Page]:
     for _ in range(n_sources // 2):  # unrelated pages
         f = next(fillers)
         new_page("unrelated", None, f["title"], filler_pieces(f))
+    first_outlet: dict[int, int] = {}
     for page in pages:
-        outlet = rng.randrange(len(OUTLETS))
+        if page.kind == "original" and page.of is not None:
+            outlet = first_outlet[page.of] = rng.randrange(len(OUTLETS))
+        elif page.of is not None:  # copies are published by other outlets than the original
+            outlet = rng.choice([o for o in range(len(OUTLETS)) if o != first_outlet[page.of]])
+        else:
+            outlet = rng.randrange(len(OUTLETS))
         page.source = OUTLETS[outlet]
         if rng.random() < 0.15:
             f = next(fillers)

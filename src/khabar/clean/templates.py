@@ -17,11 +17,14 @@ from khabar.clean.lines import Line, split_lines, template_key
 
 MIN_ARTICLES = 3  # a template line occurs in at least this many distinct articles of an outlet ...
 MIN_SHARE = 0.002  # ... and in at least this share of them
+PROSE_LINE_WORDS = 12  # a line this long reads like prose: a paragraph an outlet re-ran in a few
+PROSE_MIN_ARTICLES = 5  # updates of one story is reuse, not a template, so it needs this support
 LONG_LINE_WORDS = 40  # lines longer than this need LONG_LINE_FACTOR times the support
 LONG_LINE_FACTOR = 3
 
 
-ArticleKeys = tuple[bytes, frozenset[int], frozenset[int]]  # text digest, line keys, keys of long lines
+ArticleKeys = tuple[bytes, frozenset[int], frozenset[int], frozenset[int]]
+# (text digest, line keys, keys of prose-length lines, keys of long lines)
 
 
 def article_keys(text: str, lines: list[Line] | None = None) -> ArticleKeys:
@@ -30,15 +33,18 @@ def article_keys(text: str, lines: list[Line] | None = None) -> ArticleKeys:
     digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
     lex = lexicon()
     keys: set[int] = set()
+    prose: set[int] = set()
     longs: set[int] = set()
     for line in lines if lines is not None else split_lines(text):
         if line.blank or lex.is_credit(line.norm):
             continue
         key = template_key(line.norm)
         keys.add(key)
+        if line.n_words >= PROSE_LINE_WORDS:
+            prose.add(key)
         if line.n_words > LONG_LINE_WORDS:
             longs.add(key)
-    return digest, frozenset(keys), frozenset(longs)
+    return digest, frozenset(keys), frozenset(prose), frozenset(longs)
 
 
 @dataclass
@@ -46,6 +52,7 @@ class TemplateLearner:
     """Counts, per outlet, in how many distinct articles each line occurs."""
 
     counts: dict[str, Counter[int]] = field(default_factory=lambda: defaultdict(Counter))
+    prose_lines: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
     long_lines: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
     articles: Counter[str] = field(default_factory=Counter)
     _seen: set[tuple[str, bytes]] = field(default_factory=set)
@@ -59,11 +66,12 @@ class TemplateLearner:
         """Count one article's line keys (from :func:`article_keys`, computed anywhere)."""
         if not source:
             return
-        digest, lines, longs = keys
+        digest, lines, prose, longs = keys
         if (source, digest) in self._seen:
             return
         self._seen.add((source, digest))
         self.articles[source] += 1
+        self.prose_lines[source] |= prose
         self.long_lines[source] |= longs
         self.counts[source].update(lines)
 
@@ -75,6 +83,8 @@ class TemplateLearner:
         """Fold in counts learned elsewhere (another worker, an earlier batch)."""
         for source, counter in other.counts.items():
             self.counts[source].update(counter)
+        for source, keys in other.prose_lines.items():
+            self.prose_lines[source] |= keys
         for source, keys in other.long_lines.items():
             self.long_lines[source] |= keys
         self.articles.update(other.articles)
@@ -84,8 +94,13 @@ class TemplateLearner:
         out: dict[str, frozenset[int]] = {}
         for source, counter in self.counts.items():
             need = max(MIN_ARTICLES, MIN_SHARE * self.articles[source])
+            prose = self.prose_lines.get(source, set())
             longs = self.long_lines.get(source, set())
-            out[source] = frozenset(
-                key for key, n in counter.items() if n >= (need * LONG_LINE_FACTOR if key in longs else need)
-            )
+
+            def support(key: int, need: float = need, prose: set[int] = prose, longs: set[int] = longs) -> float:
+                if key in longs:
+                    return need * LONG_LINE_FACTOR
+                return max(need, PROSE_MIN_ARTICLES) if key in prose else need
+
+            out[source] = frozenset(key for key, n in counter.items() if n >= support(key))
         return out
