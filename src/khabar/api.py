@@ -35,11 +35,12 @@ def scan(
     quiet: bool = True,
     warn: bool = False,
     jobs: int | None = None,
+    output_format: str = "jsonl",
 ) -> ScanResult:
     """Scan files and directories for reuse; see :func:`khabar.scan.scan`.  Bad records are in
     ``result.errors`` (and, with ``warn``, printed on stderr); ``jobs``: worker processes (default:
-    every core)."""
-    return _scan([str(p) for p in paths], out=out, quiet=quiet, warn=warn, jobs=jobs)
+    every core); ``output_format``: ``jsonl`` or ``parquet``."""
+    return _scan([str(p) for p in paths], out=out, quiet=quiet, warn=warn, jobs=jobs, output_format=output_format)
 
 
 def compare(a: str | Path | Article, b: str | Path | Article, params: ReuseParams = ReuseParams()) -> dict[str, Any]:

@@ -30,10 +30,18 @@ def cli() -> None:
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar (bad records are still reported).")
 @click.option("--strict", is_flag=True, help="Exit with status 1 if any input record was bad.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes (default: every core).")
-def scan(inputs: tuple[str, ...], out: str, quiet: bool, strict: bool, jobs: int | None) -> None:
-    """Scan INPUTS (files, directories, .jsonl[.gz], .txt, .html) and write OUT/articles.jsonl,
-    pairs.jsonl, errors.jsonl and summary.json."""
-    result = run_scan(list(inputs), out=out, quiet=quiet, jobs=jobs)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["jsonl", "parquet"]),
+    default="jsonl",
+    show_default=True,
+    help="Format of articles, pairs and stories.",
+)
+def scan(inputs: tuple[str, ...], out: str, quiet: bool, strict: bool, jobs: int | None, output_format: str) -> None:
+    """Scan INPUTS (files, directories, .jsonl[.gz], .txt, .html, .warc[.gz], .parquet) and write
+    OUT/articles, pairs and stories (.jsonl or .parquet), errors.jsonl and summary.json."""
+    result = run_scan(list(inputs), out=out, quiet=quiet, jobs=jobs, output_format=output_format)
     s = result.summary
     rel = ", ".join(f"{k} {v}" for k, v in s["pairs_by_relation"].items() if v)
     click.echo(

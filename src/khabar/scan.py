@@ -20,6 +20,7 @@ from khabar.normalize import VERSION as NORMALIZER_VERSION
 from khabar.parallel import default_jobs
 from khabar.prepare import prepare_articles
 from khabar.readers.files import discover, read_file
+from khabar.readers.warc import Skipped
 from khabar.reuse import ReuseParams, find_pairs
 from khabar.stories.build import StoryResult, build_stories
 from khabar.stories.link import LinkParams
@@ -55,9 +56,11 @@ def _bar(total: int | None, desc: str, unit: str, quiet: bool) -> tqdm:
 
 
 def read_all(
-    paths: Iterable[str], quiet: bool = True, warn: bool = True
+    paths: Iterable[str], quiet: bool = True, warn: bool = True, not_articles: Counter[str] | None = None
 ) -> tuple[list[Article], list[RecordError], list[str]]:
-    """Read every input; duplicate ids are errors too.  Returns (articles, errors, skipped files)."""
+    """Read every input; duplicate ids are errors too.  Returns (articles, errors, skipped files);
+    records that are not articles (WARC requests, non-HTML responses …) are counted by reason in
+    ``not_articles``."""
     files, skipped = discover(paths)
     articles: list[Article] = []
     errors: list[RecordError] = []
@@ -65,6 +68,10 @@ def read_all(
     with _bar(None, "read", "article", quiet) as bar:
         for f in files:
             for rec in read_file(f):
+                if isinstance(rec, Skipped):
+                    if not_articles is not None:
+                        not_articles[rec.reason] += 1
+                    continue
                 if isinstance(rec, Article) and rec.id in seen:
                     file, _, line = rec.origin.rpartition(":")
                     rec = RecordError(
@@ -131,15 +138,20 @@ def scan(
     quiet: bool = True,
     warn: bool = True,
     jobs: int | None = None,
+    output_format: str = "jsonl",
 ) -> ScanResult:
-    """Scan inputs; with ``out``, write articles.jsonl, pairs.jsonl, errors.jsonl and summary.json.
+    """Scan inputs; with ``out``, write articles, pairs and stories (``output_format`` ``jsonl`` or
+    ``parquet``), errors.jsonl and summary.json.
 
     ``quiet`` hides the progress bar; ``warn`` prints one line per bad record on stderr.
     """
+    if output_format not in ("jsonl", "parquet"):
+        raise ValueError(f"unknown output format {output_format!r}")
     timer = _Timer()
     started = time.perf_counter()
+    not_articles: Counter[str] = Counter()
     with timer.stage("read"):
-        articles, errors, skipped = read_all(paths, quiet=quiet, warn=warn)
+        articles, errors, skipped = read_all(paths, quiet=quiet, warn=warn, not_articles=not_articles)
     pairs, stories = analyse(articles, params, quiet, timer, jobs=jobs)
     relations = Counter(p["relation"] for p in pairs)
     summary: dict[str, Any] = {
@@ -149,19 +161,30 @@ def scan(
         "articles": len(articles),
         "errors": len(errors),
         "skipped_files": skipped,
+        "records_not_articles": dict(sorted(not_articles.items())),
         "pairs": len(pairs),
         "pairs_by_relation": {r: relations.get(r, 0) for r in RELATIONS},
         "stories": len(stories.stories),
         "times_inferred_from_text": sum(1 for _, src in stories.times if src == "text"),
         "segments_by_kind": dict(Counter(s.kind for a in articles for s in a.segments)),
         "seconds": timer.seconds,
+        "format": output_format,
     }
     if out is not None:
         out = Path(out)
         with timer.stage("write"):
-            write_jsonl(out / "articles.jsonl", (article_record(a, k, stories) for k, a in enumerate(articles)))
-            write_jsonl(out / "pairs.jsonl", pairs)
-            write_jsonl(out / "stories.jsonl", stories.stories)
+            records = {
+                "articles": (article_record(a, k, stories) for k, a in enumerate(articles)),
+                "pairs": iter(pairs),
+                "stories": iter(stories.stories),
+            }
+            for name, recs in records.items():
+                if output_format == "parquet":
+                    from khabar.parquet import SCHEMAS, write_parquet
+
+                    write_parquet(out / f"{name}.parquet", recs, SCHEMAS[name])
+                else:
+                    write_jsonl(out / f"{name}.jsonl", recs)
             write_jsonl(out / "errors.jsonl", (e.to_json() for e in errors))
         summary["seconds"] = dict(timer.seconds, total=round(time.perf_counter() - started, 3))
         write_json(out / "summary.json", summary)

@@ -1,7 +1,9 @@
-"""Find input files and read them into Articles: .txt, .html/.htm, .jsonl, .jsonl.gz, directories.
+"""Find input files and read them into Articles: .txt, .html/.htm, .jsonl(.gz), .warc(.gz), .parquet,
+directories.
 
-Every record comes out either as an :class:`~khabar.article.Article` or as a
-:class:`~khabar.errors.RecordError` naming the file and line; nothing is dropped silently.
+Every record comes out as an :class:`~khabar.article.Article`, a :class:`~khabar.errors.RecordError`
+naming the file and line, or (a WARC record that is not a page) a
+:class:`~khabar.readers.warc.Skipped`; nothing is dropped silently.
 """
 
 from __future__ import annotations
@@ -16,17 +18,27 @@ from khabar.article import Article
 from khabar.errors import KhabarError, RecordError
 from khabar.readers.decode import DecodeError, decode
 from khabar.readers.html import ExtractionError, extract
+from khabar.readers.parquet import read_parquet
 from khabar.readers.records import RecordInvalid, record_to_article
+from khabar.readers.warc import Skipped, read_warc
 
 TEXT_SUFFIXES = (".txt", ".text")
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
-ALL_SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES + JSONL_SUFFIXES
+WARC_SUFFIXES = (".warc", ".warc.gz")
+PARQUET_SUFFIXES = (".parquet",)
+ALL_SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES + JSONL_SUFFIXES + WARC_SUFFIXES + PARQUET_SUFFIXES
 
 
 def kind_of(path: str) -> str | None:
     name = path.lower()
-    for kind, suffixes in (("jsonl", JSONL_SUFFIXES), ("html", HTML_SUFFIXES), ("text", TEXT_SUFFIXES)):
+    for kind, suffixes in (
+        ("jsonl", JSONL_SUFFIXES),
+        ("warc", WARC_SUFFIXES),
+        ("parquet", PARQUET_SUFFIXES),
+        ("html", HTML_SUFFIXES),
+        ("text", TEXT_SUFFIXES),
+    ):
         if name.endswith(suffixes):
             return kind
     return None
@@ -81,10 +93,16 @@ def _jsonl_record(path: str, lineno: int, raw: bytes) -> Article | RecordError:
         return RecordError(path, lineno, str(e), str(rid) if rid is not None else None)
 
 
-def read_file(path: str) -> Iterator[Article | RecordError]:
+def read_file(path: str) -> Iterator[Article | RecordError | Skipped]:
     kind = kind_of(path)
     if kind == "jsonl":
         yield from read_jsonl(path)
+        return
+    if kind == "warc":
+        yield from read_warc(path)
+        return
+    if kind == "parquet":
+        yield from read_parquet(path)
         return
     try:
         data = Path(path).read_bytes()
@@ -109,7 +127,7 @@ def read_file(path: str) -> Iterator[Article | RecordError]:
     yield Article(id=path, text=text, title=title, origin=path)
 
 
-def read_paths(paths: Iterable[str]) -> Iterator[Article | RecordError]:
+def read_paths(paths: Iterable[str]) -> Iterator[Article | RecordError | Skipped]:
     """Every record of every input, in order."""
     files, _ = discover(paths)
     for f in files:

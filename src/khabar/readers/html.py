@@ -15,7 +15,13 @@ class ExtractionError(ValueError):
 
 
 def extract(html: str, url: str | None = None) -> tuple[str, str | None]:
-    """The article's main text (paragraphs on their own lines) and its title.
+    """The article's main text (paragraphs on their own lines) and its title (see :func:`extract_page`)."""
+    text, title, _ = extract_page(html, url)
+    return text, title
+
+
+def extract_page(html: str, url: str | None = None) -> tuple[str, str | None, str | None]:
+    """The article's main text (paragraphs on their own lines), title and publication date (ISO).
 
     Comments are left out; tables stay (Arabic sites lay out results and figures in them).
     Recall is favoured because khabar's own boilerplate marking runs on the extracted lines.
@@ -31,4 +37,4 @@ def extract(html: str, url: str | None = None) -> tuple[str, str | None]:
     )
     if doc is None or not getattr(doc, "text", None):
         raise ExtractionError("no article text found in the HTML")
-    return doc.text, getattr(doc, "title", None) or None
+    return doc.text, getattr(doc, "title", None) or None, getattr(doc, "date", None) or None

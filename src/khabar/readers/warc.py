@@ -1,0 +1,98 @@
+"""WARC input (crawls): each HTML response becomes an article, every other record is accounted for.
+
+Read with `warcio <https://github.com/webrecorder/warcio>`_ (plain or gzipped WARC).  An article's
+id and url are the WARC-Target-URI, its source the URL's host (without ``www.``), its text the page's
+main content (as for ``.html`` files, the HTTP charset then the page's own declaration respected),
+and ``published`` the page's own date when its metadata has one, else the WARC-Date (kept as
+``crawled`` either way).  Records that are not HTML responses with status 200 (requests, metadata,
+redirects, images …) are not articles: each is reported as a :class:`Skipped` record, counted in
+``summary.json``.  The "line" of a WARC record is its byte offset in the file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from khabar.article import Article
+from khabar.errors import RecordError
+from khabar.readers.decode import DecodeError, decode
+from khabar.readers.html import ExtractionError, extract_page
+
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.I)
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A record that is not an article, and why (e.g. ``warc request``, ``warc response 404``)."""
+
+    file: str
+    line: int
+    reason: str
+
+
+def source_of(url: str) -> str | None:
+    host = (urlsplit(url).hostname or "").lower()
+    return host.removeprefix("www.") or None
+
+
+def _decode(body: bytes, content_type: str) -> str:
+    m = _CHARSET.search(content_type)
+    if m:
+        try:
+            return body.decode(m.group(1))
+        except (LookupError, UnicodeDecodeError):
+            pass
+    return decode(body, html=True)[0]
+
+
+def read_warc(path: str) -> Iterator[Article | RecordError | Skipped]:
+    from warcio.archiveiterator import ArchiveIterator
+    from warcio.exceptions import ArchiveLoadFailed
+
+    offset = 0
+    try:
+        with open(path, "rb") as fh:
+            records = ArchiveIterator(fh)
+            for record in records:
+                body = record.content_stream().read() if record.rec_type == "response" else b""
+                offset = records.get_record_offset()  # (reads the record to its end: body first)
+                yield _record(path, offset, record, body)
+    except (ArchiveLoadFailed, OSError, EOFError, ValueError) as e:
+        yield RecordError(path, offset, f"cannot read the rest of the WARC: {e}")
+    except Exception as e:  # noqa: BLE001 - warcio fails on corrupt input with arbitrary errors
+        yield RecordError(path, offset, f"cannot read the rest of the WARC ({type(e).__name__}: {e})")
+
+
+def _record(path: str, offset: int, record: object, body: bytes) -> Article | RecordError | Skipped:
+    kind = record.rec_type  # type: ignore[attr-defined]
+    if kind != "response":
+        return Skipped(path, offset, f"warc {kind}")
+    headers = record.rec_headers  # type: ignore[attr-defined]
+    http = record.http_headers  # type: ignore[attr-defined]
+    url = headers.get_header("WARC-Target-URI") or ""
+    status = http.get_statuscode() if http else None
+    content_type = (http.get_header("Content-Type") or "") if http else ""
+    if status != "200":
+        return Skipped(path, offset, f"warc response {status}")
+    if not content_type.lower().startswith(HTML_TYPES):
+        return Skipped(path, offset, f"warc response {content_type.split(';')[0].strip() or 'without type'}")
+    try:
+        html = _decode(body, content_type)
+        text, title, date = extract_page(html, url)
+    except (DecodeError, ExtractionError) as e:
+        return RecordError(path, offset, str(e), url or None)
+    crawled = headers.get_header("WARC-Date")
+    return Article(
+        id=url or f"{path}@{offset}",
+        text=text,
+        title=title,
+        source=source_of(url),
+        url=url or None,
+        published=date or crawled,
+        extra={"crawled": crawled},
+        origin=f"{path}:{offset}",
+    )

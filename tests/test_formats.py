@@ -1,0 +1,117 @@
+"""Corpus-scale formats: WARC and Parquet input, Parquet output."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import io
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+import khabar
+from khabar.parquet import read_records
+from tests.conftest import SEED_A, SEED_B
+
+
+def _page(title: str, body: str) -> str:
+    paras = "".join(f"<p>{p}</p>" for p in body.split("\n") if p.strip())
+    return f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1>{paras}</article></body></html>"
+
+
+def _response(writer: WARCWriter, url: str, body: bytes, content_type: str, status: str = "200 OK") -> None:
+    http = StatusAndHeaders(status, [("Content-Type", content_type)], protocol="HTTP/1.1")
+    writer.write_record(writer.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=http))
+
+
+def _warc(path: Path, ant: list[dict]) -> None:
+    with open(path, "wb") as fh:
+        w = WARCWriter(fh, gzip=True)
+        w.write_record(w.create_warcinfo_record(path.name, {"software": "test"}))
+        _response(w, "https://www.example-news.com/a1", _page(ant[0]["title"], ant[0]["text"]).encode(), "text/html")
+        # Windows-1256, declared only by the HTTP header
+        cp = _page(ant[1]["title"], ant[1]["text"]).encode("cp1256")
+        _response(w, "https://other.example.org/b", cp, "text/html; charset=windows-1256")
+        _response(w, "https://www.example-news.com/logo.png", b"\x89PNG....", "image/png")
+        _response(w, "https://www.example-news.com/gone", b"<html></html>", "text/html", "404 Not Found")
+        _response(w, "https://www.example-news.com/empty", b"<html><body></body></html>", "text/html")
+        get = io.BytesIO(b"GET /a1 HTTP/1.1\r\n\r\n")
+        w.write_record(w.create_warc_record("https://www.example-news.com/a1", "request", payload=get))
+
+
+def test_warc_pages_become_articles_and_every_record_is_accounted(tmp_path: Path, ant: list[dict]) -> None:
+    warc = tmp_path / "crawl.warc.gz"
+    _warc(warc, ant)
+    result = khabar.scan([warc], out=tmp_path / "out")
+    by_id = {a.id: a for a in result.articles}
+    assert set(by_id) == {"https://www.example-news.com/a1", "https://other.example.org/b"}
+    a1, b = by_id["https://www.example-news.com/a1"], by_id["https://other.example.org/b"]
+    assert a1.source == "example-news.com" and b.source == "other.example.org"
+    assert ant[0]["text"].split("\n")[0][:40] in a1.text
+    assert ant[1]["text"].split("\n")[0][:40] in b.text  # decoded with the HTTP charset
+    assert a1.extra["crawled"] and a1.published
+    (err,) = result.errors  # the empty page: one line naming the file and the record's offset
+    assert err.file == str(warc) and err.line > 0 and "no article text" in err.message
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["records_not_articles"] == {
+        "warc request": 1,
+        "warc response 404": 1,
+        "warc response image/png": 1,
+        "warc warcinfo": 1,
+    }
+    assert summary["records_read"] == summary["articles"] + summary["errors"]
+
+
+def test_truncated_warc_is_one_error_and_the_scan_goes_on(tmp_path: Path, ant: list[dict]) -> None:
+    warc = tmp_path / "crawl.warc.gz"
+    _warc(warc, ant)
+    data = warc.read_bytes()
+    (tmp_path / "cut.warc.gz").write_bytes(data[: len(data) - 200])
+    result = khabar.scan([tmp_path / "cut.warc.gz", SEED_A])
+    assert any(a.id == str(SEED_A) for a in result.articles)
+    assert any("cannot read the rest of the WARC" in e.message or "no article" in e.message for e in result.errors)
+
+
+def test_parquet_input_with_bad_rows(tmp_path: Path, ant: list[dict]) -> None:
+    table = pa.table(
+        {
+            "id": ["p1", "p2", "p3", "p4"],
+            "text": [ant[0]["text"], None, ant[2]["text"], "   "],
+            "title": [ant[0]["title"], "no text", ant[2]["title"], "blank"],
+            "source": ["bbc", "bbc", "cnn", "cnn"],
+            "published": [dt.datetime(2018, 4, 14, 2, 49, tzinfo=dt.UTC)] * 4,
+            "lang": ["ar"] * 4,
+        }
+    )
+    path = tmp_path / "in.parquet"
+    pq.write_table(table, path)
+    result = khabar.scan([path], out=tmp_path / "out")
+    assert [a.id for a in result.articles] == ["p1", "p3"]
+    assert result.articles[0].published == "2018-04-14T02:49:00+00:00"
+    assert result.articles[0].extra == {"lang": "ar"}
+    assert [(e.file, e.line, e.id) for e in result.errors] == [(str(path), 2, "p2"), (str(path), 4, "p4")]
+
+
+def test_parquet_output_holds_the_same_records_as_jsonl(tmp_path: Path, ant: list[dict]) -> None:
+    src = tmp_path / "in.jsonl.gz"
+    with gzip.open(src, "wt", encoding="utf-8") as fh:
+        for d in ant:
+            fh.write(json.dumps({**d, "extra_field": {"nested": [1, 2]}}, ensure_ascii=False) + "\n")
+        for path in (SEED_A, SEED_B):
+            fh.write(json.dumps({"id": path.name, "text": path.read_text(encoding="utf-8")}, ensure_ascii=False) + "\n")
+    khabar.scan([src], out=tmp_path / "j")
+    khabar.scan([src], out=tmp_path / "p", output_format="parquet")
+    for name in ("articles", "pairs", "stories"):
+        lines = (tmp_path / "j" / f"{name}.jsonl").read_text(encoding="utf-8").splitlines()
+        assert read_records(tmp_path / "p" / f"{name}.parquet") == [json.loads(x) for x in lines], name
+    assert json.loads((tmp_path / "p" / "summary.json").read_text())["format"] == "parquet"
+
+
+def test_empty_parquet_output_has_its_schema(tmp_path: Path) -> None:
+    khabar.scan([SEED_A], out=tmp_path, output_format="parquet")  # one article: no pairs
+    table = pq.read_table(tmp_path / "pairs.parquet")
+    assert table.num_rows == 0 and "passages" in table.schema.names
