@@ -171,23 +171,36 @@ def scan(
         "format": output_format,
     }
     if out is not None:
-        out = Path(out)
         with timer.stage("write"):
-            records = {
-                "articles": (article_record(a, k, stories) for k, a in enumerate(articles)),
-                "pairs": iter(pairs),
-                "stories": iter(stories.stories),
-            }
-            for name, recs in records.items():
-                if output_format == "parquet":
-                    from khabar.parquet import SCHEMAS, write_parquet
-
-                    write_parquet(out / f"{name}.parquet", recs, SCHEMAS[name])
-                else:
-                    write_jsonl(out / f"{name}.jsonl", recs)
-            write_jsonl(out / "errors.jsonl", (e.to_json() for e in errors))
+            write_outputs(
+                Path(out),
+                output_format,
+                (article_record(a, k, stories) for k, a in enumerate(articles)),
+                iter(pairs),
+                iter(stories.stories),
+                errors,
+            )
         summary["seconds"] = dict(timer.seconds, total=round(time.perf_counter() - started, 3))
-        write_json(out / "summary.json", summary)
+        write_json(Path(out) / "summary.json", summary)
     else:
         summary["seconds"] = dict(timer.seconds, total=round(time.perf_counter() - started, 3))
     return ScanResult(articles, pairs, errors, summary, stories.stories)
+
+
+def write_outputs(
+    out: Path,
+    output_format: str,
+    articles: Iterator[dict[str, Any]],
+    pairs: Iterator[dict[str, Any]],
+    stories: Iterator[dict[str, Any]],
+    errors: Iterable[RecordError],
+) -> None:
+    """Write the output files (all but summary.json), each atomically, streaming the records."""
+    for name, recs in (("articles", articles), ("pairs", pairs), ("stories", stories)):
+        if output_format == "parquet":
+            from khabar.parquet import SCHEMAS, write_parquet
+
+            write_parquet(out / f"{name}.parquet", recs, SCHEMAS[name])
+        else:
+            write_jsonl(out / f"{name}.jsonl", recs)
+    write_jsonl(out / "errors.jsonl", (e.to_json() for e in errors))

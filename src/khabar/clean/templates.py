@@ -23,6 +23,15 @@ LONG_LINE_WORDS = 40  # lines longer than this need LONG_LINE_FACTOR times the s
 LONG_LINE_FACTOR = 3
 
 
+def support_needed(n_articles: int, prose: bool, long: bool) -> float:
+    """In how many distinct articles of an outlet (of ``n_articles``) a line must occur to be one
+    of its templates."""
+    need = max(MIN_ARTICLES, MIN_SHARE * n_articles)
+    if long:
+        return need * LONG_LINE_FACTOR
+    return max(need, PROSE_MIN_ARTICLES) if prose else need
+
+
 ArticleKeys = tuple[bytes, frozenset[int], frozenset[int], frozenset[int]]
 # (text digest, line keys, keys of prose-length lines, keys of long lines)
 
@@ -93,14 +102,10 @@ class TemplateLearner:
         """The learned template line keys of each outlet."""
         out: dict[str, frozenset[int]] = {}
         for source, counter in self.counts.items():
-            need = max(MIN_ARTICLES, MIN_SHARE * self.articles[source])
+            n_articles = self.articles[source]
             prose = self.prose_lines.get(source, set())
             longs = self.long_lines.get(source, set())
-
-            def support(key: int, need: float = need, prose: set[int] = prose, longs: set[int] = longs) -> float:
-                if key in longs:
-                    return need * LONG_LINE_FACTOR
-                return max(need, PROSE_MIN_ARTICLES) if key in prose else need
-
-            out[source] = frozenset(key for key, n in counter.items() if n >= support(key))
+            out[source] = frozenset(
+                key for key, n in counter.items() if n >= support_needed(n_articles, key in prose, key in longs)
+            )
         return out

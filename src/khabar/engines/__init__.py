@@ -1,0 +1,1 @@
+"""Engines other than the local one: where the pipeline runs (``--engine``)."""

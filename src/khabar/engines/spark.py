@@ -1,0 +1,659 @@
+"""``khabar scan --engine spark``: the same pipeline on Apache Spark, with the same results.
+
+Every step calls the functions the local engine calls; Spark only decides where they run.  The plan:
+
+1. **Read** — one task per input file (any Hadoop filesystem URI: the bytes come through
+   ``binaryFiles``) with khabar's readers; records keep their (file, record) position, duplicate ids
+   are resolved by position, and articles are numbered in input order, as the local engine reads them.
+2. **Templates** — per article the line keys (:func:`khabar.clean.templates.article_keys`), reduced
+   per (outlet, text digest) and then per (outlet, line); the learned templates are small and
+   broadcast.
+3. **Prepare** — :func:`khabar.prepare.prepare_one` on every article: segments, reuse units, story
+   units, wire credits, time.
+4. **Candidates** — distinct word 5-grams of every unit, grouped by n-gram (dropping n-grams in more
+   than ``max_df`` units), expanded to unit pairs and counted; pairs sharing ≥ ``min_shared`` n-grams
+   of different articles are candidates.  Document frequencies of common n-grams (for the
+   stock-phrase filter) are broadcast.
+5. **Align** — each candidate's two units are joined to it and aligned on the executors; passages are
+   grouped per article pair and turned into pair records.
+6. **Stories** — lexical links are computed per day of publication (a day's units against the units
+   within ``max_days``; units with no time against all), reuse links from the pairs; connected
+   components of the link graph are computed distributed (alternating large-star / small-star
+   rounds), and average linkage runs per component on the executors — exact, because two units of
+   different components are never merged.  Story records (members, first publisher, provenance) are
+   built per story.
+7. **Write** — records are sorted like the local engine's and streamed to the same writers (a local
+   output directory), or saved with Spark and renamed into place (a Hadoop URI, JSONL only).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from khabar import __version__
+from khabar.article import Article
+from khabar.candidates import CandidateParams, DocumentFrequency
+from khabar.clean.templates import article_keys, support_needed
+from khabar.errors import KhabarError, RecordError
+from khabar.fingerprint import Unit, grams
+from khabar.normalize import VERSION as NORMALIZER_VERSION
+from khabar.prepare import Prepared, prepare_one
+from khabar.readers.files import discover, read_file
+from khabar.readers.warc import Skipped
+from khabar.relate import pair_record, same_words
+from khabar.reuse import ReuseParams, _align_chunk
+from khabar.stories.build import StoryResult, _order_key, _record, provenance  # noqa: F401
+from khabar.stories.cluster import average_linkage, founder_key, story_id
+from khabar.stories.features import StoryUnit
+from khabar.stories.link import DAY, LinkParams, _block_links, _matrix
+
+RELATIONS = ("duplicate", "near_duplicate", "contains", "contained_in", "overlap")
+
+
+def session(master: str | None = None) -> Any:
+    """The active Spark session, or a new one (``local[*]`` unless spark-submit set a master)."""
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise KhabarError("the Spark engine needs pyspark: pip install 'khabar[spark]'") from None
+    builder = SparkSession.builder.appName("khabar")
+    if master or not os.environ.get("SPARK_MASTER"):
+        builder = builder.master(master or os.environ.get("KHABAR_SPARK_MASTER", "local[*]"))
+    spark = (
+        builder.config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.default.parallelism", os.environ.get("KHABAR_SPARK_PARTITIONS", "4"))
+        .config("spark.sql.shuffle.partitions", os.environ.get("KHABAR_SPARK_PARTITIONS", "4"))
+        .config("spark.python.worker.reuse", "true")
+        .getOrCreate()
+    )
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+# --------------------------------------------------------------------------- 1. read
+
+
+def _read_one(item: tuple[int, str, bytes | None]) -> Iterator[tuple[tuple[int, int], Any]]:
+    """Records of one input file, each keyed by (file number, record number)."""
+    fi, name, data = item
+    if data is None:
+        records: Iterable[Any] = read_file(name)
+        for ri, rec in enumerate(records):
+            yield (fi, ri), rec
+        return
+    suffix = "".join(Path(name).suffixes[-2:])
+    with tempfile.NamedTemporaryFile(suffix=suffix) as tmp:
+        tmp.write(data)
+        tmp.flush()
+        for ri, rec in enumerate(read_file(tmp.name)):
+            yield (fi, ri), _rename(rec, tmp.name, name)
+
+
+def _rename(rec: Any, tmp: str, name: str) -> Any:
+    if isinstance(rec, Article):
+        rec.origin = rec.origin.replace(tmp, name)
+        if rec.id.startswith(tmp):
+            rec.id = name + rec.id[len(tmp) :]
+    elif isinstance(rec, RecordError | Skipped):
+        rec = dataclasses.replace(rec, file=name)
+    return rec
+
+
+def _is_uri(path: str) -> bool:
+    return "://" in path and not path.startswith("file://")
+
+
+def read(spark: Any, paths: Sequence[str]) -> tuple[Any, list[RecordError], list[str], Counter[str]]:
+    """Articles as an RDD of ``(k, Article)`` in input order; errors, skipped files, non-articles."""
+    sc = spark.sparkContext
+    local = [p for p in paths if not _is_uri(p)]
+    uris = [p for p in paths if _is_uri(p)]
+    files, skipped = discover(local) if local else ([], [])
+    items = sc.parallelize([(fi, f, None) for fi, f in enumerate(files)], max(1, len(files)))
+    if uris:
+        blobs = sc.union([sc.binaryFiles(u) for u in uris]).sortByKey()
+        base = len(files)
+        names = blobs.keys().collect()
+        order = {n: base + i for i, n in enumerate(names)}
+        items = items.union(blobs.map(lambda kv: (order[kv[0]], kv[0], kv[1])))
+    records = items.flatMap(_read_one).cache()
+    not_articles = Counter(records.filter(lambda r: isinstance(r[1], Skipped)).map(lambda r: r[1].reason).collect())
+    errors = records.filter(lambda r: isinstance(r[1], RecordError))
+    arts = records.filter(lambda r: isinstance(r[1], Article))
+    # duplicate ids: the first by position wins; later ones are errors, as in the local engine
+    first = arts.map(lambda r: (r[1].id, r[0])).reduceByKey(min)
+    keyed = arts.map(lambda r: (r[1].id, r)).join(first)
+    dups = keyed.filter(lambda kv: kv[1][0][0] != kv[1][1]).map(lambda kv: (kv[1][0][0], _duplicate(kv[1][0][1])))
+    kept = keyed.filter(lambda kv: kv[1][0][0] == kv[1][1]).map(lambda kv: kv[1][0])
+    all_errors = errors.union(dups).sortByKey().values().collect()
+    articles = kept.sortByKey().values().zipWithIndex().map(lambda ak: (ak[1], ak[0])).cache()
+    return articles, all_errors, skipped, not_articles
+
+
+def _duplicate(a: Article) -> RecordError:
+    file, _, line = a.origin.rpartition(":")
+    return RecordError(file or a.origin, int(line) if line.isdigit() else 0, f"duplicate id {a.id!r}", a.id)
+
+
+# --------------------------------------------------------------------------- 2–3. clean, prepare
+
+
+def templates(articles: Any) -> dict[str, frozenset[int]]:
+    """Each outlet's template lines, counted distributed exactly as :class:`TemplateLearner` counts."""
+    per_text = (
+        articles.filter(lambda ka: bool(ka[1].source))
+        .map(lambda ka: (ka[1].source, article_keys(ka[1].text)))
+        .map(lambda sk: ((sk[0], sk[1][0]), sk[1]))  # one per (outlet, text digest)
+        .reduceByKey(lambda x, y: x)
+        .map(lambda kv: (kv[0][0], kv[1]))
+        .cache()
+    )
+    n_articles = per_text.countByKey()
+    counts = per_text.flatMap(
+        lambda sk: [((sk[0], key), (1, key in sk[1][2], key in sk[1][3])) for key in sk[1][1]]
+    ).reduceByKey(lambda x, y: (x[0] + y[0], x[1] or y[1], x[2] or y[2]))
+    kept = counts.filter(lambda kv: kv[1][0] >= support_needed(n_articles[kv[0][0]], kv[1][1], kv[1][2])).keys()
+    out: dict[str, set[int]] = defaultdict(set)
+    for source, key in kept.collect():  # the templates themselves: a few lines per outlet
+        out[source].add(key)
+    per_text.unpersist()
+    return {source: frozenset(keys) for source, keys in out.items()} | {
+        source: frozenset() for source in n_articles if source not in out
+    }
+
+
+def prepare(articles: Any, tpl: Any) -> Any:
+    """``(k, (Article with segments, Prepared))`` for every article."""
+
+    def one(ka: tuple[int, Article]) -> tuple[int, tuple[Article, Prepared]]:
+        k, a = ka
+        p = prepare_one(a, k, tpl.value.get(a.source or "", frozenset()))
+        a.view = None
+        return k, (a, p)
+
+    return articles.map(one)
+
+
+# --------------------------------------------------------------------------- 4–5. candidates, align
+
+
+UnitId = tuple[int, int]  # (article number, position among the article's units): the local unit order
+
+
+def _unit_grams(item: tuple[UnitId, Unit], n: int) -> Iterator[tuple[int, UnitId]]:
+    uid, unit = item
+    for g in np.unique(grams(unit.hashes, n)).tolist():
+        yield g, uid
+
+
+def candidates(units: Any, params: CandidateParams, rare_df: int) -> tuple[Any, DocumentFrequency]:
+    """Candidate unit pairs ``((lo, hi), shared)`` and the document frequencies of common n-grams."""
+    postings = units.flatMap(lambda item: _unit_grams(item, params.n))
+    groups = postings.groupByKey().mapValues(sorted).cache()
+    common = groups.filter(lambda kv: len(kv[1]) > rare_df).map(lambda kv: (kv[0], len(kv[1]))).collect()
+    common.sort()
+    df = DocumentFrequency(
+        params.n,
+        np.array([g for g, _ in common], dtype=np.uint64),
+        np.array([c for _, c in common], dtype=np.int64),
+    )
+
+    def pairs(members: list[UnitId]) -> Iterator[tuple[tuple[UnitId, UnitId], int]]:
+        for x in range(len(members)):
+            for y in range(x + 1, len(members)):
+                if members[x][0] != members[y][0]:
+                    yield (members[x], members[y]), 1
+
+    found = (
+        groups.filter(lambda kv: 2 <= len(kv[1]) <= params.max_df)
+        .flatMap(lambda kv: pairs(kv[1]))
+        .reduceByKey(lambda a, b: a + b)
+        .filter(lambda kv: kv[1] >= params.min_shared)
+    )
+    return found, df
+
+
+def _align_pair(item: tuple[tuple[UnitId, UnitId], tuple[Unit, Unit]], params: Any, stats: Any) -> Any:
+    (lo, hi), (ua, ub) = item
+    shared = {"units": [ua, ub], "params": params, "stats": [stats.value]}
+    out = _align_chunk(shared, np.array([0]), np.array([1]))
+    return [((lo[0], hi[0]), ((lo, hi), passages)) for _, _, passages in out]
+
+
+def align(units: Any, found: Any, params: ReuseParams, stats: Any) -> Any:
+    """``((ia, ib), [(unit pair, passages)…])`` for every article pair sharing a passage."""
+    with_lo = found.map(lambda kv: (kv[0][0], kv[0][1])).join(units)  # lo → (hi, unit lo)
+    with_both = with_lo.map(lambda kv: (kv[1][0], (kv[0], kv[1][1]))).join(units)  # hi → ((lo, unit lo), unit hi)
+    items = with_both.map(lambda kv: ((kv[1][0][0], kv[0]), (kv[1][0][1], kv[1][1])))
+    return items.flatMap(lambda it: _align_pair(it, params, stats)).groupByKey().mapValues(sorted)
+
+
+def pair_records(found: Any, info: Any) -> Any:
+    """``((ia, ib), pairs.jsonl record)``; ``info``: ``k → (id, unit sizes, body hashes)``."""
+    a_side = found.map(lambda kv: (kv[0][0], kv)).join(info).map(lambda kv: (kv[1][0][0][1], (kv[1][0], kv[1][1])))
+    both = a_side.join(info)
+
+    def record(kv: Any) -> tuple[tuple[int, int], dict[str, Any]]:
+        ib, ((((ia, _), found_ab), (a_id, a_sizes, a_body)), (b_id, b_sizes, b_body)) = kv
+        passages = [p for _, ps in found_ab for p in ps]
+        return (ia, ib), pair_record(a_id, b_id, a_sizes, b_sizes, passages, same_words(a_body, b_body))
+
+    return both.map(record)
+
+
+# --------------------------------------------------------------------------- 6. stories
+
+
+def _uid(k: int, j: int) -> int:
+    """A story unit's number: article number then position, so numbers sort like the local order."""
+    return (k << 16) | j
+
+
+def _lexical_bucket(item: tuple[Any, Iterable[tuple[str, int, StoryUnit]]], p: LinkParams) -> Iterator[Any]:
+    """Links computed by one bucket: a day's units against their window, or untimed ones against all."""
+    bucket, entries = item
+    entries = list(entries)  # a unit is in a bucket once: as a row (its own day) or a column
+    units: dict[int, StoryUnit] = {}
+    rows: set[int] = set()
+    for role, uid, u in entries:
+        units[uid] = u
+        if role == "row":
+            rows.add(uid)
+    if bucket == "untimed":  # timed columns first: pairs with them are all this bucket's
+        order = sorted(units, key=lambda uid: (units[uid].time is None, uid))
+        new_from = sum(1 for uid in order if units[uid].time is not None)
+    else:
+        order = sorted(units)
+        new_from = 0
+    vecs = [units[uid] for uid in order]
+    x = _matrix([u.weights for u in vecs])
+    titles = _matrix([u.title_weights for u in vecs])
+    ts = np.array([u.timestamp if u.time else np.nan for u in vecs], dtype=np.float64)
+    row_idx = np.array([i for i, uid in enumerate(order) if uid in rows], dtype=np.int64)
+    if len(row_idx) == 0:
+        return
+    for lo, hi, w in _block_links(x, titles, ts, row_idx, np.arange(len(order)), new_from, p):
+        a, b = order[lo], order[hi]
+        yield (min(a, b), max(a, b)), w
+
+
+def lexical_links(sunits: Any, p: LinkParams) -> Any:
+    """``((uid, uid), weight)`` for every lexically linked pair of story units."""
+    reach = int(np.ceil(p.max_days))
+
+    def emit(item: tuple[int, StoryUnit]) -> Iterator[tuple[Any, tuple[str, int, StoryUnit]]]:
+        uid, u = item
+        yield "untimed", ("row" if u.time is None else "col", uid, u)
+        if u.time is not None:
+            day = int(u.timestamp // DAY)  # type: ignore[operator]
+            yield day, ("row", uid, u)
+            for d in range(day - reach, day + reach + 1):
+                if d != day:
+                    yield d, ("col", uid, u)
+
+    return sunits.flatMap(emit).groupByKey().flatMap(lambda item: _lexical_bucket(item, p))
+
+
+def connected_components(edges: Any, max_rounds: int = 64) -> Any:
+    """``(node, smallest node of its component)`` for every node with an edge, by alternating
+    large-star and small-star rounds (Kiveris et al., 2014) — distributed, never collected."""
+
+    def large(adj: tuple[int, Iterable[int]]) -> list[tuple[int, int]]:
+        u, ns = adj
+        ns = set(ns)
+        m = min(ns | {u})
+        return [(v, m) for v in ns if v > u]
+
+    def small(adj: tuple[int, Iterable[int]]) -> list[tuple[int, int]]:
+        u, ns = adj
+        ns = set(ns)
+        m = min(ns | {u})
+        return [(v, m) for v in ns | {u} if v != m]
+
+    e = edges.map(lambda ab: (max(ab), min(ab))).distinct().cache()
+    for _ in range(max_rounds):
+        before = e
+        parts = e.context.defaultParallelism
+        e = e.flatMap(lambda ab: [ab, (ab[1], ab[0])]).groupByKey(parts).flatMap(large).distinct(parts)
+        e = e.map(lambda ab: (max(ab), min(ab))).groupByKey(parts).flatMap(small).distinct(parts).cache()
+        if e.subtract(before).isEmpty() and before.subtract(e).isEmpty():
+            break
+        before.unpersist()
+    return (
+        e.map(lambda ab: (max(ab), min(ab)))
+        .union(e.map(lambda ab: (min(ab), min(ab))))
+        .reduceByKey(min, e.context.defaultParallelism)
+    )
+
+
+def _cluster_component(item: tuple[int, tuple[Iterable[Any], Iterable[Any]]], join: float) -> Iterator[Any]:
+    """Average linkage inside one component, on the units' global ranks; ``(uid, story id)``."""
+    _, (members, links) = item
+    members = sorted(members)  # (rank, uid, unit)
+    local = {rank: n for n, (rank, _, _) in enumerate(members)}
+    ranked = {}
+    for (ra, rb), w in links:
+        a, b = sorted((local[ra], local[rb]))
+        ranked[(a, b)] = w
+    roots = average_linkage(len(members), ranked, join)
+    groups: dict[int, list[int]] = defaultdict(list)
+    for n, r in enumerate(roots):
+        groups[r].append(n)
+    for ns in groups.values():
+        founder = min((members[n][2] for n in ns), key=founder_key)
+        sid = story_id(founder)
+        for n in ns:
+            yield members[n][1], sid
+
+
+def stories(prepared: Any, pairs: Any, p: LinkParams) -> tuple[Any, Any]:
+    """``(uid → story id, story id → stories.jsonl record)`` RDDs."""
+    sunits = prepared.flatMap(lambda kv: [(_uid(kv[0], j), u) for j, u in enumerate(kv[1][1].story_units)]).cache()
+    # reuse links: units sharing ≥ reuse_coverage of their words, within the time window
+    info = prepared.map(
+        lambda kv: (
+            kv[0],
+            (
+                {u.key: len(u) for u in kv[1][1].units},
+                {u.key: (j, u.timestamp) for j, u in enumerate(kv[1][1].story_units)},
+            ),
+        )
+    )
+    reuse = (
+        pairs.map(lambda kv: (kv[0][0], kv))
+        .join(info)
+        .map(lambda kv: (kv[1][0][0][1], (kv[1][0], kv[1][1])))
+        .join(info)
+        .flatMap(lambda kv: _reuse_links(kv, p))
+    )
+    parts = sunits.context.defaultParallelism
+    links = lexical_links(sunits, p).union(reuse).reduceByKey(lambda a, b: a + b, parts).cache()
+    ranks = sunits.sortBy(lambda item: founder_key(item[1])).zipWithIndex().map(lambda x: (x[0][0], (x[1], x[0][1])))
+    comp = connected_components(links.keys())
+    members = ranks.leftOuterJoin(comp).map(
+        lambda kv: (kv[1][1] if kv[1][1] is not None else kv[0], (kv[1][0][0], kv[0], kv[1][0][1]))
+    )
+    rank_of = ranks.mapValues(lambda rv: rv[0])
+    ranked_links = (
+        links.map(lambda kv: (kv[0][0], (kv[0][1], kv[1])))
+        .join(rank_of)
+        .map(lambda kv: (kv[1][0][0], (kv[1][1], kv[1][0][1], kv[0])))
+        .join(rank_of)
+        .map(lambda kv: (kv[1][0][2], ((kv[1][0][0], kv[1][1]), kv[1][0][1])))
+        .join(comp)
+        .map(lambda kv: (kv[1][1], kv[1][0]))
+    )
+    unit_story = members.cogroup(ranked_links).flatMap(lambda item: _cluster_component(item, p.join)).cache()
+    return unit_story, sunits
+
+
+def _reuse_links(kv: Any, p: LinkParams) -> Iterator[tuple[tuple[int, int], float]]:
+    ib, ((((ia, _), rec), (a_sizes, a_units)), (b_sizes, b_units)) = kv
+    words: dict[tuple[str, str], int] = defaultdict(int)
+    for x in rec["passages"]:
+        words[(x["a_unit"], x["b_unit"])] += x["words"]
+    for (ka, kb), w in words.items():
+        if ka not in a_units or kb not in b_units:
+            continue
+        cov = max(w / max(1, a_sizes.get(ka, 0)), w / max(1, b_sizes.get(kb, 0)))
+        (ja, ta), (jb, tb) = a_units[ka], b_units[kb]
+        if cov < p.reuse_coverage:
+            continue
+        if ta is not None and tb is not None and abs(ta - tb) / DAY > p.max_days:
+            continue
+        yield (_uid(ia, ja), _uid(ib, jb)), p.reuse_weight
+
+
+def story_records(unit_story: Any, sunits: Any, pairs: Any, prepared: Any) -> Any:
+    """stories.jsonl records, built per story from its members, their wires and the passages
+    shared inside it (the same functions as the local engine)."""
+    # (k, key) → (sid, order key, article id)
+    unit_info = sunits.join(unit_story).map(
+        lambda kv: ((kv[1][0].article, kv[1][0].key), (kv[1][1], _order_key(kv[1][0]), kv[1][0].article_id))
+    )
+
+    def passages(kv: Any) -> Iterator[Any]:
+        (ia, ib), rec = kv
+        for x in rec["passages"]:
+            yield (ia, x["a_unit"]), ((ib, x["b_unit"]), x, (ia, ib, x["a_start"], x["b_start"]))
+
+    claims = (
+        pairs.flatMap(passages)
+        .join(unit_info)
+        .map(lambda kv: (kv[1][0][0], (kv[1][0][2], kv[1][0][1], kv[1][1])))
+        .join(unit_info)
+        .flatMap(_claim)
+        .groupByKey()
+    )
+    wires = prepared.flatMap(lambda kv: [((kv[0], key), w) for key, w in kv[1][1].wires.items()])
+    members = (
+        sunits.map(lambda kv: ((kv[1].article, kv[1].key), kv[1]))
+        .join(wires)
+        .map(lambda kv: (kv[0], kv[1]))
+        .join(unit_info)
+        .map(lambda kv: (kv[1][1][0], kv[1][0]))
+        .groupByKey()
+    )
+    return members.leftOuterJoin(claims).map(lambda kv: _story_record(kv[0], kv[1][0], kv[1][1]))
+
+
+def _claim(kv: Any) -> Iterator[Any]:
+    _, ((place, x, (sid_a, order_a, id_a)), (sid_b, order_b, id_b)) = kv
+    if sid_a != sid_b:
+        return
+    if order_a <= order_b:
+        span, src, early_order, late_id, early_id = (
+            (x["b_start"], x["b_end"]),
+            (x["a_start"], x["a_end"]),
+            order_a,
+            id_b,
+            id_a,
+        )
+    else:
+        span, src, early_order, late_id, early_id = (
+            (x["a_start"], x["a_end"]),
+            (x["b_start"], x["b_end"]),
+            order_b,
+            id_a,
+            id_b,
+        )
+    passage = {
+        "start": span[0],
+        "end": span[1],
+        "from_start": src[0],
+        "from_end": src[1],
+        "score": x["score"],
+        "words": x["words"],
+    }
+    yield sid_a, (late_id, (early_order, passage, early_id), place)
+
+
+def _story_record(sid: str, members: Iterable[tuple[StoryUnit, list[str]]], claims: Iterable[Any] | None) -> Any:
+    units = []
+    wires = {}
+    for u, w in members:
+        units.append(u)
+        wires[(u.article, u.key)] = w
+    units.sort(key=lambda u: (u.article, u.key))
+    by_article: dict[str, list[Any]] = defaultdict(list)
+    # claims in the local engine's order: pairs by (ia, ib), passages in record order
+    for late_id, claim, _ in sorted(claims or [], key=lambda c: c[2]):
+        by_article[late_id].append(claim)
+    record = _record(sid, units, StoryResult([], wires=wires), by_article)
+    return (-len(record["members"]), record["start"] or "9999", record["story"]), record
+
+
+# --------------------------------------------------------------------------- the job
+
+
+def scan(
+    paths: Sequence[str],
+    out: str | None,
+    params: ReuseParams = ReuseParams(),
+    link: LinkParams = LinkParams(),
+    output_format: str = "jsonl",
+    warn: bool = True,
+    spark: Any = None,
+) -> dict[str, Any]:
+    """Run the scan on Spark and write the same files as the local engine; returns the summary."""
+    spark = spark or session()
+    sc = spark.sparkContext
+    started = time.perf_counter()
+    seconds: dict[str, float] = {}
+    t0 = time.perf_counter()
+    articles, errors, skipped, not_articles = read(spark, list(paths))
+    if warn:
+        for e in errors:
+            print(f"khabar: {e}", file=sys.stderr)
+    seconds["read"] = round(time.perf_counter() - t0, 3)
+    t0 = time.perf_counter()
+    tpl = sc.broadcast(templates(articles))
+    prepared = prepare(articles, tpl).cache()
+    n_articles = prepared.count()
+    seconds["clean"] = round(time.perf_counter() - t0, 3)
+    t0 = time.perf_counter()
+    units = prepared.flatMap(lambda kv: [((kv[0], j), u) for j, u in enumerate(kv[1][1].units)]).cache()
+    found, df = candidates(units, params.candidates, params.align.rare_df)
+    stats = sc.broadcast(df)
+    aligned = align(units, found, params, stats)
+    info = prepared.map(
+        lambda kv: (
+            kv[0],
+            (
+                kv[1][0].id,
+                {u.key: len(u) for u in kv[1][1].units},
+                next((u.hashes for u in kv[1][1].units if u.key == "body"), None),
+            ),
+        )
+    )
+    pairs = pair_records(aligned, info).sortByKey().cache()
+    n_pairs = pairs.count()
+    seconds["reuse"] = round(time.perf_counter() - t0, 3)
+    t0 = time.perf_counter()
+    unit_story, sunits = stories(prepared, pairs, link)
+    records = story_records(unit_story, sunits, pairs, prepared).sortByKey().values().cache()
+    n_stories = records.count()
+    seconds["stories"] = round(time.perf_counter() - t0, 3)
+    relations = Counter(pairs.map(lambda kv: kv[1]["relation"]).countByValue())
+    segments = Counter(prepared.flatMap(lambda kv: [s.kind for s in kv[1][0].segments]).countByValue())
+    inferred = prepared.filter(lambda kv: kv[1][1].time[1] == "text").count()
+    summary: dict[str, Any] = {
+        "khabar_version": __version__,
+        "normalizer_version": NORMALIZER_VERSION,
+        "records_read": n_articles + len(errors),
+        "articles": n_articles,
+        "errors": len(errors),
+        "skipped_files": skipped,
+        "records_not_articles": dict(sorted(not_articles.items())),
+        "pairs": n_pairs,
+        "pairs_by_relation": {r: relations.get(r, 0) for r in RELATIONS},
+        "stories": n_stories,
+        "times_inferred_from_text": inferred,
+        "segments_by_kind": dict(segments),
+        "seconds": seconds,
+        "format": output_format,
+        "engine": "spark",
+    }
+    if out is not None:
+        t0 = time.perf_counter()
+        article_lines = _article_records(prepared, unit_story, sunits)
+        _write(out, output_format, article_lines, pairs.values(), records, errors, summary)
+        seconds["write"] = round(time.perf_counter() - t0, 3)
+    seconds["total"] = round(time.perf_counter() - started, 3)
+    if out is not None:
+        _write_summary(out, summary)
+    return summary
+
+
+def _article_records(prepared: Any, unit_story: Any, sunits: Any) -> Any:
+    from khabar.scan import article_record
+
+    story_of = (
+        sunits.map(lambda kv: (kv[0], (kv[1].article, kv[1].key)))
+        .join(unit_story)
+        .map(lambda kv: (kv[1][0][0], (kv[1][0][1], kv[1][1])))
+    )
+
+    def record(kv: Any) -> tuple[int, dict[str, Any]]:
+        k, ((a, p), sids) = kv
+        result = StoryResult(
+            [],
+            unit_story={(k, key): sid for key, sid in (sids or [])},
+            times={k: p.time},  # type: ignore[arg-type]
+            wires={(k, key): w for key, w in p.wires.items()},
+        )
+        return k, article_record(a, k, result)
+
+    return prepared.leftOuterJoin(story_of.groupByKey()).map(record).sortByKey().values()
+
+
+def _write(
+    out: str,
+    output_format: str,
+    articles: Any,
+    pairs: Any,
+    stories: Any,
+    errors: list[RecordError],
+    summary: dict[str, Any],
+) -> None:
+    from khabar.scan import write_outputs
+    from khabar.writers import dumps
+
+    if not _is_uri(out):
+        path = Path(out.removeprefix("file://"))
+        write_outputs(
+            path, output_format, articles.toLocalIterator(), pairs.toLocalIterator(), stories.toLocalIterator(), errors
+        )
+        return
+    if output_format != "jsonl":
+        raise KhabarError("--format parquet with --engine spark needs a local output directory")
+    sc = articles.context
+    jvm = sc._jvm  # noqa: SLF001 - the Hadoop FileSystem API is only reachable through py4j
+    conf = sc._jsc.hadoopConfiguration()  # noqa: SLF001
+    base = jvm.org.apache.hadoop.fs.Path(out)
+    fs = base.getFileSystem(conf)
+    for name, rdd in (
+        ("articles", articles),
+        ("pairs", pairs),
+        ("stories", stories),
+        ("errors", sc.parallelize([e.to_json() for e in errors], 1)),
+    ):
+        tmp = f"{out.rstrip('/')}/.{name}.tmp"
+        fs.delete(jvm.org.apache.hadoop.fs.Path(tmp), True)
+        rdd.map(dumps).coalesce(1).saveAsTextFile(tmp)
+        part = fs.globStatus(jvm.org.apache.hadoop.fs.Path(tmp + "/part-*"))[0].getPath()
+        final = jvm.org.apache.hadoop.fs.Path(f"{out.rstrip('/')}/{name}.jsonl")
+        fs.delete(final, False)
+        fs.rename(part, final)
+        fs.delete(jvm.org.apache.hadoop.fs.Path(tmp), True)
+
+
+def _write_summary(out: str, summary: dict[str, Any]) -> None:
+    from khabar.writers import write_json
+
+    if not _is_uri(out):
+        write_json(Path(out.removeprefix("file://")) / "summary.json", summary)
+        return
+    import json
+
+    from pyspark import SparkContext
+
+    sc = SparkContext.getOrCreate()
+    jvm = sc._jvm  # noqa: SLF001
+    path = jvm.org.apache.hadoop.fs.Path(f"{out.rstrip('/')}/summary.json")
+    stream = path.getFileSystem(sc._jsc.hadoopConfiguration()).create(path, True)  # noqa: SLF001
+    stream.write(bytearray(json.dumps(summary, ensure_ascii=False, indent=2).encode("utf-8") + b"\n"))
+    stream.close()
