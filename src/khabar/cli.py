@@ -38,11 +38,24 @@ def cli() -> None:
     show_default=True,
     help="Format of articles, pairs and stories.",
 )
-def scan(inputs: tuple[str, ...], out: str, quiet: bool, strict: bool, jobs: int | None, output_format: str) -> None:
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "spark"]),
+    default="local",
+    show_default=True,
+    help="Where to run: this machine, or Apache Spark (pip install 'khabar[spark]'; spark-submit sets the master).",
+)
+def scan(
+    inputs: tuple[str, ...], out: str, quiet: bool, strict: bool, jobs: int | None, output_format: str, engine: str
+) -> None:
     """Scan INPUTS (files, directories, .jsonl[.gz], .txt, .html, .warc[.gz], .parquet) and write
     OUT/articles, pairs and stories (.jsonl or .parquet), errors.jsonl and summary.json."""
-    result = run_scan(list(inputs), out=out, quiet=quiet, jobs=jobs, output_format=output_format)
-    s = result.summary
+    if engine == "spark":
+        from khabar.engines import spark
+
+        s = spark.scan(list(inputs), out, output_format=output_format)
+    else:
+        s = run_scan(list(inputs), out=out, quiet=quiet, jobs=jobs, output_format=output_format).summary
     rel = ", ".join(f"{k} {v}" for k, v in s["pairs_by_relation"].items() if v)
     click.echo(
         f"khabar: {s['articles']} articles, {s['pairs']} reuse pairs ({rel or 'none'}), "

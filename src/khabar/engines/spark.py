@@ -61,7 +61,8 @@ RELATIONS = ("duplicate", "near_duplicate", "contains", "contained_in", "overlap
 
 
 def session(master: str | None = None) -> Any:
-    """The active Spark session, or a new one (``local[*]`` unless spark-submit set a master)."""
+    """The active Spark session, or a new one: ``master`` if given, else the master spark-submit set,
+    else ``$KHABAR_SPARK_MASTER`` or ``local[*]``."""
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     try:
@@ -69,7 +70,8 @@ def session(master: str | None = None) -> Any:
     except ImportError:
         raise KhabarError("the Spark engine needs pyspark: pip install 'khabar[spark]'") from None
     builder = SparkSession.builder.appName("khabar")
-    if master or not os.environ.get("SPARK_MASTER"):
+    # under spark-submit (which starts the driver with a gateway) the cluster's master is kept
+    if master or not os.environ.get("PYSPARK_GATEWAY_PORT"):
         builder = builder.master(master or os.environ.get("KHABAR_SPARK_MASTER", "local[*]"))
     spark = (
         builder.config("spark.ui.enabled", "false")
@@ -134,18 +136,21 @@ def read(spark: Any, paths: Sequence[str]) -> tuple[Any, list[RecordError], list
     errors = records.filter(lambda r: isinstance(r[1], RecordError))
     arts = records.filter(lambda r: isinstance(r[1], Article))
     # duplicate ids: the first by position wins; later ones are errors, as in the local engine
-    first = arts.map(lambda r: (r[1].id, r[0])).reduceByKey(min)
+    first = arts.map(lambda r: (r[1].id, (r[0], r[1].origin))).reduceByKey(min)
     keyed = arts.map(lambda r: (r[1].id, r)).join(first)
-    dups = keyed.filter(lambda kv: kv[1][0][0] != kv[1][1]).map(lambda kv: (kv[1][0][0], _duplicate(kv[1][0][1])))
-    kept = keyed.filter(lambda kv: kv[1][0][0] == kv[1][1]).map(lambda kv: kv[1][0])
+    dups = keyed.filter(lambda kv: kv[1][0][0] != kv[1][1][0]).map(
+        lambda kv: (kv[1][0][0], _duplicate(kv[1][0][1], kv[1][1][1]))
+    )
+    kept = keyed.filter(lambda kv: kv[1][0][0] == kv[1][1][0]).map(lambda kv: kv[1][0])
     all_errors = errors.union(dups).sortByKey().values().collect()
     articles = kept.sortByKey().values().zipWithIndex().map(lambda ak: (ak[1], ak[0])).cache()
     return articles, all_errors, skipped, not_articles
 
 
-def _duplicate(a: Article) -> RecordError:
+def _duplicate(a: Article, first: str) -> RecordError:
     file, _, line = a.origin.rpartition(":")
-    return RecordError(file or a.origin, int(line) if line.isdigit() else 0, f"duplicate id {a.id!r}", a.id)
+    message = f"duplicate id {a.id!r} (first at {first})"
+    return RecordError(file or a.origin, int(line) if line.isdigit() else 0, message, a.id)
 
 
 # --------------------------------------------------------------------------- 2–3. clean, prepare
