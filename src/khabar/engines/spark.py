@@ -48,7 +48,7 @@ from khabar.errors import KhabarError, RecordError
 from khabar.fingerprint import Unit, grams
 from khabar.normalize import VERSION as NORMALIZER_VERSION
 from khabar.prepare import Prepared, prepare_one
-from khabar.readers.files import discover, read_file
+from khabar.readers.files import discover, kind_of, read_file
 from khabar.readers.warc import Skipped
 from khabar.relate import pair_record, same_words
 from khabar.reuse import ReuseParams, _align_chunk
@@ -128,7 +128,10 @@ def read(spark: Any, paths: Sequence[str]) -> tuple[Any, list[RecordError], list
     if uris:
         blobs = sc.union([sc.binaryFiles(u) for u in uris]).sortByKey()
         base = len(files)
-        names = blobs.keys().collect()
+        all_names = blobs.keys().collect()  # file names only: one per input file
+        skipped += [n for n in all_names if kind_of(n) is None]
+        names = [n for n in all_names if kind_of(n) is not None]
+        blobs = blobs.filter(lambda kv: kind_of(kv[0]) is not None)
         order = {n: base + i for i, n in enumerate(names)}
         items = items.union(blobs.map(lambda kv: (order[kv[0]], kv[0], kv[1])))
     records = items.flatMap(_read_one).cache()
