@@ -1,0 +1,1 @@
+"""The persistent story index behind `khabar serve` and `khabar ingest`."""

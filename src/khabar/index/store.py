@@ -1,0 +1,109 @@
+"""The persistent story index: one SQLite file (WAL mode), no server.
+
+Tables: ``articles`` (the articles.jsonl record of each article, its story and time), ``units``
+(reuse units: word hashes and offsets as blobs; story term vectors), ``grams`` (word 5-gram
+postings of the units: the candidate index), ``pairs`` (pairs.jsonl records), ``stories`` and
+``templates`` (per-outlet line counts, so templates keep being learned as articles arrive).
+
+Every write of one ingest is one transaction, committed (``synchronous=FULL``) before the service
+answers: an acknowledged article survives a crash.  Every query is parameterized.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS articles (
+    k INTEGER PRIMARY KEY,            -- ingestion order
+    id TEXT NOT NULL UNIQUE,
+    source TEXT,
+    title TEXT,
+    time REAL,                        -- unix seconds, NULL when unknown
+    record TEXT NOT NULL              -- the articles.jsonl record (JSON)
+);
+CREATE INDEX IF NOT EXISTS articles_time ON articles(time);
+CREATE INDEX IF NOT EXISTS articles_source ON articles(source);
+CREATE TABLE IF NOT EXISTS units (
+    uid INTEGER PRIMARY KEY,
+    k INTEGER NOT NULL REFERENCES articles(k) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    segments TEXT NOT NULL,           -- JSON list of segment indices
+    hashes BLOB NOT NULL, starts BLOB NOT NULL, ends BLOB NOT NULL,
+    terms BLOB, weights BLOB, title_terms BLOB, title_weights BLOB,
+    title TEXT, time REAL, story TEXT,
+    UNIQUE (k, key)
+);
+CREATE INDEX IF NOT EXISTS units_time ON units(time);
+CREATE INDEX IF NOT EXISTS units_story ON units(story);
+CREATE TABLE IF NOT EXISTS grams (gram INTEGER NOT NULL, uid INTEGER NOT NULL, PRIMARY KEY (gram, uid))
+    WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS grams_uid ON grams(uid);
+CREATE TABLE IF NOT EXISTS pairs (
+    a INTEGER NOT NULL, b INTEGER NOT NULL,   -- article k, a < b
+    record TEXT NOT NULL,
+    PRIMARY KEY (a, b)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS pairs_b ON pairs(b);
+CREATE TABLE IF NOT EXISTS stories (
+    story TEXT PRIMARY KEY,
+    title TEXT, first TEXT, size INTEGER NOT NULL, start REAL, "end" REAL, updated REAL
+);
+CREATE INDEX IF NOT EXISTS stories_updated ON stories(updated);
+CREATE TABLE IF NOT EXISTS template_lines (
+    source TEXT NOT NULL, key INTEGER NOT NULL, n INTEGER NOT NULL, prose INTEGER NOT NULL, long INTEGER NOT NULL,
+    PRIMARY KEY (source, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS template_texts (source TEXT NOT NULL, digest BLOB NOT NULL, PRIMARY KEY (source, digest))
+    WITHOUT ROWID;
+"""
+
+
+def connect(path: str | Path) -> sqlite3.Connection:
+    """Open (creating if needed) an index file: WAL journal, full sync, foreign keys on."""
+    db = sqlite3.connect(str(path), timeout=30.0, isolation_level=None, check_same_thread=False)
+    db.row_factory = sqlite3.Row
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    db.execute("PRAGMA foreign_keys=ON")
+    db.executescript(SCHEMA)
+    return db
+
+
+@contextmanager
+def transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One atomic write: everything or nothing, durable when the block ends."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def article_record(db: sqlite3.Connection, article_id: str) -> dict[str, Any] | None:
+    row = db.execute("SELECT record FROM articles WHERE id = ?", (article_id,)).fetchone()
+    return json.loads(row["record"]) if row else None
+
+
+def article_k(db: sqlite3.Connection, article_id: str) -> int | None:
+    row = db.execute("SELECT k FROM articles WHERE id = ?", (article_id,)).fetchone()
+    return int(row["k"]) if row else None
+
+
+def ids_of(db: sqlite3.Connection, ks: Iterable[int]) -> dict[int, str]:
+    ks = list(ks)
+    out: dict[int, str] = {}
+    for lo in range(0, len(ks), 500):
+        chunk = ks[lo : lo + 500]
+        marks = ",".join("?" * len(chunk))
+        for row in db.execute(f"SELECT k, id FROM articles WHERE k IN ({marks})", chunk):  # noqa: S608 - only '?'
+            out[int(row["k"])] = row["id"]
+    return out
