@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from khabar import __version__, api
+from khabar.article import Article
 from khabar.clean import classify
 from khabar.errors import KhabarError
 from khabar.normalize import normalize_text
@@ -137,6 +138,68 @@ def stories(out: str, top: int, min_size: int, as_json: bool) -> None:
         click.echo(json.dumps(s, ensure_ascii=False) if as_json else describe(s))
     if not found and not as_json:
         click.echo(f"khabar: no story with {min_size}+ articles in {out}", err=True)
+
+
+@cli.command()
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("--db", "db", default="khabar.db", show_default=True, type=click.Path(dir_okay=False), help="Index file.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def ingest(inputs: tuple[str, ...], db: str, quiet: bool) -> None:
+    """Add the articles of INPUTS to the story index DB (the one `khabar serve` uses)."""
+    from khabar.index.ingest import Conflict, Index
+    from khabar.readers.files import discover, read_file
+    from khabar.readers.records import RecordInvalid
+    from khabar.readers.warc import Skipped
+
+    index = Index(db)
+    added = bad = 0
+    files, _ = discover(inputs)
+    from tqdm import tqdm
+
+    with tqdm(desc="ingest", unit="article", file=sys.stderr, disable=quiet) as bar:
+        for f in files:
+            for rec in read_file(f):
+                if isinstance(rec, Skipped):
+                    continue
+                if not isinstance(rec, Article):
+                    click.echo(f"khabar: {rec}", err=True)
+                    bad += 1
+                    continue
+                try:
+                    index.ingest([_as_record(rec)])
+                    added += 1
+                except (Conflict, RecordInvalid) as e:
+                    click.echo(f"khabar: {rec.origin}: {e}", err=True)
+                    bad += 1
+                bar.update(1)
+    click.echo(f"khabar: {added} articles added to {db}, {bad} bad records", err=True)
+
+
+def _as_record(a: Article) -> dict[str, Any]:
+    return {
+        **a.extra,
+        "id": a.id,
+        "text": a.text,
+        "title": a.title,
+        "source": a.source,
+        "url": a.url,
+        "published": a.published,
+    }
+
+
+@cli.command()
+@click.option("--db", "db", default="khabar.db", show_default=True, type=click.Path(dir_okay=False), help="Index file.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--token", envvar="KHABAR_TOKEN", default=None, help="Write token (required beyond loopback).")
+def serve(db: str, host: str, port: int, token: str | None) -> None:
+    """Serve the story index: JSON API under /api (docs at /docs) and the web UI at /."""
+    import uvicorn
+
+    from khabar.serve.app import check_bind, create_app
+
+    check_bind(host, token)
+    uvicorn.run(create_app(db, token=token), host=host, port=port, log_level="warning")
 
 
 @cli.command("normalize")
