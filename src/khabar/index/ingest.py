@@ -98,7 +98,7 @@ class Index:
         k = int(db.execute("SELECT COALESCE(MAX(k), -1) + 1 FROM articles").fetchone()[0])
         templates = self._learn(article)
         prepared = prepare_one(article, k, templates)
-        found = self._reuse(k, prepared.units)
+        found = self._reuse(k, article.id, prepared.units)
         unit_story = self._stories(prepared.story_units, found, {u.key: len(u) for u in prepared.units})
         result = StoryResult(
             [],
@@ -177,7 +177,7 @@ class Index:
         counts = np.array([df.get(_signed(int(x)), 0) + extra for x in g.tolist()], dtype=np.int64)
         return seed_index(unit, self.params.align, counts, n)
 
-    def _reuse(self, k: int, units: list[Unit]) -> dict[tuple[int, int], dict[str, Any]]:
+    def _reuse(self, k: int, article_id: str, units: list[Unit]) -> dict[tuple[int, int], dict[str, Any]]:
         """Pair records of the new article (``k``) with every indexed article it shares passages with,
         keyed by (other article, k)."""
         cp = self.params.candidates
@@ -217,10 +217,10 @@ class Index:
         for other_k, passages in sorted(found.items()):
             if not passages:
                 continue
-            ids = ids_of(self.db, [other_k, k]) | {k: "?"}
+            other_id = ids_of(self.db, [other_k])[other_k]
             body = self._body_hashes(other_k)
             out[(other_k, k)] = pair_record(
-                ids[other_k], ids.get(k, "?"), sizes[other_k], mine_sizes, passages, same_words(body, my_body)
+                other_id, article_id, sizes[other_k], mine_sizes, passages, same_words(body, my_body)
             )
         return out
 

@@ -53,7 +53,7 @@ def stories(
     sql = (
         'SELECT s.story, s.title, s.first, s.size, s.start, s."end" FROM stories s WHERE '
         + " AND ".join(where)
-        + " ORDER BY s.\"end\" IS NULL, date(s.\"end\", 'unixepoch') DESC, s.size DESC, s.story LIMIT ?"
+        + ' ORDER BY s."end" IS NULL, date(s."end", \'unixepoch\') DESC, s.size DESC, s.story LIMIT ?'
     )
     args.append(max(1, min(limit, 500)))
     out = []
