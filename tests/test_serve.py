@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -236,3 +237,18 @@ def test_web_ui_in_a_real_browser_escapes_untrusted_text_and_is_rtl(tmp_path: Pa
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_report_is_one_self_contained_escaped_html_file(tmp_path: Path) -> None:
+    import khabar
+    from khabar.serve.report import write_report
+
+    src = tmp_path / "in.jsonl"
+    docs = [{**seeds()[0], "title": XSS}, seeds()[1]]
+    src.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in docs), encoding="utf-8")
+    khabar.scan([src], out=tmp_path / "out")
+    write_report(tmp_path / "out", tmp_path / "report.html")
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert 'dir="rtl"' in html and "<script" not in html and "&lt;script&gt;" in html
+    assert html.count("<mark") >= 2  # the shared passage, on both sides
+    assert "الأول" in html  # the first publisher is marked

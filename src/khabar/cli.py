@@ -202,6 +202,18 @@ def serve(db: str, host: str, port: int, token: str | None) -> None:
     uvicorn.run(create_app(db, token=token), host=host, port=port, log_level="warning")
 
 
+@cli.command()
+@click.argument("out", type=click.Path(file_okay=False))
+@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False), help="HTML file to write.")
+@click.option("--top", default=200, show_default=True, help="How many stories (2+ articles, largest first).")
+def report(out: str, output: str, top: int) -> None:
+    """Write the stories of a scan (its OUT directory) as one self-contained HTML file."""
+    from khabar.serve.report import write_report
+
+    size = write_report(out, output, top)
+    click.echo(f"khabar: wrote {output} ({size // 1024} KB)", err=True)
+
+
 @cli.command("normalize")
 @click.argument("text", required=False)
 def normalize_cmd(text: str | None) -> None:

@@ -1,0 +1,74 @@
+"""``khabar report out/ -o report.html``: a batch scan's stories as one self-contained HTML file.
+
+The same views as the web UI (story list, story timelines with the first publisher and each member's
+originality, side-by-side passages), rendered from the scan's output files with the same escaping
+templates; no server, no external assets, links are in-page anchors.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from khabar.errors import KhabarError
+from khabar.serve.app import _templates
+from khabar.serve.view import highlight
+
+
+def _load(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        raise KhabarError(f"{path}: not found (is this the --out directory of `khabar scan`?)")
+    with open(path, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh]
+
+
+def build_report(out: str | Path, top: int = 200) -> str:
+    out = Path(out)
+    articles = {a["id"]: a for a in _load(out / "articles.jsonl")}
+    pairs = _load(out / "pairs.jsonl")
+    stories = [s for s in _load(out / "stories.jsonl") if s["size"] >= 2][:top]
+    by_pair = {(p["a"], p["b"]): p for p in pairs}
+    views = []
+    for s in stories:
+        ids = sorted(
+            {m["article"] for m in s["members"]},
+            key=lambda i: (articles[i].get("time") is None, articles[i].get("time") or "", i),
+        )
+        copied: dict[str, float] = dict.fromkeys(ids, 0.0)
+        sources: dict[str, set[str]] = {i: set() for i in ids}
+        for p in s["provenance"]:
+            sources[p["article"]].add(p["from"])
+        for i in ids:
+            for j in sources[i]:
+                pair = by_pair.get((i, j)) or by_pair.get((j, i))
+                if pair:
+                    side = "a" if pair["a"] == i else "b"
+                    copied[i] = max(copied[i], pair[f"coverage_{side}"])
+        members = [
+            {
+                "article": i,
+                "source": articles[i].get("source"),
+                "title": articles[i].get("title") or i,
+                "time": articles[i].get("time"),
+                "first": i == s["first"],
+                "originality": round(1 - copied[i], 4),
+                "copies_from": sorted(sources[i]),
+            }
+            for i in ids
+        ]
+        compares = []
+        for i in ids:
+            for j in sorted(sources[i]):
+                pair = by_pair.get((j, i)) or by_pair.get((i, j))
+                if pair:
+                    left, right = articles[pair["a"]], articles[pair["b"]]
+                    compares.append({"pair": pair, "left": left, "right": right, **highlight(left, right, pair)})
+        views.append({"story": s, "members": members, "compares": compares})
+    return _templates().get_template("report.html").render(views=views, n_articles=len(articles), n_pairs=len(pairs))
+
+
+def write_report(out: str | Path, path: str | Path, top: int = 200) -> int:
+    html = build_report(out, top)
+    Path(path).write_text(html, encoding="utf-8")
+    return len(html)
