@@ -154,8 +154,10 @@ def test_nothing_acknowledged_is_lost_after_sigkill(tmp_path: Path, ant: list[di
 
     thread = threading.Thread(target=feed)
     thread.start()
-    while len(acked) < 15:
+    deadline = time.monotonic() + 120
+    while len(acked) < 15 and time.monotonic() < deadline and thread.is_alive():
         time.sleep(0.02)
+    assert len(acked) >= 15, "the server stopped acknowledging ingests"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     stop.set()

@@ -52,7 +52,7 @@ from khabar.readers.files import discover, kind_of, read_file
 from khabar.readers.warc import Skipped
 from khabar.relate import pair_record, same_words
 from khabar.reuse import ReuseParams, _align_chunk
-from khabar.stories.build import StoryResult, _order_key, _record, provenance  # noqa: F401
+from khabar.stories.build import StoryResult, _order_key, _record
 from khabar.stories.cluster import average_linkage, founder_key, story_id
 from khabar.stories.features import StoryUnit
 from khabar.stories.link import DAY, LinkParams, _block_links, _matrix
