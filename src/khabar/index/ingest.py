@@ -125,10 +125,10 @@ class Index:
         db = self.db
         source = article.source
         n_articles = db.execute("SELECT COUNT(*) FROM template_texts WHERE source = ?", (source,)).fetchone()[0]
+        least = support_needed(n_articles, False, False)  # the lowest support any line needs
+        rows = db.execute("SELECT key, n, prose, long FROM template_lines WHERE source = ? AND n >= ?", (source, least))
         keys = frozenset(
-            int(r["key"])
-            for r in db.execute("SELECT key, n, prose, long FROM template_lines WHERE source = ?", (source,))
-            if r["n"] >= support_needed(n_articles, bool(r["prose"]), bool(r["long"]))
+            int(r["key"]) for r in rows if r["n"] >= support_needed(n_articles, bool(r["prose"]), bool(r["long"]))
         )
         digest, lines, prose, longs = article_keys(article.text, split_lines(article.text, make_view(article.text)))
         if db.execute("SELECT 1 FROM template_texts WHERE source = ? AND digest = ?", (source, digest)).fetchone():

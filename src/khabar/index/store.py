@@ -60,6 +60,7 @@ CREATE TABLE IF NOT EXISTS template_lines (
     source TEXT NOT NULL, key INTEGER NOT NULL, n INTEGER NOT NULL, prose INTEGER NOT NULL, long INTEGER NOT NULL,
     PRIMARY KEY (source, key)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS template_lines_n ON template_lines(source, n);
 CREATE TABLE IF NOT EXISTS template_texts (source TEXT NOT NULL, digest BLOB NOT NULL, PRIMARY KEY (source, digest))
     WITHOUT ROWID;
 """
