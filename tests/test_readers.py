@@ -114,3 +114,30 @@ def test_undecodable_text_file(tmp_path: Path) -> None:
     f = write(tmp_path / "junk.txt", bytes(range(128, 256)) * 4)
     articles, errors, _ = read_all([f])
     assert not articles and len(errors) == 1 and str(errors[0]).startswith(f"{f}: not UTF-8")
+
+
+def test_mojibake_is_reported_not_indexed(tmp_path: Path, ant: list[dict]) -> None:
+    import json
+
+    from khabar.scan import read_all
+
+    good = ant[0]["text"]
+    broken = good.encode("utf-8").decode("cp1252", errors="replace")  # what a mis-configured crawler stores
+    latin = good.encode("utf-8").decode("latin-1")
+    src = tmp_path / "in.jsonl"
+    lines = [{"id": "ok", "text": good}, {"id": "bad1", "text": broken}, {"id": "bad2", "text": latin}]
+    src.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), encoding="utf-8")
+    (tmp_path / "page.txt").write_text(latin, encoding="utf-8")
+    articles, errors, _ = read_all([str(src), str(tmp_path / "page.txt")], warn=False)
+    assert [a.id for a in articles] == ["ok"]
+    assert [(e.line, e.id) for e in errors] == [(2, "bad1"), (3, "bad2"), (0, str(tmp_path / "page.txt"))]
+    assert all("mojibake" in e.message and "«" in e.message for e in errors)
+    # Arabic text with a few Latin letters (names, «Ø» in a Danish name) is not mojibake
+    articles, errors, _ = read_all([str(_write(tmp_path, good + "\nSøren Ødegaard"))], warn=False)
+    assert len(articles) == 1 and not errors
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "mixed.txt"
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -18,6 +18,7 @@ from khabar.article import Article
 from khabar.errors import KhabarError, RecordError
 from khabar.readers.decode import DecodeError, decode
 from khabar.readers.html import ExtractionError, extract
+from khabar.readers.mojibake import mojibake
 from khabar.readers.parquet import read_parquet
 from khabar.readers.records import RecordInvalid, record_to_article
 from khabar.readers.warc import Skipped, read_warc
@@ -123,6 +124,10 @@ def read_file(path: str) -> Iterator[Article | RecordError | Skipped]:
             return
     if not text.strip():
         yield RecordError(path, 0, "empty text", path)
+        return
+    broken = mojibake(text)
+    if broken:
+        yield RecordError(path, 0, broken, path)
         return
     yield Article(id=path, text=text, title=title, origin=path)
 

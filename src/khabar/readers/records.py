@@ -6,6 +6,7 @@ from typing import Any
 
 from khabar.article import Article
 from khabar.readers.html import ExtractionError, extract
+from khabar.readers.mojibake import mojibake
 
 KNOWN = ("id", "text", "html", "title", "source", "url", "published")
 
@@ -48,6 +49,9 @@ def record_to_article(obj: Any, origin: str, default_id: str) -> Article:
             title = title or html_title
         else:
             raise RecordInvalid("empty text")
+    broken = mojibake(text) or (mojibake(title) if title else None)
+    if broken:
+        raise RecordInvalid(broken)
     extra = {k: v for k, v in obj.items() if k not in KNOWN}
     return Article(
         id=article_id,
