@@ -185,7 +185,10 @@ def _merge(cs: list[list[int]]) -> list[list[int]]:
     for c in cs:
         for o in out:
             if c[0] < o[1] and o[0] < c[1] and c[2] < o[3] and o[2] < c[3]:
-                o[4] += max(0, c[1] - o[1]) if c[1] > o[1] else 0
+                # only c's matched words outside o's span are new, in proportion to that part of c
+                # (counting the whole extension as matched made short repeats look like passages)
+                outside = max(0, c[1] - o[1]) + max(0, o[0] - c[0])
+                o[4] += round(c[4] * outside / max(1, c[1] - c[0]))
                 o[1], o[3] = max(o[1], c[1]), max(o[3], c[3])
                 o[0], o[2] = min(o[0], c[0]), min(o[2], c[2])
                 break
