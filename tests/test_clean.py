@@ -158,3 +158,9 @@ def test_a_paragraph_an_outlet_reran_in_a_few_articles_is_not_a_template(ant: li
     clean_articles(arts)
     for a in arts:
         assert a.segments[-1].kind == "body" and PARA in a.text[a.segments[-1].start :]
+
+
+def test_prose_starting_like_a_share_line_is_body() -> None:
+    text = "شارك صلاح بقوة بكامل المباراة، وتواجد بشكل أو بآخر في الهجمات وأرسل كرات خطيرة\n" + PARA
+    assert kinds_of(text, "شارك صلاح") == {"body"}
+    assert kinds_of("تابعونا على فيسبوك وتويتر ويوتيوب لمتابعة آخر الأخبار\n" + PARA, "تابعونا") == {"boilerplate"}
