@@ -164,3 +164,14 @@ def test_prose_starting_like_a_share_line_is_body() -> None:
     text = "شارك صلاح بقوة بكامل المباراة، وتواجد بشكل أو بآخر في الهجمات وأرسل كرات خطيرة\n" + PARA
     assert kinds_of(text, "شارك صلاح") == {"body"}
     assert kinds_of("تابعونا على فيسبوك وتويتر ويوتيوب لمتابعة آخر الأخبار\n" + PARA, "تابعونا") == {"boilerplate"}
+
+
+def test_link_list_with_a_long_question_headline_is_not_an_appended_article() -> None:
+    text = (
+        PARA
+        + "\nمواضيع ذات صلة\nلماذا عاد أسطورة الكرة جورج ويا إلى الملاعب بعد أن أصبح رئيس ليبيريا؟\n"
+        + "الأهلي يفوز على الزمالك\n"
+        + PARA2
+    )
+    assert kinds_of(text, "لماذا عاد") == {"boilerplate"}
+    assert kinds_of(text, PARA2[:20]) == {"body"}  # the host's body goes on after the list

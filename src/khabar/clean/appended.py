@@ -28,10 +28,10 @@ def mark_appended(lines: list[Line]) -> None:
         content = [i for i in block if lines[i].kind == "body"]
         headlines: list[int] = []
         for i in content:
-            if lines[i].n_words >= SUBSTANTIAL_WORDS or lines[i].rule == "credit":
+            if not _headline_like(lines[i]) or lines[i].rule == "credit":
                 break
             headlines.append(i)
-        prose = [i for i in content if lines[i].n_words >= SUBSTANTIAL_WORDS]
+        prose = [i for i in content if not _headline_like(lines[i])]
         if not prose:
             for i in headlines:  # a bare list of links
                 lines[i].kind, lines[i].rule = "boilerplate", "related-links"
@@ -43,6 +43,14 @@ def mark_appended(lines: list[Line]) -> None:
         for i in _until_footer(lines, block):
             if lines[i].kind == "body":
                 lines[i].kind, lines[i].rule = "appended", "after-marker"
+
+
+def _headline_like(line: Line) -> bool:
+    """Short, or of headline length without a sentence's closing punctuation (a question mark is a
+    headline's): link lists hold headlines of 12–20 words too, and prose paragraphs end with a stop."""
+    if line.n_words < SUBSTANTIAL_WORDS:
+        return True
+    return line.n_words <= HEADLINE_MAX_WORDS and line.norm.rstrip()[-1:] not in ".!:\"'»)"
 
 
 def _until_footer(lines: list[Line], block: list[int]) -> list[int]:
