@@ -142,7 +142,10 @@ TRIGGERS: dict[str, tuple[str, ...]] = {
 }
 
 #: Rules apply to lines of at most this many words (prose quoting a phrase is not boilerplate).
-MAX_WORDS: dict[str, int] = {"comments": 80, "share-follow": 12}  # share/follow lines are short; prose starting «شارك» is not
+MAX_WORDS: dict[str, int] = {
+    "comments": 80,
+    "share-follow": 12,
+}  # share/follow lines are short; prose starting «شارك» is not
 DEFAULT_MAX_WORDS = 30
 
 
