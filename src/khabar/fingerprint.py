@@ -42,18 +42,27 @@ def grams(hashes: np.ndarray, n: int) -> np.ndarray:
     return acc
 
 
+def unit_words(article: Article) -> dict[str, np.ndarray]:
+    """The words (indices into the article's view) of each of its units that has any."""
+    v = article.text_view()
+    if len(v.words) == 0:
+        return {}
+    seg_starts = np.array([s.start for s in article.segments], dtype=np.int64)
+    seg_of_word = np.searchsorted(seg_starts, v.word_starts, side="right") - 1
+    out: dict[str, np.ndarray] = {}
+    for key, ids in article.units().items():
+        idx = np.flatnonzero(np.isin(seg_of_word, ids))
+        if idx.size:
+            out[key] = idx
+    return out
+
+
 def article_units(article: Article, index: int) -> list[Unit]:
     """The reuse units of an article whose segments are set."""
     v = article.text_view()
-    w = v.words
-    if len(w) == 0:
-        return []
+    hashes = v.words.hashes
     starts, ends = v.word_starts, v.word_ends
-    seg_starts = np.array([s.start for s in article.segments], dtype=np.int64)
-    seg_of_word = np.searchsorted(seg_starts, starts, side="right") - 1
-    units: list[Unit] = []
-    for key, ids in article.units().items():
-        mask = np.isin(seg_of_word, ids)
-        if mask.any():
-            units.append(Unit(index, key, w.hashes[mask], starts[mask].astype(np.int32), ends[mask].astype(np.int32)))
-    return units
+    return [
+        Unit(index, key, hashes[idx], starts[idx].astype(np.int32), ends[idx].astype(np.int32))
+        for key, idx in unit_words(article).items()
+    ]

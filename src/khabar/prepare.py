@@ -60,7 +60,7 @@ def prepare_one(article: Article, k: int, templates: frozenset[int]) -> Prepared
             article.segments,
             article_units(article, k),
             story_units(article, k, time[0]),
-            {key: wire_credits(article, segs) for key, segs in article.units().items()},
+            {key: wire_credits(article, segs, lines) for key, segs in article.units().items()},
             time,
         )
     finally:

@@ -11,6 +11,7 @@ import gzip
 import hashlib
 import math
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -20,8 +21,10 @@ from typing import NamedTuple
 import numpy as np
 
 from khabar.article import Article
+from khabar.fingerprint import unit_words
 from khabar.normalize import normalize_text
-from khabar.stem import stems
+from khabar.stem import STOPWORDS, stem, stems
+from khabar.words import TextView
 
 TITLE_WEIGHT = 2  # a headline term counts this many times
 
@@ -97,21 +100,108 @@ def _term(term: str) -> tuple[int, float]:
 _TERMS: dict[str, tuple[int, float]] = {}
 
 
+def _weights(tids: np.ndarray, idfs: np.ndarray, counts: np.ndarray) -> TermVector:
+    """Sub-linear tf × idf over terms given as (term id, idf, count) rows, summed per term id,
+    L2-normalized, as a sparse vector sorted by term id."""
+    ids, first, inverse = np.unique(tids, return_index=True, return_inverse=True)
+    tf = np.bincount(inverse, weights=counts, minlength=len(ids))
+    w = (1.0 + np.log(tf)) * idfs[first]
+    norm = math.sqrt(float(np.dot(w, w))) or 1.0
+    return TermVector(ids, w / norm)
+
+
+def _rows(terms: Counter[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    get = _TERMS.get
+    info = [get(t) or _term(t) for t in terms]
+    return (
+        np.array([i for i, _ in info], dtype=np.int64),
+        np.array([x for _, x in info], dtype=np.float64),
+        np.fromiter(terms.values(), dtype=np.float64, count=len(terms)),
+    )
+
+
 def term_weights(title: str, text: str) -> TermVector:
     """Sub-linear tf × fixed idf over stems of the title (counted twice) and the text, L2-normalized,
     as a sparse vector: sorted term ids and their weights."""
     tf: Counter[str] = Counter(stems(normalize_text(text)))
     for term in stems(normalize_text(title)):
         tf[term] += TITLE_WEIGHT
-    get = _TERMS.get
-    info = [get(t) or _term(t) for t in tf]
-    ids = np.array([i for i, _ in info], dtype=np.int64)
-    idf = np.array([x for _, x in info], dtype=np.float64)
-    w = (1.0 + np.log(np.fromiter(tf.values(), dtype=np.float64, count=len(tf)))) * idf
-    order = np.argsort(ids, kind="stable")
-    ids, w = ids[order], w[order]
-    norm = math.sqrt(float(np.dot(w, w))) or 1.0
-    return TermVector(ids, w / norm)
+    return _weights(*_rows(tf))
+
+
+class _WordTerms:
+    """Word hash → its stem's term id and IDF (-1 for a function word), for every word seen so far
+    in this process: sorted numpy arrays looked up in one vectorized search per unit, with words
+    not seen before computed from their string and folded in from time to time."""
+
+    def __init__(self) -> None:
+        self.hashes = np.zeros(0, dtype=np.uint64)
+        self.tids = np.zeros(0, dtype=np.int64)
+        self.idfs = np.zeros(0, dtype=np.float64)
+        self.pending: dict[int, tuple[int, float]] = {}
+
+    def lookup(self, uniq: np.ndarray, word: Callable[[int], str]) -> tuple[np.ndarray, np.ndarray]:
+        """Term ids and IDFs of the sorted distinct word hashes ``uniq`` (``word(j)``: the string of
+        ``uniq[j]``)."""
+        pos = np.minimum(np.searchsorted(self.hashes, uniq), max(0, len(self.hashes) - 1))
+        if len(self.hashes):
+            hit = self.hashes[pos] == uniq
+            tids, idfs = self.tids[pos], self.idfs[pos]
+        else:
+            hit = np.zeros(len(uniq), dtype=bool)
+            tids, idfs = np.zeros(len(uniq), dtype=np.int64), np.zeros(len(uniq), dtype=np.float64)
+        misses = np.flatnonzero(~hit)
+        if misses.size:
+            tids, idfs = tids.copy(), idfs.copy()
+            for j in misses.tolist():
+                h = int(uniq[j])
+                got = self.pending.get(h)
+                if got is None:
+                    w = word(j)
+                    got = (-1, 0.0) if w in STOPWORDS else _term(stem(w))
+                    self.pending[h] = got
+                tids[j], idfs[j] = got
+            if len(self.pending) > max(4096, len(self.hashes) // 4):
+                self._fold()
+        return tids, idfs
+
+    def _fold(self) -> None:
+        if len(self.hashes) + len(self.pending) > 4_000_000:  # bounded memory: start afresh
+            self.__init__()
+            return
+        keys = np.fromiter(self.pending, dtype=np.uint64, count=len(self.pending))
+        vals = list(self.pending.values())
+        hashes = np.concatenate([self.hashes, keys])
+        order = np.argsort(hashes, kind="stable")
+        self.hashes = hashes[order]
+        self.tids = np.concatenate([self.tids, np.array([t for t, _ in vals], dtype=np.int64)])[order]
+        self.idfs = np.concatenate([self.idfs, np.array([x for _, x in vals], dtype=np.float64)])[order]
+        self.pending = {}
+
+
+_WORD_TERMS = _WordTerms()
+
+
+def _word_rows(v: TextView, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(term id, idf, count) of the distinct words ``idx`` (indices into ``v.words``), function
+    words left out: :func:`stems` over the same words, computed once per distinct word."""
+    uniq, first, counts = np.unique(v.words.hashes[idx], return_index=True, return_counts=True)
+    text, starts, ends = v.norm.text, v.words.starts, v.words.ends
+
+    def word(j: int) -> str:
+        w = int(idx[first[j]])
+        return text[starts[w] : ends[w]]
+
+    tids, idfs = _WORD_TERMS.lookup(uniq, word)
+    keep = tids >= 0
+    return tids[keep], idfs[keep], counts[keep].astype(np.float64)
+
+
+def _title_rows(title: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    tf: Counter[str] = Counter()
+    for term in stems(normalize_text(title)):
+        tf[term] += TITLE_WEIGHT
+    return _rows(tf)
 
 
 def _first_line(text: str) -> str:
@@ -121,25 +211,33 @@ def _first_line(text: str) -> str:
 def story_units(article: Article, index: int, time: datetime | None) -> list[StoryUnit]:
     """The article's body unit and its appended units (segments must be set)."""
     out: list[StoryUnit] = []
+    v = article.text_view()
+    word_idx = unit_words(article)
+    empty = np.zeros(0, dtype=np.int64)
     for key, segs in article.units().items():
-        text = "\n".join(article.text[article.segments[k].start : article.segments[k].end] for k in segs)
         if key == "body":
-            title = article.title or _first_line(text)
+            headline = article.title or _first_line(_unit_text(article, segs))
             unit_time = time
         else:
-            title = _first_line(text)
+            headline = _first_line(_unit_text(article, segs))
             unit_time = None  # an appended article was published some other time
+        title = _title_rows(headline)
+        text = _word_rows(v, word_idx.get(key, empty))
         out.append(
             StoryUnit(
                 index,
                 article.id,
                 key,
                 segs,
-                title,
+                headline,
                 unit_time,
-                term_weights(title, text),
+                _weights(*(np.concatenate(rows) for rows in zip(text, title, strict=True))),
                 article.source,
-                term_weights(title, ""),
+                _weights(*title),
             )
         )
     return out
+
+
+def _unit_text(article: Article, segs: list[int]) -> str:
+    return "\n".join(article.text[article.segments[k].start : article.segments[k].end] for k in segs)
