@@ -47,11 +47,15 @@ def unit_words(article: Article) -> dict[str, np.ndarray]:
     v = article.text_view()
     if len(v.words) == 0:
         return {}
+    units = article.units()
     seg_starts = np.array([s.start for s in article.segments], dtype=np.int64)
-    seg_of_word = np.searchsorted(seg_starts, v.word_starts, side="right") - 1
+    unit_of_seg = np.full(len(seg_starts), -1, dtype=np.int64)  # boilerplate is in no unit
+    for u, ids in enumerate(units.values()):
+        unit_of_seg[ids] = u
+    unit_of_word = unit_of_seg[np.searchsorted(seg_starts, v.word_starts, side="right") - 1]
     out: dict[str, np.ndarray] = {}
-    for key, ids in article.units().items():
-        idx = np.flatnonzero(np.isin(seg_of_word, ids))
+    for u, key in enumerate(units):
+        idx = np.flatnonzero(unit_of_word == u)
         if idx.size:
             out[key] = idx
     return out

@@ -23,7 +23,7 @@ from khabar.clean.segment import classify_lines, to_segments
 from khabar.clean.templates import ArticleKeys, TemplateLearner, article_keys
 from khabar.fingerprint import Unit, article_units
 from khabar.parallel import map_ranges
-from khabar.stories.features import StoryUnit, story_units
+from khabar.stories.features import StoryUnit, story_units_of
 from khabar.stories.wires import wire_credits
 from khabar.times import article_time
 from khabar.words import view as make_view
@@ -49,29 +49,42 @@ def _keys(shared: dict[str, Any], lo: int, hi: int) -> list[ArticleKeys | None]:
 
 def prepare_one(article: Article, k: int, templates: frozenset[int]) -> Prepared:
     """Clean one article (``templates``: its outlet's) and compute its units, features and credits."""
-    keep_view = article.view is not None
-    v = article.view or make_view(article.text)
-    lines = split_lines(article.text, v)
-    article.segments = to_segments(classify_lines(lines, templates), len(article.text))
-    article.view = v
+    return prepare_many([(article, k, templates)])[0]
+
+
+def prepare_many(items: Sequence[tuple[Article, int, frozenset[int]]]) -> list[Prepared]:
+    """:func:`prepare_one` of each ``(article, index, templates)``, with the story features of all
+    of them computed together (vectorized over the batch)."""
+    keep_view = [a.view is not None for a, _, _ in items]
     try:
-        time = article_time(article)
-        return Prepared(
-            article.segments,
-            article_units(article, k),
-            story_units(article, k, time[0]),
-            {key: wire_credits(article, segs, lines) for key, segs in article.units().items()},
-            time,
-        )
+        out = []
+        for article, k, templates in items:
+            v = article.text_view()
+            lines = split_lines(article.text, v)
+            article.segments = to_segments(classify_lines(lines, templates), len(article.text))
+            out.append(
+                Prepared(
+                    article.segments,
+                    article_units(article, k),
+                    [],
+                    {key: wire_credits(article, segs, lines) for key, segs in article.units().items()},
+                    article_time(article),
+                )
+            )
+        batch = [(article, k, p.time[0]) for (article, k, _), p in zip(items, out, strict=True)]
+        for p, units in zip(out, story_units_of(batch), strict=True):
+            p.story_units = units
+        return out
     finally:
-        if not keep_view:
-            article.view = None  # views are large: never keep one per article
+        for (article, _, _), keep in zip(items, keep_view, strict=True):
+            if not keep:
+                article.view = None  # views are large: never keep one per article
 
 
 def _prepare(shared: dict[str, Any], lo: int, hi: int) -> list[Prepared]:
     articles, templates = shared["articles"], shared["templates"]
     empty: frozenset[int] = frozenset()
-    return [prepare_one(articles[k], k, templates.get(articles[k].source or "", empty)) for k in range(lo, hi)]
+    return prepare_many([(articles[k], k, templates.get(articles[k].source or "", empty)) for k in range(lo, hi)])
 
 
 def learn_templates(

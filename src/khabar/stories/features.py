@@ -11,7 +11,7 @@ import gzip
 import hashlib
 import math
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -182,19 +182,23 @@ class _WordTerms:
 _WORD_TERMS = _WordTerms()
 
 
-def _word_rows(v: TextView, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(term id, idf, count) of the distinct words ``idx`` (indices into ``v.words``), function
-    words left out: :func:`stems` over the same words, computed once per distinct word."""
-    uniq, first, counts = np.unique(v.words.hashes[idx], return_index=True, return_counts=True)
-    text, starts, ends = v.norm.text, v.words.starts, v.words.ends
-
-    def word(j: int) -> str:
-        w = int(idx[first[j]])
-        return text[starts[w] : ends[w]]
-
-    tids, idfs = _WORD_TERMS.lookup(uniq, word)
-    keep = tids >= 0
-    return tids[keep], idfs[keep], counts[keep].astype(np.float64)
+def _vectors(unit: np.ndarray, tids: np.ndarray, idfs: np.ndarray, counts: np.ndarray, n: int) -> list[TermVector]:
+    """:func:`_weights` of each of ``n`` units at once, from rows (unit, term id, idf, count)."""
+    order = np.lexsort((tids, unit))
+    unit, tids, idfs, counts = unit[order], tids[order], idfs[order], counts[order]
+    new = np.ones(len(tids), dtype=bool)
+    new[1:] = (unit[1:] != unit[:-1]) | (tids[1:] != tids[:-1])
+    first = np.flatnonzero(new)  # one row per (unit, term)
+    tf = np.add.reduceat(counts, first) if len(first) else np.zeros(0)
+    w = (1.0 + np.log(tf)) * idfs[first]
+    ids, owner = tids[first], unit[first]
+    bounds = np.searchsorted(owner, np.arange(n + 1))
+    out = []
+    for k in range(n):
+        wk = w[bounds[k] : bounds[k + 1]]
+        norm = math.sqrt(float(np.dot(wk, wk))) or 1.0
+        out.append(TermVector(ids[bounds[k] : bounds[k + 1]], wk / norm))
+    return out
 
 
 def _title_rows(title: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -210,33 +214,79 @@ def _first_line(text: str) -> str:
 
 def story_units(article: Article, index: int, time: datetime | None) -> list[StoryUnit]:
     """The article's body unit and its appended units (segments must be set)."""
-    out: list[StoryUnit] = []
-    v = article.text_view()
-    word_idx = unit_words(article)
+    return story_units_of([(article, index, time)])[0]
+
+
+def story_units_of(items: Sequence[tuple[Article, int, datetime | None]]) -> list[list[StoryUnit]]:
+    """:func:`story_units` of many ``(article, index, time)`` at once: the words of all their units
+    are looked up and counted in a few vectorized steps (the same vectors, computed faster)."""
+    units: list[StoryUnit] = []
+    owners: list[int] = []  # position in items of each unit
+    text_words: list[tuple[TextView, np.ndarray]] = []
+    titles: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     empty = np.zeros(0, dtype=np.int64)
-    for key, segs in article.units().items():
-        if key == "body":
-            headline = article.title or _first_line(_unit_text(article, segs))
-            unit_time = time
-        else:
-            headline = _first_line(_unit_text(article, segs))
-            unit_time = None  # an appended article was published some other time
-        title = _title_rows(headline)
-        text = _word_rows(v, word_idx.get(key, empty))
-        out.append(
-            StoryUnit(
-                index,
-                article.id,
-                key,
-                segs,
-                headline,
-                unit_time,
-                _weights(*(np.concatenate(rows) for rows in zip(text, title, strict=True))),
-                article.source,
-                _weights(*title),
+    for pos, (article, index, time) in enumerate(items):
+        v = article.text_view()
+        word_idx = unit_words(article)
+        for key, segs in article.units().items():
+            if key == "body":
+                headline = article.title or _first_line(_unit_text(article, segs))
+                unit_time = time
+            else:
+                headline = _first_line(_unit_text(article, segs))
+                unit_time = None  # an appended article was published some other time
+            empty_vector = TermVector(empty, np.zeros(0))
+            units.append(
+                StoryUnit(index, article.id, key, segs, headline, unit_time, empty_vector, article.source, empty_vector)
             )
-        )
+            owners.append(pos)
+            text_words.append((v, word_idx.get(key, empty)))
+            titles.append(_title_rows(headline))
+    n = len(units)
+    t_unit = np.repeat(np.arange(n), [len(t[0]) for t in titles])
+    t_tids, t_idfs, t_counts = (np.concatenate([t[c] for t in titles]) if n else np.zeros(0) for c in range(3))
+    w_unit, w_tids, w_idfs, w_counts = _text_rows(text_words)
+    texts = _vectors(
+        np.concatenate([w_unit, t_unit]),
+        np.concatenate([w_tids, t_tids.astype(np.int64)]),
+        np.concatenate([w_idfs, t_idfs]),
+        np.concatenate([w_counts, t_counts]),
+        n,
+    )
+    heads = _vectors(t_unit, t_tids.astype(np.int64), t_idfs, t_counts, n)
+    out: list[list[StoryUnit]] = [[] for _ in items]
+    for u, pos, text, head in zip(units, owners, texts, heads, strict=True):
+        u.weights, u.title_weights = text, head
+        out[pos].append(u)
     return out
+
+
+def _text_rows(text_words: list[tuple[TextView, np.ndarray]]) -> tuple[np.ndarray, ...]:
+    """Rows (unit, term id, idf, count) of the words of each unit (function words left out):
+    :func:`stems` over the same words, with each distinct word stemmed once."""
+    sizes = [len(idx) for _, idx in text_words]
+    if not sum(sizes):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
+    hashes = np.concatenate([v.words.hashes[idx] for v, idx in text_words])
+    unit = np.repeat(np.arange(len(text_words)), sizes)
+    uniq, first, inverse = np.unique(hashes, return_index=True, return_inverse=True)
+    offsets = np.cumsum([0, *sizes])
+
+    def word(j: int) -> str:
+        at = int(first[j])
+        k = int(unit[at])
+        v, idx = text_words[k]
+        w = int(idx[at - offsets[k]])
+        return v.norm.text[v.words.starts[w] : v.words.ends[w]]
+
+    tids, idfs = _WORD_TERMS.lookup(uniq, word)
+    # count each (unit, distinct word) once, then keep the words that are terms
+    key = unit.astype(np.int64) * len(uniq) + inverse.reshape(-1)
+    pairs, counts = np.unique(key, return_counts=True)
+    unit_of, word_of = pairs // len(uniq), pairs % len(uniq)
+    keep = tids[word_of] >= 0
+    word_of = word_of[keep]
+    return unit_of[keep], tids[word_of], idfs[word_of], counts[keep].astype(np.float64)
 
 
 def _unit_text(article: Article, segs: list[int]) -> str:
