@@ -114,6 +114,14 @@ def lexical_links(units: Sequence[StoryUnit], p: LinkParams, new_from: int = 0) 
     Rows are the new units, in blocks sorted by time; columns are the units within ``max_days`` of
     the block (all units, for untimed rows and against untimed columns).
     """
+    for lo, hi, w in lexical_link_arrays(units, p, new_from):
+        yield from zip(lo.tolist(), hi.tolist(), w.tolist(), strict=True)
+
+
+def lexical_link_arrays(
+    units: Sequence[StoryUnit], p: LinkParams, new_from: int = 0
+) -> Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """:func:`lexical_links` a block at a time, as arrays ``(i, j, weight)``."""
     n = len(units)
     if n < 2 or new_from >= n:
         return
@@ -133,10 +141,10 @@ def lexical_links(units: Sequence[StoryUnit], p: LinkParams, new_from: int = 0) 
         left = np.searchsorted(sorted_ts, ts[rows[0]] - p.max_days * DAY, side="left")
         right = np.searchsorted(sorted_ts, ts[rows[-1]] + p.max_days * DAY, side="right")
         cols = np.concatenate([by_time[left:right], untimed])
-        yield from _block_links(x, titles, ts, rows, cols, new_from, p)
+        yield _block_link_arrays(x, titles, ts, rows, cols, new_from, p)
     new_untimed = new[~has_time[new]]
     for lo in range(0, len(new_untimed), p.block):
-        yield from _block_links(x, titles, ts, new_untimed[lo : lo + p.block], np.arange(n), new_from, p)
+        yield _block_link_arrays(x, titles, ts, new_untimed[lo : lo + p.block], np.arange(n), new_from, p)
 
 
 def _block_links(
@@ -148,6 +156,20 @@ def _block_links(
     new_from: int,
     p: LinkParams,
 ) -> Iterable[tuple[int, int, float]]:
+    lo, hi, w = _block_link_arrays(x, titles, ts, rows, cols, new_from, p)
+    return zip(lo.tolist(), hi.tolist(), w.tolist(), strict=True)
+
+
+def _block_link_arrays(
+    x: sparse.csr_matrix,
+    titles: sparse.csr_matrix,
+    ts: np.ndarray,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    new_from: int,
+    p: LinkParams,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The links of one block of rows against its columns: ``(lo, hi, weight)`` with ``lo < hi``."""
     sims = (x[rows] @ x[cols].T).tocoo()
     keep = sims.data >= p.floor  # nothing links below the floor
     r, c, s = rows[sims.row[keep]], cols[sims.col[keep]], sims.data[keep]
@@ -157,11 +179,10 @@ def _block_links(
     t = np.asarray(titles[r].multiply(titles[c]).sum(axis=1)).ravel()
     pen = np.where(np.isnan(dt), p.untimed, p.per_day * np.maximum(0.0, dt - p.grace_days))
     w = (1 - p.title_share) * s + p.title_share * t - pen
-    for i, j, v in zip(r.tolist(), c.tolist(), w.tolist(), strict=True):
-        lo, hi = min(i, j), max(i, j)
-        # each pair once: from the row of its later-indexed unit if both are new, else from the new one
-        if i == hi or lo < new_from:
-            yield lo, hi, v
+    lo, hi = np.minimum(r, c), np.maximum(r, c)
+    # each pair once: from the row of its later-indexed unit if both are new, else from the new one
+    once = (r == hi) | (lo < new_from)
+    return lo[once], hi[once], w[once]
 
 
 def story_relation(a: Article, b: Article, pair: dict[str, Any], p: LinkParams = LinkParams()) -> dict[str, Any]:
