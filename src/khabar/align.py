@@ -77,10 +77,15 @@ class SeedIndex:
 
 
 def seed_index(
-    unit: Unit, params: AlignParams = AlignParams(), df: np.ndarray | None = None, df_n: int = 0
+    unit: Unit,
+    params: AlignParams = AlignParams(),
+    df: np.ndarray | None = None,
+    df_n: int = 0,
+    ngrams: np.ndarray | None = None,
 ) -> SeedIndex:
-    """Prepare a unit; ``df`` gives the corpus document frequency of its ``df_n``-grams, if known."""
-    ng = grams(unit.hashes, df_n) if df is not None else None
+    """Prepare a unit; ``df`` gives the corpus document frequency of its ``df_n``-grams, if known
+    (``ngrams``: those n-grams, if already computed)."""
+    ng = (ngrams if ngrams is not None else grams(unit.hashes, df_n)) if df is not None else None
     g = grams(unit.hashes, params.seed)
     if len(g):
         values, inverse, counts = np.unique(g, return_inverse=True, return_counts=True)
@@ -99,8 +104,8 @@ def _stock(sa: SeedIndex, sb: SeedIndex, c: list[int], p: AlignParams) -> bool:
     n = sa.rare_n  # n-grams wholly inside the passage, on both sides
     wa = slice(c[0], max(c[0], c[1] - n + 1))
     wb = slice(c[2], max(c[2], c[3] - n + 1))
-    shared = np.isin(sa.ngrams[wa], sb.ngrams[wb])
-    return not (shared & sa.rare[wa]).any()
+    rare = sa.ngrams[wa][sa.rare[wa]]  # a passage is no stock phrase if b shares one of these
+    return len(rare) == 0 or not set(rare.tolist()).intersection(sb.ngrams[wb].tolist())
 
 
 def seeds(a: SeedIndex, b: SeedIndex) -> tuple[np.ndarray, np.ndarray]:
@@ -130,7 +135,8 @@ def runs(i: np.ndarray, j: np.ndarray, k: int) -> list[tuple[int, int, int, int]
     if len(i) == 0:
         return []
     diag = j - i
-    order = np.lexsort((i, diag))
+    width = int(i.max()) + 1
+    order = np.argsort((diag - int(diag.min())) * width + i)  # by diagonal, then position (keys distinct)
     d, ii = diag[order], i[order]
     brk = np.flatnonzero((np.diff(d) != 0) | (np.diff(ii) != 1)) + 1
     first = np.concatenate([[0], brk])

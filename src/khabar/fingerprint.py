@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from khabar.article import Article
-from khabar.words import mix64
+from khabar.words import mix64_inplace
 
 _GRAM_MULT = np.uint64(0x9E3779B97F4A7C15)
 
@@ -35,10 +35,12 @@ def grams(hashes: np.ndarray, n: int) -> np.ndarray:
     m = len(hashes) - n + 1
     if m <= 0:
         return np.zeros(0, dtype=np.uint64)
-    acc = hashes[:m].copy()
+    acc = hashes[:m].astype(np.uint64, copy=True)
     with np.errstate(over="ignore"):
         for k in range(1, n):
-            acc = mix64(acc * _GRAM_MULT + hashes[k : k + m])
+            acc *= _GRAM_MULT
+            acc += hashes[k : k + m]
+            mix64_inplace(acc)
     return acc
 
 

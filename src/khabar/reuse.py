@@ -72,8 +72,9 @@ def _align_chunk(shared: dict[str, Any], lo: np.ndarray, hi: np.ndarray) -> list
         if k not in cache:
             if len(cache) >= SEED_CACHE:
                 cache.clear()
-            df = stats[0].of(grams(units[k].hashes, stats[0].n)) if stats else None
-            cache[k] = seed_index(units[k], params.align, df, params.candidates.n)
+            ng = grams(units[k].hashes, stats[0].n) if stats else None
+            df = stats[0].of(ng) if ng is not None else None
+            cache[k] = seed_index(units[k], params.align, df, params.candidates.n, ngrams=ng)
         return cache[k]
 
     out = []
