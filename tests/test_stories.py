@@ -5,6 +5,8 @@ import random
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from khabar import compare, scan
 from khabar.article import Article
@@ -215,3 +217,30 @@ def test_wire_credits_from_split_lines_and_units() -> None:
     for segs in a.units().values():
         assert wire_credits(a, segs, lines) == wire_credits(a, segs)
     assert wire_credits(a, None, lines) == wire_credits(a) == ["أ ف ب", "رويترز"]
+
+
+def _reference_stem(word: str) -> str:
+    """light10 as written in khabar.stem's docstring, affix tables scanned in order."""
+    from khabar.stem import ARTICLE_PREFIXES, MIN_STEM, SINGLE_PREFIXES, SUFFIXES
+
+    if not word or not ("\u0621" <= word[0] <= "\u064a"):
+        return word
+    w = word
+    for p in ARTICLE_PREFIXES:
+        if w.startswith(p) and len(w) - len(p) >= MIN_STEM - 1:
+            w = w[len(p) :]
+            break
+    else:
+        if len(w) > MIN_STEM + 1 and w[0] in SINGLE_PREFIXES:
+            w = w[1:]
+    for s in SUFFIXES:
+        if w.endswith(s) and len(w) - len(s) >= MIN_STEM:
+            w = w[: -len(s)]
+            break
+    return w
+
+
+@settings(max_examples=500)
+@given(st.text(alphabet="اولبكفتنهيمسءa1", max_size=9))
+def test_stemmer_equals_the_reference_scan(word: str) -> None:
+    assert stem.__wrapped__(word) == _reference_stem(word)

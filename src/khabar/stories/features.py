@@ -140,9 +140,9 @@ class _WordTerms:
         self.idfs = np.zeros(0, dtype=np.float64)
         self.pending: dict[int, tuple[int, float]] = {}
 
-    def lookup(self, uniq: np.ndarray, word: Callable[[int], str]) -> tuple[np.ndarray, np.ndarray]:
-        """Term ids and IDFs of the sorted distinct word hashes ``uniq`` (``word(j)``: the string of
-        ``uniq[j]``)."""
+    def lookup(self, uniq: np.ndarray, words: Callable[[np.ndarray], list[str]]) -> tuple[np.ndarray, np.ndarray]:
+        """Term ids and IDFs of the sorted distinct word hashes ``uniq`` (``words(js)``: the strings
+        of ``uniq[js]``)."""
         pos = np.minimum(np.searchsorted(self.hashes, uniq), max(0, len(self.hashes) - 1))
         if len(self.hashes):
             hit = self.hashes[pos] == uniq
@@ -153,14 +153,15 @@ class _WordTerms:
         misses = np.flatnonzero(~hit)
         if misses.size:
             tids, idfs = tids.copy(), idfs.copy()
-            for j in misses.tolist():
-                h = int(uniq[j])
-                got = self.pending.get(h)
-                if got is None:
-                    w = word(j)
-                    got = (-1, 0.0) if w in STOPWORDS else _term(stem(w))
-                    self.pending[h] = got
-                tids[j], idfs[j] = got
+            pending = self.pending
+            new = [h for h in uniq[misses].tolist() if h not in pending]
+            if new:
+                fresh = misses[np.isin(uniq[misses], np.array(new, dtype=np.uint64))]
+                for h, w in zip(new, words(fresh), strict=True):
+                    pending[h] = (-1, 0.0) if w in STOPWORDS else _term(stem(w))
+            got = [pending[h] for h in uniq[misses].tolist()]
+            tids[misses] = [t for t, _ in got]
+            idfs[misses] = [x for _, x in got]
             if len(self.pending) > max(4096, len(self.hashes) // 4):
                 self._fold()
         return tids, idfs
@@ -270,16 +271,15 @@ def _text_rows(text_words: list[tuple[TextView, np.ndarray]]) -> tuple[np.ndarra
     hashes = np.concatenate([v.words.hashes[idx] for v, idx in text_words])
     unit = np.repeat(np.arange(len(text_words)), sizes)
     uniq, first, inverse = np.unique(hashes, return_index=True, return_inverse=True)
-    offsets = np.cumsum([0, *sizes])
 
-    def word(j: int) -> str:
-        at = int(first[j])
-        k = int(unit[at])
-        v, idx = text_words[k]
-        w = int(idx[at - offsets[k]])
-        return v.norm.text[v.words.starts[w] : v.words.ends[w]]
+    def words(js: np.ndarray) -> list[str]:
+        at = first[js]  # where each of these words first occurs
+        starts = np.concatenate([v.words.starts[idx] for v, idx in text_words])[at]
+        ends = np.concatenate([v.words.ends[idx] for v, idx in text_words])[at]
+        texts = [v.norm.text for v, _ in text_words]
+        return [texts[k][s:e] for k, s, e in zip(unit[at].tolist(), starts.tolist(), ends.tolist(), strict=True)]
 
-    tids, idfs = _WORD_TERMS.lookup(uniq, word)
+    tids, idfs = _WORD_TERMS.lookup(uniq, words)
     # count each (unit, distinct word) once, then keep the words that are terms
     key = unit.astype(np.int64) * len(uniq) + inverse.reshape(-1)
     pairs, counts = np.unique(key, return_counts=True)
