@@ -14,6 +14,7 @@ from khabar.article import Article
 from khabar.words import mix64_inplace
 
 _GRAM_MULT = np.uint64(0x9E3779B97F4A7C15)
+FINGERPRINT_N = 5  # words per fingerprint n-gram (the candidate index's, computed with the units)
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,9 +26,16 @@ class Unit:
     hashes: np.ndarray  # uint64 word hashes
     starts: np.ndarray  # int32 original-text offset where each word starts
     ends: np.ndarray  # int32 original-text offset where each word ends
+    ngrams: np.ndarray | None = None  # its FINGERPRINT_N-grams at each position, if computed already
 
     def __len__(self) -> int:
         return len(self.hashes)
+
+    def grams(self, n: int) -> np.ndarray:
+        """:func:`grams` of the unit's words (the ones computed with the unit, when ``n`` is theirs)."""
+        if n == FINGERPRINT_N and self.ngrams is not None:
+            return self.ngrams
+        return grams(self.hashes, n)
 
 
 def grams(hashes: np.ndarray, n: int) -> np.ndarray:
@@ -69,6 +77,13 @@ def article_units(article: Article, index: int) -> list[Unit]:
     hashes = v.words.hashes
     starts, ends = v.word_starts, v.word_ends
     return [
-        Unit(index, key, hashes[idx], starts[idx].astype(np.int32), ends[idx].astype(np.int32))
+        Unit(
+            index,
+            key,
+            hashes[idx],
+            starts[idx].astype(np.int32),
+            ends[idx].astype(np.int32),
+            grams(hashes[idx], FINGERPRINT_N),
+        )
         for key, idx in unit_words(article).items()
     ]
