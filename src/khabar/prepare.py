@@ -18,15 +18,16 @@ from datetime import datetime
 from typing import Any
 
 from khabar.article import Article, Segment
-from khabar.clean.lines import split_lines
+from khabar.clean.lines import Line, lines_of, split_lines
 from khabar.clean.segment import classify_lines, to_segments
 from khabar.clean.templates import ArticleKeys, TemplateLearner, article_keys
 from khabar.fingerprint import Unit, article_units
+from khabar.normalize import normalize
 from khabar.parallel import map_ranges
 from khabar.stories.features import StoryUnit, story_units_of
 from khabar.stories.wires import wire_credits
 from khabar.times import article_time
-from khabar.words import view as make_view
+from khabar.words import word_bounds
 
 
 @dataclass(slots=True)
@@ -43,8 +44,16 @@ class Prepared:
 def _keys(shared: dict[str, Any], lo: int, hi: int) -> list[ArticleKeys | None]:
     out: list[ArticleKeys | None] = []
     for a in shared["articles"][lo:hi]:
-        out.append(article_keys(a.text, split_lines(a.text, a.view or make_view(a.text))) if a.source else None)
+        out.append(article_keys(a.text, _lines(a)) if a.source else None)
     return out
+
+
+def _lines(a: Article) -> list[Line]:
+    """The article's lines, for template learning: its words need not be hashed for that."""
+    if a.view is not None:
+        return split_lines(a.text, a.view)
+    norm = normalize(a.text)
+    return lines_of(a.text, norm, word_bounds(norm)[0])
 
 
 def prepare_one(article: Article, k: int, templates: frozenset[int]) -> Prepared:

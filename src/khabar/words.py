@@ -85,6 +85,17 @@ class Words:
         return len(self.starts)
 
 
+def _bounds(cps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    isw = _word_table()[cps]
+    edges = np.diff(np.concatenate([[False], isw, [False]]).astype(np.int8))
+    return np.flatnonzero(edges == 1).astype(np.int64), np.flatnonzero(edges == -1).astype(np.int64)
+
+
+def word_bounds(norm: Normalized) -> tuple[np.ndarray, np.ndarray]:
+    """Where the words of a normalized text start and end (the words of :func:`words`, unhashed)."""
+    return _bounds(_codepoints(norm.text))
+
+
 def words(norm: Normalized) -> Words:
     """Split a normalized text into words and hash each one."""
     cps = _codepoints(norm.text)
@@ -92,10 +103,7 @@ def words(norm: Normalized) -> Words:
     if n == 0:
         empty = np.zeros(0, dtype=np.int64)
         return Words(empty, empty, np.zeros(0, dtype=np.uint64))
-    isw = _word_table()[cps]
-    edges = np.diff(np.concatenate([[False], isw, [False]]).astype(np.int8))
-    starts = np.flatnonzero(edges == 1).astype(np.int64)
-    ends = np.flatnonzero(edges == -1).astype(np.int64)
+    starts, ends = _bounds(cps)
     pw, inv = _POWERS.get(n + 1)
     with np.errstate(over="ignore"):
         prefix = np.zeros(n + 1, dtype=np.uint64)
