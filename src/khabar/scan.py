@@ -109,7 +109,7 @@ def analyse(
         units = [u for p in prepared for u in p.units]
         reuse = find_pairs(articles, params, progress=bar.update, units=units, jobs=jobs)
     with timer.stage("stories"):
-        stories = build_stories(articles, reuse.pairs, reuse.sizes, link, prepared)
+        stories = build_stories(articles, reuse.pairs, reuse.sizes, link, prepared, jobs=jobs)
     return reuse.pairs, stories
 
 

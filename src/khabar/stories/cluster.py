@@ -94,13 +94,16 @@ class StoryIndex:
     units: list[StoryUnit] = field(default_factory=list)
     links: dict[tuple[int, int], float] = field(default_factory=dict)  # unit positions (i < j) → weight
 
-    def add(self, new: Sequence[StoryUnit], reuse_links: Iterable[tuple[StoryUnit, StoryUnit]] = ()) -> None:
+    def add(
+        self, new: Sequence[StoryUnit], reuse_links: Iterable[tuple[StoryUnit, StoryUnit]] = (), jobs: int = 1
+    ) -> None:
         """Add units and link them to each other and to every unit already indexed; ``reuse_links``
-        are pairs of units (new or old) that share a large part of their text."""
+        are pairs of units (new or old) that share a large part of their text (``jobs``: worker
+        processes for the links)."""
         start = len(self.units)
         self.units.extend(new)
         links = self.links
-        for lo, hi, weights in lexical_link_arrays(self.units, self.params, new_from=start):
+        for lo, hi, weights in lexical_link_arrays(self.units, self.params, new_from=start, jobs=jobs):
             for i, j, w in zip(lo.tolist(), hi.tolist(), weights.tolist(), strict=True):
                 links[(i, j)] = links.get((i, j), 0.0) + w
         position = {id(u): k for k, u in enumerate(self.units)}

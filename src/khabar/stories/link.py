@@ -26,6 +26,7 @@ from scipy import sparse
 
 from khabar.article import Article
 from khabar.fingerprint import article_units
+from khabar.parallel import map_tasks, pool
 from khabar.stories.features import StoryUnit, TermVector, story_units
 from khabar.times import article_time
 
@@ -119,9 +120,10 @@ def lexical_links(units: Sequence[StoryUnit], p: LinkParams, new_from: int = 0) 
 
 
 def lexical_link_arrays(
-    units: Sequence[StoryUnit], p: LinkParams, new_from: int = 0
+    units: Sequence[StoryUnit], p: LinkParams, new_from: int = 0, jobs: int = 1
 ) -> Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """:func:`lexical_links` a block at a time, as arrays ``(i, j, weight)``."""
+    """:func:`lexical_links` a block at a time, as arrays ``(i, j, weight)``, in block order
+    (blocks computed by ``jobs`` worker processes)."""
     n = len(units)
     if n < 2 or new_from >= n:
         return
@@ -136,15 +138,22 @@ def lexical_link_arrays(
     new = np.arange(new_from, n)
     new_timed = new[has_time[new]]
     new_timed = new_timed[np.argsort(ts[new_timed], kind="stable")]
+    blocks: list[tuple[np.ndarray, np.ndarray]] = []
     for lo in range(0, len(new_timed), p.block):
         rows = new_timed[lo : lo + p.block]
         left = np.searchsorted(sorted_ts, ts[rows[0]] - p.max_days * DAY, side="left")
         right = np.searchsorted(sorted_ts, ts[rows[-1]] + p.max_days * DAY, side="right")
-        cols = np.concatenate([by_time[left:right], untimed])
-        yield _block_link_arrays(x, titles, ts, rows, cols, new_from, p)
+        blocks.append((rows, np.concatenate([by_time[left:right], untimed])))
     new_untimed = new[~has_time[new]]
     for lo in range(0, len(new_untimed), p.block):
-        yield _block_link_arrays(x, titles, ts, new_untimed[lo : lo + p.block], np.arange(n), new_from, p)
+        blocks.append((new_untimed[lo : lo + p.block], np.arange(n)))
+    shared = {"x": x, "titles": titles, "ts": ts, "new_from": new_from, "p": p}
+    with pool(jobs if len(blocks) > 1 else 1, shared) as workers:
+        yield from map_tasks(workers, _block_task, blocks)
+
+
+def _block_task(shared: dict[str, Any], rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, ...]:
+    return _block_link_arrays(shared["x"], shared["titles"], shared["ts"], rows, cols, shared["new_from"], shared["p"])
 
 
 def _block_links(
