@@ -135,10 +135,13 @@ def runs(i: np.ndarray, j: np.ndarray, k: int) -> list[tuple[int, int, int, int]
     if len(i) == 0:
         return []
     diag = j - i
-    width = int(i.max()) + 1
-    order = np.argsort((diag - int(diag.min())) * width + i)  # by diagonal, then position (keys distinct)
+    # one sort key, by diagonal and then position; with width > max(i) + 1, two seeds' keys differ by
+    # exactly 1 only when they are neighbours on one diagonal
+    width = int(i.max()) + 2
+    key = (diag - int(diag.min())) * width + i
+    order = np.argsort(key)
     d, ii = diag[order], i[order]
-    brk = np.flatnonzero((np.diff(d) != 0) | (np.diff(ii) != 1)) + 1
+    brk = np.flatnonzero(np.diff(key[order]) != 1) + 1
     first = np.concatenate([[0], brk])
     last = np.concatenate([brk - 1, [len(ii) - 1]])
     a0 = ii[first]
