@@ -74,6 +74,7 @@ class SeedIndex:
     ngrams: np.ndarray | None = None  # the corpus index's n-gram starting at each word ...
     rare: np.ndarray | None = None  # ... and whether it is rare in the corpus
     rare_n: int = 0  # words in those n-grams
+    unique: bool = False  # no valid seed n-gram occurs twice in the unit
 
 
 def seed_index(
@@ -94,7 +95,8 @@ def seed_index(
         valid = np.zeros(0, np.int64)
     order = valid[np.argsort(g[valid], kind="stable")]
     rare = None if df is None else df <= params.rare_df
-    return SeedIndex(unit, g, valid, g[order], order, ng, rare, df_n)
+    unique = len(g) == 0 or bool(counts.max() == 1)
+    return SeedIndex(unit, g, valid, g[order], order, ng, rare, df_n, unique)
 
 
 def _stock(sa: SeedIndex, sb: SeedIndex, c: list[int], p: AlignParams) -> bool:
@@ -113,6 +115,10 @@ def seeds(a: SeedIndex, b: SeedIndex) -> tuple[np.ndarray, np.ndarray]:
     if len(a.valid) == 0 or len(b.valid) == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     ga = a.grams[a.valid]
+    if b.unique:  # the usual case: one searchsorted finds each seed's only place in b
+        at = np.minimum(np.searchsorted(b.sorted_grams, ga), len(b.sorted_grams) - 1)
+        has = np.flatnonzero(b.sorted_grams[at] == ga)
+        return a.valid[has], b.sorted_pos[at[has]]
     lo = np.searchsorted(b.sorted_grams, ga, side="left")
     hi = np.searchsorted(b.sorted_grams, ga, side="right")
     cnt = hi - lo
