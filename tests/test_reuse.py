@@ -305,13 +305,19 @@ def _reference_runs(i: list[int], j: list[int], k: int) -> list[tuple[int, int, 
 
 
 @settings(max_examples=300)
-@given(st.sets(st.tuples(st.integers(0, 60), st.integers(0, 60)), max_size=80))
+@given(st.sets(st.tuples(st.integers(0, 60), st.integers(0, 60)), max_size=160))
 def test_runs_equal_the_reference_grouping(seeds: set[tuple[int, int]]) -> None:
     import numpy as np
 
-    from khabar.align import runs
+    from khabar.align import _numpy_runs, _small_runs, runs
 
+    if not seeds:
+        assert runs(np.zeros(0, np.int64), np.zeros(0, np.int64), 3) == []
+        return
     pairs = sorted(seeds)
     i = np.array([a for a, _ in pairs], dtype=np.int64)
     j = np.array([b for _, b in pairs], dtype=np.int64)
-    assert runs(i, j, 3) == _reference_runs([a for a, _ in pairs], [b for _, b in pairs], 3)
+    expected = _reference_runs([a for a, _ in pairs], [b for _, b in pairs], 3)
+    assert runs(i, j, 3) == expected
+    assert _numpy_runs(i, j, 3) == expected  # both paths, whatever the size
+    assert _small_runs(i.tolist(), j.tolist(), 3) == expected

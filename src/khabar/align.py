@@ -136,10 +136,19 @@ def seeds(a: SeedIndex, b: SeedIndex) -> tuple[np.ndarray, np.ndarray]:
     return i[order], j[order]
 
 
+SMALL_RUNS = 48  # below this many seeds, plain Python beats numpy's per-call cost
+
+
 def runs(i: np.ndarray, j: np.ndarray, k: int) -> list[tuple[int, int, int, int]]:
     """Merge seeds that touch on one diagonal into runs ``(a0, a1, b0, b1)`` of matched words."""
     if len(i) == 0:
         return []
+    if len(i) < SMALL_RUNS:
+        return _small_runs(i.tolist(), j.tolist(), k)
+    return _numpy_runs(i, j, k)
+
+
+def _numpy_runs(i: np.ndarray, j: np.ndarray, k: int) -> list[tuple[int, int, int, int]]:
     diag = j - i
     # one sort key, by diagonal and then position; with width > max(i) + 1, two seeds' keys differ by
     # exactly 1 only when they are neighbours on one diagonal
@@ -154,6 +163,23 @@ def runs(i: np.ndarray, j: np.ndarray, k: int) -> list[tuple[int, int, int, int]
     a1 = ii[last] + k
     b0 = a0 + d[first]
     out = list(zip(a0.tolist(), a1.tolist(), b0.tolist(), (b0 + (a1 - a0)).tolist(), strict=True))
+    out.sort()
+    return out
+
+
+def _small_runs(i: list[int], j: list[int], k: int) -> list[tuple[int, int, int, int]]:
+    """:func:`runs` of a few seeds, without numpy."""
+    seeds = sorted((y - x, x) for x, y in zip(i, j, strict=True))
+    out = []
+    d0, start = seeds[0]
+    prev = start
+    for d, x in seeds[1:]:
+        if d == d0 and x == prev + 1:
+            prev = x
+            continue
+        out.append((start, prev + k, start + d0, prev + k + d0))
+        d0, start, prev = d, x, x
+    out.append((start, prev + k, start + d0, prev + k + d0))
     out.sort()
     return out
 
