@@ -20,7 +20,8 @@ from khabar.readers.decode import DecodeError, decode
 from khabar.readers.html import ExtractionError, extract
 from khabar.readers.mojibake import mojibake
 from khabar.readers.parquet import read_parquet
-from khabar.readers.records import RecordInvalid, record_to_article
+from khabar.readers.records import RecordInvalid, cut, record_to_article
+from khabar.readers.sanity import binary_junk
 from khabar.readers.warc import Skipped, read_warc
 
 TEXT_SUFFIXES = (".txt", ".text")
@@ -115,6 +116,10 @@ def read_file(path: str) -> Iterator[Article | RecordError | Skipped]:
     except DecodeError as e:
         yield RecordError(path, 0, str(e), path)
         return
+    junk = binary_junk(text)
+    if junk:
+        yield RecordError(path, 0, junk, path)
+        return
     title = None
     if kind == "html":
         try:
@@ -129,7 +134,10 @@ def read_file(path: str) -> Iterator[Article | RecordError | Skipped]:
     if broken:
         yield RecordError(path, 0, broken, path)
         return
-    yield Article(id=path, text=text, title=title, origin=path)
+    kept = cut(text)
+    yield Article(
+        id=path, text=kept, title=title, origin=path, original_length=len(text) if len(kept) < len(text) else None
+    )
 
 
 def read_paths(paths: Iterable[str]) -> Iterator[Article | RecordError | Skipped]:
