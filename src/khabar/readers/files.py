@@ -9,7 +9,6 @@ naming the file and line, or (a WARC record that is not a page) a
 from __future__ import annotations
 
 import gzip
-import json
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -21,7 +20,7 @@ from khabar.readers.html import ExtractionError, extract
 from khabar.readers.mojibake import mojibake
 from khabar.readers.parquet import read_parquet
 from khabar.readers.records import RecordInvalid, cut, record_to_article
-from khabar.readers.sanity import binary_junk
+from khabar.readers.sanity import JSONInvalid, binary_junk, loads
 from khabar.readers.warc import Skipped, read_warc
 
 TEXT_SUFFIXES = (".txt", ".text")
@@ -85,9 +84,9 @@ def _jsonl_record(path: str, lineno: int, raw: bytes) -> Article | RecordError:
     except UnicodeDecodeError as e:
         return RecordError(path, lineno, f"invalid UTF-8 ({e.reason} at byte {e.start})")
     try:
-        obj = json.loads(line)
-    except json.JSONDecodeError as e:
-        return RecordError(path, lineno, f"invalid JSON: {e.msg} at column {e.colno}")
+        obj = loads(line)
+    except JSONInvalid as e:
+        return RecordError(path, lineno, f"invalid JSON: {e}")
     rid = obj.get("id") if isinstance(obj, dict) else None
     try:
         return record_to_article(obj, f"{path}:{lineno}", f"{path}:{lineno}")

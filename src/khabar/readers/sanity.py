@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -51,3 +52,34 @@ def lone_surrogate(value: Any, where: str = "") -> str | None:
             if found:
                 return found
     return None
+
+
+class JSONInvalid(ValueError):
+    """Not JSON khabar accepts: a syntax error, NaN or infinity, nesting or a number beyond limits."""
+
+
+def _constant(name: str) -> Any:
+    raise JSONInvalid(f"{name} is not JSON")
+
+
+def _float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise JSONInvalid(f"number {text[:20]} is out of range")
+    return value
+
+
+def loads(text: str | bytes) -> Any:
+    """``json.loads``, strict: NaN, Infinity and out-of-range numbers are errors (they would make the
+    output invalid JSON), and so are nesting too deep for the parser and integers over 4300 digits.
+    Every failure is a :class:`JSONInvalid` with a one-line message."""
+    try:
+        return json.loads(text, parse_constant=_constant, parse_float=_float)
+    except json.JSONDecodeError as e:
+        raise JSONInvalid(f"{e.msg} at column {e.colno}") from None
+    except RecursionError:
+        raise JSONInvalid("nested too deeply") from None
+    except JSONInvalid:
+        raise
+    except ValueError as e:  # e.g. an integer longer than sys.get_int_max_str_digits()
+        raise JSONInvalid(str(e).split(";")[0]) from None

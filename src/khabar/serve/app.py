@@ -10,7 +10,6 @@ and URLs are untrusted and always escaped, and only http(s) URLs become links.
 from __future__ import annotations
 
 import ipaddress
-import json
 import secrets
 from importlib import resources
 from pathlib import Path
@@ -26,6 +25,7 @@ from khabar.errors import KhabarError
 from khabar.index import query
 from khabar.index.ingest import Conflict, Index
 from khabar.readers.records import RecordInvalid
+from khabar.readers.sanity import JSONInvalid, loads
 from khabar.serve.view import highlight
 
 MAX_BODY = 20 * 1024 * 1024  # bytes per request
@@ -99,8 +99,10 @@ def create_app(db_path: str | Path, token: str | None = None, max_body: int = MA
             if len(data) > max_body:
                 raise _Reply(413, f"body over {max_body} bytes")
         try:
-            return json.loads(data)
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            return loads(data.decode("utf-8"))
+        except UnicodeDecodeError as e:
+            raise _Reply(422, f"invalid JSON: not UTF-8 ({e.reason} at byte {e.start})") from None
+        except JSONInvalid as e:
             raise _Reply(422, f"invalid JSON: {e}") from None
 
     @app.exception_handler(_Reply)
