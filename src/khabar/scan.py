@@ -183,7 +183,7 @@ def scan(
         checkpoints = Checkpoints(out, run_key(articles, (params, LinkParams(), MAX_CHARS)), resume)
         if warn and checkpoints.stale:
             tqdm.write(
-                f"khabar: {checkpoints.dir}: checkpoints of other inputs or options, starting over", file=sys.stderr
+                f"khabar: {checkpoints.dir}: checkpoints of other inputs or options: starting over", file=sys.stderr
             )
     pairs, stories = analyse(articles, params, quiet, timer, jobs=jobs, checkpoints=checkpoints)
     if warn and checkpoints is not None and checkpoints.reused:
