@@ -259,3 +259,6 @@ def main() -> None:
         sys.exit(2)
     except BrokenPipeError:
         sys.exit(0)
+    except OSError as e:  # an output directory that cannot be written, a full disk …
+        click.echo(f"khabar: {e.filename or ''}{': ' if e.filename else ''}{e.strerror or e}", err=True)
+        sys.exit(2)

@@ -208,6 +208,8 @@ def scan(
     }
     if out is not None:
         with timer.stage("write"):
+            # summary.json is written last: an output directory without one is incomplete
+            (Path(out) / "summary.json").unlink(missing_ok=True)
             write_outputs(
                 Path(out),
                 output_format,
