@@ -83,3 +83,11 @@ def test_stories_lists_the_largest_story_first(tmp_path: Path) -> None:
 def test_stories_on_a_missing_scan_is_one_line(tmp_path: Path) -> None:
     r = khabar("stories", str(tmp_path))
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "stories.jsonl: not found" in r.stderr
+
+
+def test_an_output_directory_that_cannot_be_made_is_one_line(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    r = khabar("scan", str(SEED_A), "--out", str(blocker / "out"), "-q")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.count("\n") == 1 and str(blocker) in r.stderr

@@ -4,6 +4,8 @@ import gzip
 import json
 from pathlib import Path
 
+import pytest
+
 from khabar.scan import read_all, scan
 
 HTML = """<!DOCTYPE html><html lang="ar" dir="rtl"><head><meta charset="{charset}"><title>عنوان الصفحة</title></head>
@@ -141,3 +143,52 @@ def _write(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "mixed.txt"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def test_iso_8859_6_and_windows_1256_are_told_apart(tmp_path: Path, ant: list[dict]) -> None:
+    from khabar.readers.decode import arabic_score, decode
+
+    text = ant[0]["text"][:3000]
+    iso = text.encode("iso-8859-6", errors="ignore")
+    cp = text.encode("cp1256", errors="ignore")
+    assert decode(iso) == (iso.decode("iso-8859-6"), "iso-8859-6")
+    assert decode(cp) == (cp.decode("cp1256"), "cp1256")
+    # ISO-8859-6 bytes also decode as Windows-1256, into text that still looks 75-85% Arabic ...
+    assert 0.7 < arabic_score(iso.decode("cp1256")) < 0.9 < arabic_score(iso.decode("iso-8859-6"))
+    # ... while Windows-1256 Arabic uses bytes ISO-8859-6 leaves undefined (غ ـ ف ق ك)
+    with pytest.raises(UnicodeDecodeError):
+        cp.decode("iso-8859-6")
+    # a short text that is Arabic in both is Windows-1256 (the tie rule); one in ISO only is ISO
+    assert decode("نعم".encode("iso-8859-6"))[1] == "cp1256"
+    assert decode("قال".encode("iso-8859-6")) == ("قال", "iso-8859-6")
+
+
+def test_iso_8859_6_files_and_pages(tmp_path: Path) -> None:
+    text = "قال المتحدث إن الاجتماع سيعقد غدا في العاصمة لبحث ملفات التعاون والطاقة"
+    body = HTML.replace('<meta charset="{charset}">', "{meta}")
+    files = [
+        write(tmp_path / "iso.txt", text.encode("iso-8859-6")),
+        write(
+            tmp_path / "declared.html", body.format(meta='<meta charset="iso-8859-6">').encode("iso-8859-6", "replace")
+        ),
+        write(tmp_path / "undeclared.html", body.format(meta="").encode("iso-8859-6", "replace")),
+        write(
+            tmp_path / "http-equiv.html",
+            body.format(meta='<meta http-equiv="Content-Type" content="text/html; charset=ISO-8859-6-I">').encode(
+                "iso-8859-6", "replace"
+            ),
+        ),
+        # declared ISO-8859-6 but really Windows-1256 (a common mislabel): the declaration does not fit
+        write(tmp_path / "mislabelled.html", body.format(meta='<meta charset="iso-8859-6">').encode("cp1256")),
+    ]
+    articles, errors, _ = read_all(files)
+    assert not errors
+    assert articles[0].text == text
+    for a in articles[1:]:
+        assert "قال وزير الخارجية" in a.text and "النتائج ستعلن" in a.text, a.id
+
+
+def test_latin_junk_is_not_taken_for_a_legacy_arabic_page(tmp_path: Path) -> None:
+    f = write(tmp_path / "latin.txt", "Déjà vu: àâçèéêë îïôœùûü ÀÂÇÈÉÊË".encode("cp1252") * 20)
+    articles, errors, _ = read_all([f])
+    assert not articles and "not Arabic Windows-1256 or ISO-8859-6" in errors[0].message

@@ -73,5 +73,5 @@ def test_spark_engine_output_equals_local_engine(tmp_path: Path, ant: list[dict]
         a = (tmp_path / "local" / f"{name}.jsonl").read_bytes()
         b = (tmp_path / "spark" / f"{name}.jsonl").read_bytes()
         assert a == b, name
-    for key in ("records_read", "errors", "pairs_by_relation", "stories", "segments_by_kind"):
+    for key in ("records_read", "errors", "cut", "pairs_by_relation", "stories", "segments_by_kind"):
         assert summary[key] == local.summary[key], key

@@ -36,11 +36,21 @@ def scan(
     warn: bool = False,
     jobs: int | None = None,
     output_format: str = "jsonl",
+    resume: bool = False,
 ) -> ScanResult:
     """Scan files and directories for reuse; see :func:`khabar.scan.scan`.  Bad records are in
     ``result.errors`` (and, with ``warn``, printed on stderr); ``jobs``: worker processes (default:
-    every core); ``output_format``: ``jsonl`` or ``parquet``."""
-    return _scan([str(p) for p in paths], out=out, quiet=quiet, warn=warn, jobs=jobs, output_format=output_format)
+    every core); ``output_format``: ``jsonl`` or ``parquet``; ``resume``: go on from the checkpoints
+    a killed scan into the same ``out`` left (like ``khabar scan --resume``)."""
+    return _scan(
+        [str(p) for p in paths],
+        out=out,
+        quiet=quiet,
+        warn=warn,
+        jobs=jobs,
+        output_format=output_format,
+        resume=resume,
+    )
 
 
 def compare(a: str | Path | Article, b: str | Path | Article, params: ReuseParams = ReuseParams()) -> dict[str, Any]:

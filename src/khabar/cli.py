@@ -46,17 +46,41 @@ def cli() -> None:
     show_default=True,
     help="Where to run: this machine, or Apache Spark (pip install 'khabar[spark]'; spark-submit sets the master).",
 )
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Go on from the checkpoints a killed scan with the same inputs and options left in OUT.",
+)
+@click.option("--no-checkpoints", is_flag=True, help="Write no checkpoints (a killed run then cannot be resumed).")
 def scan(
-    inputs: tuple[str, ...], out: str, quiet: bool, strict: bool, jobs: int | None, output_format: str, engine: str
+    inputs: tuple[str, ...],
+    out: str,
+    quiet: bool,
+    strict: bool,
+    jobs: int | None,
+    output_format: str,
+    engine: str,
+    resume: bool,
+    no_checkpoints: bool,
 ) -> None:
     """Scan INPUTS (files, directories, .jsonl[.gz], .txt, .html, .warc[.gz], .parquet) and write
     OUT/articles, pairs and stories (.jsonl or .parquet), errors.jsonl and summary.json."""
     if engine == "spark":
+        if resume:
+            raise KhabarError("--resume works with the local engine (Spark retries failed tasks itself)")
         from khabar.engines import spark
 
         s = spark.scan(list(inputs), out, output_format=output_format)
     else:
-        s = run_scan(list(inputs), out=out, quiet=quiet, jobs=jobs, output_format=output_format).summary
+        s = run_scan(
+            list(inputs),
+            out=out,
+            quiet=quiet,
+            jobs=jobs,
+            output_format=output_format,
+            resume=resume,
+            checkpoint=not no_checkpoints,
+        ).summary
     rel = ", ".join(f"{k} {v}" for k, v in s["pairs_by_relation"].items() if v)
     click.echo(
         f"khabar: {s['articles']} articles, {s['pairs']} reuse pairs ({rel or 'none'}), "
@@ -235,3 +259,6 @@ def main() -> None:
         sys.exit(2)
     except BrokenPipeError:
         sys.exit(0)
+    except OSError as e:  # an output directory that cannot be written, a full disk …
+        click.echo(f"khabar: {e.filename or ''}{': ' if e.filename else ''}{e.strerror or e}", err=True)
+        sys.exit(2)

@@ -20,8 +20,10 @@ from khabar.normalize import VERSION as NORMALIZER_VERSION
 from khabar.parallel import default_jobs
 from khabar.prepare import prepare_articles
 from khabar.readers.files import discover, read_file
+from khabar.readers.records import MAX_CHARS
 from khabar.readers.warc import Skipped
-from khabar.reuse import ReuseParams, find_pairs
+from khabar.resume import Checkpoints, run_key
+from khabar.reuse import ReuseParams, ReuseResult, find_pairs
 from khabar.stories.build import StoryResult, build_stories
 from khabar.stories.link import LinkParams
 from khabar.writers import write_json, write_jsonl
@@ -60,7 +62,7 @@ def read_all(
 ) -> tuple[list[Article], list[RecordError], list[str]]:
     """Read every input; duplicate ids are errors too.  Returns (articles, errors, skipped files);
     records that are not articles (WARC requests, non-HTML responses …) are counted by reason in
-    ``not_articles``."""
+    ``not_articles``.  An article whose text was cut to the maximum size gets a warning line."""
     files, skipped = discover(paths)
     articles: list[Article] = []
     errors: list[RecordError] = []
@@ -86,6 +88,12 @@ def read_all(
                         tqdm.write(f"khabar: {rec}", file=sys.stderr)
                     continue
                 seen[rec.id] = rec.origin
+                if rec.original_length is not None and warn:
+                    tqdm.write(
+                        f"khabar: {rec.origin}: article of {rec.original_length:,} characters cut to its first "
+                        f"{len(rec.text):,} (the maximum is {MAX_CHARS:,})",
+                        file=sys.stderr,
+                    )
                 articles.append(rec)
                 bar.update(1)
     return articles, errors, skipped
@@ -98,18 +106,31 @@ def analyse(
     timer: _Timer | None = None,
     link: LinkParams = LinkParams(),
     jobs: int | None = None,
+    checkpoints: Checkpoints | None = None,
 ) -> tuple[list[dict[str, Any]], StoryResult]:
     """Clean the articles in place, find every reuse pair, and group the articles into stories
-    (``jobs`` worker processes; default: every core)."""
+    (``jobs`` worker processes; default: every core).  With ``checkpoints``, each stage's result is
+    saved there, or taken from there when a killed run already computed it."""
     timer = timer or _Timer()
     jobs = jobs or default_jobs()
     with timer.stage("clean"), _bar(2 * len(articles), "clean", "article", quiet) as bar:
-        prepared = prepare_articles(articles, jobs, progress=bar.update)
+        if checkpoints is None:
+            prepared = prepare_articles(articles, jobs, progress=bar.update)
+        else:
+            prepared = checkpoints.prepare(articles, jobs, progress=bar.update)
     with timer.stage("reuse"), _bar(None, "align", "pair", quiet) as bar:
         units = [u for p in prepared for u in p.units]
-        reuse = find_pairs(articles, params, progress=bar.update, units=units, jobs=jobs)
+
+        def pairs() -> ReuseResult:
+            return find_pairs(articles, params, progress=bar.update, units=units, jobs=jobs)
+
+        reuse = pairs() if checkpoints is None else checkpoints.stage("reuse", pairs)
     with timer.stage("stories"):
-        stories = build_stories(articles, reuse.pairs, reuse.sizes, link, prepared, jobs=jobs)
+
+        def group() -> StoryResult:
+            return build_stories(articles, reuse.pairs, reuse.sizes, link, prepared, jobs=jobs)
+
+        stories = group() if checkpoints is None else checkpoints.stage("stories", group)
     return reuse.pairs, stories
 
 
@@ -139,11 +160,16 @@ def scan(
     warn: bool = True,
     jobs: int | None = None,
     output_format: str = "jsonl",
+    resume: bool = False,
+    checkpoint: bool = True,
 ) -> ScanResult:
     """Scan inputs; with ``out``, write articles, pairs and stories (``output_format`` ``jsonl`` or
     ``parquet``), errors.jsonl and summary.json.
 
-    ``quiet`` hides the progress bar; ``warn`` prints one line per bad record on stderr.
+    ``quiet`` hides the progress bar; ``warn`` prints one line per bad record on stderr.  With
+    ``out``, the stages' results are checkpointed under ``out/.khabar-resume/`` (removed once the
+    run is complete); ``resume`` reuses the checkpoints a killed run over the same articles and
+    options left there (see :mod:`khabar.resume`); ``checkpoint=False`` writes none.
     """
     if output_format not in ("jsonl", "parquet"):
         raise ValueError(f"unknown output format {output_format!r}")
@@ -152,7 +178,16 @@ def scan(
     not_articles: Counter[str] = Counter()
     with timer.stage("read"):
         articles, errors, skipped = read_all(paths, quiet=quiet, warn=warn, not_articles=not_articles)
-    pairs, stories = analyse(articles, params, quiet, timer, jobs=jobs)
+    checkpoints = None
+    if out is not None and (checkpoint or resume):
+        checkpoints = Checkpoints(out, run_key(articles, (params, LinkParams(), MAX_CHARS)), resume)
+        if warn and checkpoints.stale:
+            tqdm.write(
+                f"khabar: {checkpoints.dir}: checkpoints of other inputs or options: starting over", file=sys.stderr
+            )
+    pairs, stories = analyse(articles, params, quiet, timer, jobs=jobs, checkpoints=checkpoints)
+    if warn and checkpoints is not None and checkpoints.reused:
+        tqdm.write(f"khabar: resumed from {len(checkpoints.reused)} checkpoints in {checkpoints.dir}", file=sys.stderr)
     relations = Counter(p["relation"] for p in pairs)
     summary: dict[str, Any] = {
         "khabar_version": __version__,
@@ -160,6 +195,7 @@ def scan(
         "records_read": len(articles) + len(errors),
         "articles": len(articles),
         "errors": len(errors),
+        "cut": sum(1 for a in articles if a.original_length is not None),
         "skipped_files": skipped,
         "records_not_articles": dict(sorted(not_articles.items())),
         "pairs": len(pairs),
@@ -172,6 +208,8 @@ def scan(
     }
     if out is not None:
         with timer.stage("write"):
+            # summary.json is written last: an output directory without one is incomplete
+            (Path(out) / "summary.json").unlink(missing_ok=True)
             write_outputs(
                 Path(out),
                 output_format,
@@ -180,8 +218,12 @@ def scan(
                 iter(stories.stories),
                 errors,
             )
+        if checkpoints is not None:
+            checkpoints.written()
         summary["seconds"] = dict(timer.seconds, total=round(time.perf_counter() - started, 3))
         write_json(Path(out) / "summary.json", summary)
+        if checkpoints is not None:
+            checkpoints.finish()
     else:
         summary["seconds"] = dict(timer.seconds, total=round(time.perf_counter() - started, 3))
     return ScanResult(articles, pairs, errors, summary, stories.stories)

@@ -28,8 +28,18 @@ def atomic_open(path: str | Path) -> Iterator[IO[str]]:
         raise
 
 
+#: Characters that some line readers (Python's ``str.splitlines``, JavaScript) take for line breaks:
+#: escaped in JSONL output, so one record is always one line whatever a text holds.
+_LINE_BREAKS = {"\u2028": "\\u2028", "\u2029": "\\u2029", "\x85": "\\u0085"}
+
+
 def dumps(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    """One JSON line: UTF-8 text as is, except the Unicode line separators, which are escaped."""
+    line = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    for ch, escaped in _LINE_BREAKS.items():
+        if ch in line:
+            line = line.replace(ch, escaped)
+    return line
 
 
 def write_jsonl(path: str | Path, records: Iterable[dict[str, Any]]) -> int:

@@ -48,8 +48,12 @@ def stories(
             t = datetime.fromisoformat(since)
         except ValueError:
             raise ValueError(f"since: not an ISO 8601 time: {since!r}") from None
+        try:
+            stamp = (t if t.tzinfo else t.replace(tzinfo=UTC)).timestamp()
+        except (OverflowError, ValueError):
+            raise ValueError(f"since: out of range: {since!r}") from None
         where.append('COALESCE(s."end", s.updated) >= ?')
-        args.append((t if t.tzinfo else t.replace(tzinfo=UTC)).timestamp())
+        args.append(stamp)
     sql = (
         'SELECT s.story, s.title, s.first, s.size, s.start, s."end" FROM stories s WHERE '
         + " AND ".join(where)

@@ -9,7 +9,6 @@ naming the file and line, or (a WARC record that is not a page) a
 from __future__ import annotations
 
 import gzip
-import json
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -20,7 +19,8 @@ from khabar.readers.decode import DecodeError, decode
 from khabar.readers.html import ExtractionError, extract
 from khabar.readers.mojibake import mojibake
 from khabar.readers.parquet import read_parquet
-from khabar.readers.records import RecordInvalid, record_to_article
+from khabar.readers.records import RecordInvalid, cut, record_to_article
+from khabar.readers.sanity import JSONInvalid, binary_junk, loads
 from khabar.readers.warc import Skipped, read_warc
 
 TEXT_SUFFIXES = (".txt", ".text")
@@ -84,9 +84,9 @@ def _jsonl_record(path: str, lineno: int, raw: bytes) -> Article | RecordError:
     except UnicodeDecodeError as e:
         return RecordError(path, lineno, f"invalid UTF-8 ({e.reason} at byte {e.start})")
     try:
-        obj = json.loads(line)
-    except json.JSONDecodeError as e:
-        return RecordError(path, lineno, f"invalid JSON: {e.msg} at column {e.colno}")
+        obj = loads(line)
+    except JSONInvalid as e:
+        return RecordError(path, lineno, f"invalid JSON: {e}")
     rid = obj.get("id") if isinstance(obj, dict) else None
     try:
         return record_to_article(obj, f"{path}:{lineno}", f"{path}:{lineno}")
@@ -115,6 +115,10 @@ def read_file(path: str) -> Iterator[Article | RecordError | Skipped]:
     except DecodeError as e:
         yield RecordError(path, 0, str(e), path)
         return
+    junk = binary_junk(text)
+    if junk:
+        yield RecordError(path, 0, junk, path)
+        return
     title = None
     if kind == "html":
         try:
@@ -129,7 +133,10 @@ def read_file(path: str) -> Iterator[Article | RecordError | Skipped]:
     if broken:
         yield RecordError(path, 0, broken, path)
         return
-    yield Article(id=path, text=text, title=title, origin=path)
+    kept = cut(text)
+    yield Article(
+        id=path, text=kept, title=title, origin=path, original_length=len(text) if len(kept) < len(text) else None
+    )
 
 
 def read_paths(paths: Iterable[str]) -> Iterator[Article | RecordError | Skipped]:

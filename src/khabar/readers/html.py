@@ -10,8 +10,29 @@ import trafilatura
 logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
 
 
+#: libxml2 (under lxml and trafilatura) drops whatever is nested deeper than this
+MAX_DEPTH = 255
+
+
 class ExtractionError(ValueError):
     pass
+
+
+def nesting_depth(html: str) -> int:
+    """How deep the parsed page's elements nest (the parser stops at :data:`MAX_DEPTH`)."""
+    import lxml.html
+
+    try:
+        root = lxml.html.fromstring(html)
+    except Exception:  # noqa: BLE001 - an unparsable page has no depth to report
+        return 0
+    depth = {root: 0}
+    deepest = 0
+    for el in root.iterdescendants():
+        d = depth[el.getparent()] + 1
+        depth[el] = d
+        deepest = max(deepest, d)
+    return deepest
 
 
 def extract(html: str, url: str | None = None) -> tuple[str, str | None]:
@@ -26,15 +47,25 @@ def extract_page(html: str, url: str | None = None) -> tuple[str, str | None, st
     Comments are left out; tables stay (Arabic sites lay out results and figures in them).
     Recall is favoured because khabar's own boilerplate marking runs on the extracted lines.
     """
-    doc = trafilatura.bare_extraction(
-        html,
-        url=url,
-        include_comments=False,
-        include_tables=True,
-        favor_recall=True,
-        with_metadata=True,
-        deduplicate=False,
-    )
+    try:
+        doc = trafilatura.bare_extraction(
+            html,
+            url=url,
+            include_comments=False,
+            include_tables=True,
+            favor_recall=True,
+            with_metadata=True,
+            deduplicate=False,
+        )
+    except RecursionError:
+        raise ExtractionError("cannot parse the HTML: nested too deeply") from None
+    except Exception as e:  # noqa: BLE001 - lxml and trafilatura fail on hostile pages with arbitrary errors
+        raise ExtractionError(f"cannot parse the HTML ({type(e).__name__}: {str(e)[:120]})") from None
     if doc is None or not getattr(doc, "text", None):
+        depth = nesting_depth(html)
+        if depth >= MAX_DEPTH:
+            raise ExtractionError(
+                f"no article text found in the HTML: its elements nest deeper than the {MAX_DEPTH} levels parsed"
+            )
         raise ExtractionError("no article text found in the HTML")
     return doc.text, getattr(doc, "title", None) or None, getattr(doc, "date", None) or None

@@ -7,8 +7,23 @@ from typing import Any
 from khabar.article import Article
 from khabar.readers.html import ExtractionError, extract
 from khabar.readers.mojibake import mojibake
+from khabar.readers.sanity import binary_junk, lone_surrogate
 
 KNOWN = ("id", "text", "html", "title", "source", "url", "published")
+#: The longest article text khabar keeps, in characters (about 1 MB of UTF-8 Arabic is 500,000): a
+#: longer text (a whole site dumped into one record, a runaway scrape) is cut to its first
+#: ``MAX_CHARS`` characters, at the last line break of the second half if there is one.
+MAX_CHARS = 2_000_000
+
+
+def cut(text: str, limit: int | None = None) -> str:
+    """``text``, or its first ``limit`` (default :data:`MAX_CHARS`) characters, ending at a line
+    break when there is one in the second half of them."""
+    limit = MAX_CHARS if limit is None else limit
+    if len(text) <= limit:
+        return text
+    br = text.rfind("\n", limit // 2, limit)
+    return text[: br + 1] if br >= 0 else text[:limit]
 
 
 class RecordInvalid(ValueError):
@@ -28,6 +43,9 @@ def record_to_article(obj: Any, origin: str, default_id: str) -> Article:
     """Validate one decoded JSON value and build the Article (HTML is extracted here)."""
     if not isinstance(obj, dict):
         raise RecordInvalid(f"expected a JSON object, got {type(obj).__name__}")
+    surrogate = lone_surrogate(obj)
+    if surrogate:
+        raise RecordInvalid(f"{surrogate} (not Unicode text; fix the producer)")
     raw_id = obj.get("id", default_id)
     if isinstance(raw_id, bool) or not isinstance(raw_id, str | int):
         raise RecordInvalid(f"field 'id' must be a string, not {type(raw_id).__name__}")
@@ -42,6 +60,9 @@ def record_to_article(obj: Any, origin: str, default_id: str) -> Article:
         raise RecordInvalid("no 'text' or 'html' field")
     if text is None or not text.strip():
         if html is not None and html.strip():
+            junk = binary_junk(html)
+            if junk:
+                raise RecordInvalid(f"field 'html': {junk}")
             try:
                 text, html_title = extract(html, url)
             except ExtractionError as e:
@@ -49,13 +70,18 @@ def record_to_article(obj: Any, origin: str, default_id: str) -> Article:
             title = title or html_title
         else:
             raise RecordInvalid("empty text")
+    junk = binary_junk(text)
+    if junk:
+        raise RecordInvalid(f"field 'text': {junk}")
     broken = mojibake(text) or (mojibake(title) if title else None)
     if broken:
         raise RecordInvalid(broken)
     extra = {k: v for k, v in obj.items() if k not in KNOWN}
+    kept = cut(text)
     return Article(
         id=article_id,
-        text=text,
+        text=kept,
+        original_length=len(text) if len(kept) < len(text) else None,
         title=title,
         source=_opt_str(obj, "source"),
         url=url,

@@ -20,6 +20,7 @@ from khabar.article import Article
 from khabar.errors import RecordError
 from khabar.readers.decode import DecodeError, decode
 from khabar.readers.html import ExtractionError, extract_page
+from khabar.readers.records import cut
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.I)
@@ -86,9 +87,11 @@ def _record(path: str, offset: int, record: object, body: bytes) -> Article | Re
     except (DecodeError, ExtractionError) as e:
         return RecordError(path, offset, str(e), url or None)
     crawled = headers.get_header("WARC-Date")
+    kept = cut(text)
     return Article(
         id=url or f"{path}@{offset}",
-        text=text,
+        text=kept,
+        original_length=len(text) if len(kept) < len(text) else None,
         title=title,
         source=source_of(url),
         url=url or None,

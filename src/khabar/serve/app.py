@@ -10,13 +10,13 @@ and URLs are untrusted and always escaped, and only http(s) URLs become links.
 from __future__ import annotations
 
 import ipaddress
-import json
 import secrets
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -26,6 +26,7 @@ from khabar.errors import KhabarError
 from khabar.index import query
 from khabar.index.ingest import Conflict, Index
 from khabar.readers.records import RecordInvalid
+from khabar.readers.sanity import JSONInvalid, loads
 from khabar.serve.view import highlight
 
 MAX_BODY = 20 * 1024 * 1024  # bytes per request
@@ -82,6 +83,13 @@ def create_app(db_path: str | Path, token: str | None = None, max_body: int = MA
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         return error(exc.status_code, str(exc.detail))
 
+    @app.exception_handler(RequestValidationError)
+    async def bad_parameters(_: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(
+            f"{'.'.join(str(x) for x in e.get('loc', ()))}: {e.get('msg', 'invalid')}" for e in exc.errors()
+        )
+        return error(422, problems or "invalid request")
+
     @app.exception_handler(Exception)
     async def any_error(_: Request, exc: Exception) -> JSONResponse:  # never a bare 500 page
         return error(500, f"internal error: {type(exc).__name__}")
@@ -99,8 +107,10 @@ def create_app(db_path: str | Path, token: str | None = None, max_body: int = MA
             if len(data) > max_body:
                 raise _Reply(413, f"body over {max_body} bytes")
         try:
-            return json.loads(data)
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            return loads(data.decode("utf-8"))
+        except UnicodeDecodeError as e:
+            raise _Reply(422, f"invalid JSON: not UTF-8 ({e.reason} at byte {e.start})") from None
+        except JSONInvalid as e:
             raise _Reply(422, f"invalid JSON: {e}") from None
 
     @app.exception_handler(_Reply)

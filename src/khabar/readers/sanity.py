@@ -1,0 +1,85 @@
+"""Checks that text is text: no binary data, no lone surrogates.
+
+* **Binary data.** A NUL character, or more than 1% C0 control characters (other than tab, line
+  feed, vertical tab, form feed and carriage return) in the first 20,000 characters, means the
+  bytes are not a text at all (an image, a zip, a truncated database dump): an error, never indexed.
+* **Lone surrogates.** JSON can spell a UTF-16 surrogate on its own (``"\\ud800"``); Python reads
+  it, but it is no Unicode character and no UTF-8 file can hold it.  khabar reports such a record as
+  bad (naming the field and the character offset) instead of guessing what the producer meant.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+_SAMPLE = 20000
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+MAX_CONTROL_SHARE = 0.01
+
+
+def binary_junk(text: str) -> str | None:
+    """A one-line description if ``text`` looks like binary data, else None."""
+    sample = text[:_SAMPLE]
+    nul = sample.find("\x00")
+    if nul >= 0:
+        return f"binary data, not text (a NUL character at character {nul})"
+    controls = len(_CONTROL.findall(sample))
+    if controls > MAX_CONTROL_SHARE * len(sample):
+        return f"binary data, not text ({controls} control characters in the first {len(sample)})"
+    return None
+
+
+def lone_surrogate(value: Any, where: str = "") -> str | None:
+    """A one-line description of the first lone surrogate in a decoded JSON value, else None."""
+    if isinstance(value, str):
+        m = _SURROGATE.search(value)
+        if m is None:
+            return None
+        return f"lone surrogate U+{ord(m.group()):04X} in {where or 'the record'} at character {m.start()}"
+    if isinstance(value, dict):
+        for k, v in value.items():
+            found = lone_surrogate(k, f"a field name of {where}" if where else "a field name") or lone_surrogate(
+                v, f"field '{k}'" if not where else f"{where}.{k}"
+            )
+            if found:
+                return found
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            found = lone_surrogate(v, f"{where}[{i}]")
+            if found:
+                return found
+    return None
+
+
+class JSONInvalid(ValueError):
+    """Not JSON khabar accepts: a syntax error, NaN or infinity, nesting or a number beyond limits."""
+
+
+def _constant(name: str) -> Any:
+    raise JSONInvalid(f"{name} is not JSON")
+
+
+def _float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise JSONInvalid(f"number {text[:20]} is out of range")
+    return value
+
+
+def loads(text: str | bytes) -> Any:
+    """``json.loads``, strict: NaN, Infinity and out-of-range numbers are errors (they would make the
+    output invalid JSON), and so are nesting too deep for the parser and integers over 4300 digits.
+    Every failure is a :class:`JSONInvalid` with a one-line message."""
+    try:
+        return json.loads(text, parse_constant=_constant, parse_float=_float)
+    except json.JSONDecodeError as e:
+        raise JSONInvalid(f"{e.msg} at column {e.colno}") from None
+    except RecursionError:
+        raise JSONInvalid("nested too deeply") from None
+    except JSONInvalid:
+        raise
+    except ValueError as e:  # e.g. an integer longer than sys.get_int_max_str_digits()
+        raise JSONInvalid(str(e).split(";")[0]) from None

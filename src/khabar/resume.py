@@ -1,0 +1,190 @@
+"""Checkpoints of a scan, so a run that was killed can go on where it stopped (``--resume``).
+
+A scan writes what its expensive stages computed under ``OUT/.khabar-resume/``:
+
+* ``templates.pkl`` — the per-outlet template lines (the first cleaning pass);
+* ``prepare-<lo>-<hi>.pkl`` — the prepared articles ``lo`` to ``hi`` (segments, reuse units, story
+  units, times, wire credits), one file per :data:`CHUNK` articles;
+* ``reuse.pkl`` — the reuse pairs and unit sizes;
+* ``stories.pkl`` — the stories.
+
+``manifest.json`` holds the key they belong to: a hash of khabar's and the normalizer's versions,
+the options that change results, and every article read (id, text and the other fields), so a
+checkpoint is only reused for exactly the same articles and options.  Reading is redone on every
+run (it is cheap, and it is how the key is known).  ``--resume`` reuses what is valid and computes
+the rest; a checkpoint of other articles or options is removed.  A run without ``--resume`` starts
+over.  Every file is written atomically (a temporary file renamed into place), so a kill leaves
+whole checkpoints only; after a successful run the directory is removed.  Checkpoints are Python
+pickles: only resume from an output directory you trust.
+
+Every stage is a pure function of the articles and options (and never of ``--jobs``), so a resumed
+run writes byte for byte what an uninterrupted one does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+import shutil
+import signal
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+from khabar import __version__
+from khabar.article import Article
+from khabar.normalize import VERSION as NORMALIZER_VERSION
+from khabar.parallel import map_ranges
+from khabar.prepare import Prepared, learn_templates, prepare_many
+
+DIRNAME = ".khabar-resume"
+CHUNK = int(os.environ.get("KHABAR_RESUME_CHUNK", "4096"))  # articles per prepare checkpoint
+#: Testing hook: ``KHABAR_CRASH_AFTER=<checkpoint name>`` (``templates``, ``prepare-<lo>-<hi>``,
+#: ``reuse``, ``stories``, ``written``) kills the process with SIGKILL right after that point.
+CRASH_ENV = "KHABAR_CRASH_AFTER"
+
+T = TypeVar("T")
+
+
+def run_key(articles: Sequence[Article], options: Sequence[Any]) -> str:
+    """A hash of the versions, the options and every article (what a checkpoint is valid for)."""
+    h = hashlib.blake2b(digest_size=20)
+
+    def put(value: str | None) -> None:
+        data = b"\xff" if value is None else value.encode("utf-8", "surrogatepass")
+        h.update(len(data).to_bytes(8, "little"))
+        h.update(data)
+
+    put(__version__)
+    put(NORMALIZER_VERSION)
+    for option in options:
+        put(repr(option))
+    put(str(len(articles)))
+    for a in articles:
+        for value in (a.id, a.text, a.title, a.source, a.url, a.published):
+            put(value)
+        put(json.dumps(a.extra, sort_keys=True, ensure_ascii=False, default=str) if a.extra else None)
+    return h.hexdigest()
+
+
+def _crash_point(name: str) -> None:
+    if os.environ.get(CRASH_ENV) == name:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _prepare_range(shared: dict[str, Any], lo: int, hi: int) -> list[Prepared]:
+    articles, templates, base = shared["articles"], shared["templates"], shared["base"]
+    empty: frozenset[int] = frozenset()
+    return prepare_many(
+        [(articles[k], k, templates.get(articles[k].source or "", empty)) for k in range(base + lo, base + hi)]
+    )
+
+
+class Checkpoints:
+    """The checkpoint directory of one scan (see the module docstring)."""
+
+    def __init__(self, out: str | Path, key: str, resume: bool) -> None:
+        self.dir = Path(out) / DIRNAME
+        self.key = key
+        self.reused: list[str] = []
+        self.stale = False
+        manifest = self._manifest()
+        if manifest is not None and not (resume and manifest.get("key") == key):
+            self.stale = resume  # a resume that found checkpoints of other articles or options
+            shutil.rmtree(self.dir, ignore_errors=True)
+            manifest = None
+        elif manifest is None and self.dir.exists():
+            shutil.rmtree(self.dir, ignore_errors=True)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        for tmp in self.dir.glob(".*.tmp"):  # left by a kill in the middle of a write
+            tmp.unlink(missing_ok=True)
+        if manifest is None:
+            self._write(
+                "manifest.json",
+                json.dumps(
+                    {"key": key, "khabar_version": __version__, "normalizer_version": NORMALIZER_VERSION}, indent=2
+                ).encode(),
+            )
+
+    def _manifest(self) -> dict[str, Any] | None:
+        try:
+            found = json.loads((self.dir / "manifest.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return found if isinstance(found, dict) else None
+
+    def _write(self, name: str, data: bytes) -> None:
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=self.dir)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.dir / name)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def load(self, name: str) -> Any | None:
+        """The checkpoint ``name`` (None if there is none or it cannot be read)."""
+        path = self.dir / f"{name}.pkl"
+        if not path.exists():
+            return None
+        try:
+            with open(path, "rb") as fh:
+                value = pickle.load(fh)
+        except Exception:  # noqa: BLE001 - an unreadable checkpoint is recomputed, never trusted
+            path.unlink(missing_ok=True)
+            return None
+        self.reused.append(name)
+        return value
+
+    def save(self, name: str, value: Any) -> None:
+        self._write(f"{name}.pkl", pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+        _crash_point(name)
+
+    def stage(self, name: str, compute: Callable[[], T]) -> T:
+        """The checkpoint ``name``, or ``compute()`` saved as it."""
+        found = self.load(name)
+        if found is not None:
+            return found
+        value = compute()
+        self.save(name, value)
+        return value
+
+    def prepare(
+        self, articles: Sequence[Article], jobs: int, progress: Callable[[int], None] | None = None
+    ) -> list[Prepared]:
+        """:func:`khabar.prepare.prepare_articles` in checkpointed chunks of :data:`CHUNK` articles."""
+        templates = self.load("templates")
+        if templates is None:
+            templates = learn_templates(articles, jobs, progress).templates()
+            self.save("templates", templates)
+        elif progress:
+            progress(len(articles))
+        prepared: list[Prepared] = []
+        for lo in range(0, len(articles), CHUNK):
+            hi = min(len(articles), lo + CHUNK)
+            name = f"prepare-{lo}-{hi}"
+            part = self.load(name)
+            if part is None:
+                shared = {"articles": articles, "templates": templates, "base": lo}
+                part = map_ranges(_prepare_range, hi - lo, jobs, shared, progress=progress)
+                self.save(name, part)
+            elif progress:
+                progress(hi - lo)
+            prepared.extend(part)
+        for a, p in zip(articles, prepared, strict=True):
+            a.segments = p.segments
+        return prepared
+
+    def written(self) -> None:
+        """The output files are written (a crash point for tests)."""
+        _crash_point("written")
+
+    def finish(self) -> None:
+        """The scan is complete: the checkpoints are no longer needed."""
+        shutil.rmtree(self.dir, ignore_errors=True)

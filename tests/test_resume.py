@@ -1,0 +1,164 @@
+"""``khabar scan --resume``: a scan killed at any point and run again gives byte for byte the output of
+an uninterrupted run; output files are never left half-written."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import khabar
+from khabar import resume
+from khabar.resume import CRASH_ENV, DIRNAME
+
+LETTERS = "ابتثجحخدذرزسشصضطظعغفقكلمنهوي"
+OUTPUTS = ("articles.jsonl", "pairs.jsonl", "stories.jsonl", "errors.jsonl")
+
+
+def corpus(path: Path, n: int, seed: int = 6) -> Path:
+    """``n`` generated articles from four outlets; about a third re-run a paragraph of an earlier one,
+    each outlet has a footer line on every page (a template), and two records are bad."""
+    rng = random.Random(seed)
+    vocab = ["".join(rng.choice(LETTERS) for _ in range(rng.randint(2, 7))) for _ in range(4000)]
+    footers = [f"جميع الحقوق محفوظة لموقع {w} {k}" for k, w in enumerate(vocab[:4])]
+    paragraphs: list[str] = []
+    lines = []
+    for k in range(n):
+        own = [" ".join(rng.choices(vocab, k=rng.randint(20, 35))) + "." for _ in range(rng.randint(2, 4))]
+        if paragraphs and rng.random() < 0.35:
+            own.insert(rng.randint(0, len(own)), rng.choice(paragraphs))
+        paragraphs.extend(own)
+        src = k % 4
+        doc = {
+            "id": f"a{k:05d}",
+            "text": "\n".join([*own, footers[src]]),
+            "source": f"outlet{src}",
+            "published": f"2024-01-{1 + k % 28:02d}T10:00:00+00:00",
+        }
+        lines.append(json.dumps(doc, ensure_ascii=False))
+    lines.insert(n // 2, "{broken")
+    lines.append(json.dumps({"id": "a00001", "text": "مكرر"}, ensure_ascii=False))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def outputs(out: Path) -> dict[str, bytes]:
+    found = {name: (out / name).read_bytes() for name in OUTPUTS}
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    summary.pop("seconds")
+    found["summary.json"] = json.dumps(summary, sort_keys=True).encode()
+    return found
+
+
+def _crashing_scan(src: str, out: str, point: str) -> None:
+    os.environ[CRASH_ENV] = point
+    khabar.scan([src], out=out, jobs=1)
+
+
+@pytest.fixture()
+def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(resume, "CHUNK", 100)
+
+
+@pytest.mark.parametrize("point", ["templates", "prepare-100-200", "prepare-300-400", "reuse", "stories", "written"])
+def test_a_scan_killed_at_any_point_resumes_to_the_same_output(
+    point: str, tmp_path: Path, small_chunks: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = str(corpus(tmp_path / "in.jsonl", 400))
+    reference = tmp_path / "reference"
+    khabar.scan([src], out=reference, jobs=1)
+    assert not (reference / DIRNAME).exists()  # a complete run leaves no checkpoints
+    out = tmp_path / "out"
+    if point == "written":  # over the outputs of an earlier complete run
+        shutil.copytree(reference, out)
+    child = mp.get_context("fork").Process(target=_crashing_scan, args=(src, str(out), point))
+    child.start()
+    child.join(120)
+    assert child.exitcode == -signal.SIGKILL
+    saved = sorted(p.name for p in (out / DIRNAME).iterdir())
+    assert "manifest.json" in saved and f"{point}.pkl" in saved or point == "written"
+    assert not (out / "summary.json").exists()  # written last: its absence says the outputs are incomplete
+    if point != "written":
+        assert not any(out.glob("*.jsonl"))  # killed before writing: no output file at all, never a partial one
+    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
+    capsys.readouterr()
+    result = khabar.scan([src], out=out, jobs=1, resume=True, warn=True)
+    assert f"resumed from {len(saved) - 1} checkpoints" in capsys.readouterr().err
+    assert outputs(out) == outputs(reference)
+    assert len(result.articles) == 400 and len(result.errors) == 2
+    assert not (out / DIRNAME).exists()
+
+
+def test_checkpoints_of_other_articles_or_corrupt_ones_are_not_used(
+    tmp_path: Path, small_chunks: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = corpus(tmp_path / "in.jsonl", 300)
+    out = tmp_path / "out"
+    child = mp.get_context("fork").Process(target=_crashing_scan, args=(str(src), str(out), "reuse"))
+    child.start()
+    child.join(120)
+    assert child.exitcode == -signal.SIGKILL
+    # the input changes (one article) before the resume: every checkpoint is stale
+    text = src.read_text(encoding="utf-8").replace('"id": "a00007"', '"id": "a00007", "title": "جديد"')
+    src.write_text(text, encoding="utf-8")
+    capsys.readouterr()
+    khabar.scan([str(src)], out=out, jobs=1, resume=True, warn=True)
+    err = capsys.readouterr().err
+    assert "checkpoints of other inputs or options: starting over" in err and "resumed" not in err
+    reference = tmp_path / "reference"
+    khabar.scan([str(src)], out=reference, jobs=1)
+    assert outputs(out) == outputs(reference)
+    # a corrupt checkpoint is recomputed
+    out2 = tmp_path / "out2"
+    child = mp.get_context("fork").Process(target=_crashing_scan, args=(str(src), str(out2), "prepare-100-200"))
+    child.start()
+    child.join(120)
+    (out2 / DIRNAME / "prepare-0-100.pkl").write_bytes(b"\x80\x05junk")
+    khabar.scan([str(src)], out=out2, jobs=1, resume=True, warn=True)
+    assert "resumed from 2 checkpoints" in capsys.readouterr().err  # templates and prepare-100-200
+    assert outputs(out2) == outputs(reference)
+    # without --resume, checkpoints are never used
+    child = mp.get_context("fork").Process(target=_crashing_scan, args=(str(src), str(out2), "stories"))
+    child.start()
+    child.join(120)
+    khabar.scan([str(src)], out=out2, jobs=1, warn=True)
+    assert "resumed" not in capsys.readouterr().err
+    assert outputs(out2) == outputs(reference)
+
+
+def test_cli_scan_killed_by_sigkill_midway_resumes_to_the_same_output(tmp_path: Path) -> None:
+    src = str(corpus(tmp_path / "in.jsonl", 2500))
+    env = {**os.environ, "KHABAR_RESUME_CHUNK": "100"}
+
+    def run(out: Path, *flags: str) -> subprocess.CompletedProcess[str]:
+        cmd = [sys.executable, "-m", "khabar", "scan", src, "--out", str(out), "-q", "-j", "2", *flags]
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env)
+
+    reference = tmp_path / "reference"
+    assert run(reference).returncode == 0
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "khabar", "scan", src, "--out", str(out), "-q", "-j", "2"]
+    proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, start_new_session=True)
+    deadline = time.monotonic() + 300
+    while not list((out / DIRNAME).glob("prepare-*.pkl")):
+        assert proc.poll() is None, "the scan ended before it could be killed"
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    os.killpg(proc.pid, signal.SIGKILL)  # the scan and its worker processes
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    assert not (out / "articles.jsonl").exists() and not (out / "summary.json").exists()
+    r = run(out, "--resume")
+    assert r.returncode == 0, r.stderr
+    assert "khabar: resumed from" in r.stderr
+    assert outputs(out) == outputs(reference)
+    assert not (out / DIRNAME).exists()
