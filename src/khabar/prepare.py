@@ -90,7 +90,11 @@ def prepare_many(items: Sequence[tuple[Article, int, frozenset[int]]]) -> list[P
                 article.view = None  # views are large: never keep one per article
 
 
-def _prepare(shared: dict[str, Any], lo: int, hi: int) -> list[Prepared]:
+RANGE = 128  # articles per task of a worker
+
+
+def prepare_range(shared: dict[str, Any], lo: int, hi: int) -> list[Prepared]:
+    """The prepared articles ``lo`` to ``hi`` of ``shared["articles"]`` (``shared["templates"]``: by outlet)."""
     articles, templates = shared["articles"], shared["templates"]
     empty: frozenset[int] = frozenset()
     return prepare_many([(articles[k], k, templates.get(articles[k].source or "", empty)) for k in range(lo, hi)])
@@ -101,7 +105,7 @@ def learn_templates(
 ) -> TemplateLearner:
     """Each outlet's template lines, learned from ``articles`` (in input order)."""
     learner = TemplateLearner()
-    keys = map_ranges(_keys, len(articles), jobs, {"articles": articles}, progress=progress)
+    keys = map_ranges(_keys, len(articles), jobs, {"articles": articles}, chunk=RANGE, progress=progress)
     for a, k in zip(articles, keys, strict=True):
         if k is not None:
             learner.add_keys(a.source, k)
@@ -117,7 +121,7 @@ def prepare_articles(
     """Clean every article in place (its ``segments``) and prepare it for reuse and stories."""
     templates = learn_templates(articles, jobs, progress).templates() if learn else {}
     prepared: list[Prepared] = map_ranges(
-        _prepare, len(articles), jobs, {"articles": articles, "templates": templates}, progress=progress
+        prepare_range, len(articles), jobs, {"articles": articles, "templates": templates}, RANGE, progress
     )
     for a, p in zip(articles, prepared, strict=True):
         a.segments = p.segments
