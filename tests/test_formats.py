@@ -115,3 +115,22 @@ def test_empty_parquet_output_has_its_schema(tmp_path: Path) -> None:
     khabar.scan([SEED_A], out=tmp_path, output_format="parquet")  # one article: no pairs
     table = pq.read_table(tmp_path / "pairs.parquet")
     assert table.num_rows == 0 and "passages" in table.schema.names
+
+
+def test_output_files_get_the_usual_permissions(tmp_path: Path, ant: list[dict]) -> None:
+    """Atomic writes go through a private temporary file; the final files must still be readable
+    by whoever the umask lets read a new file (0644 under the common 022)."""
+    import os
+    import stat
+
+    from khabar.parquet import SCHEMAS, write_parquet
+    from khabar.writers import write_jsonl
+
+    old = os.umask(0o022)
+    try:
+        write_jsonl(tmp_path / "a.jsonl", [{"id": "x"}])
+        write_parquet(tmp_path / "a.parquet", [], SCHEMAS["pairs"])
+    finally:
+        os.umask(old)
+    for name in ("a.jsonl", "a.parquet"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o644
