@@ -8,7 +8,7 @@ Every step calls the functions the local engine calls; Spark only decides where 
 2. **Templates** — per article the line keys (:func:`khabar.clean.templates.article_keys`), reduced
    per (outlet, text digest) and then per (outlet, line); the learned templates are small and
    broadcast.
-3. **Prepare** — :func:`khabar.prepare.prepare_one` on every article: segments, reuse units, story
+3. **Prepare** — :func:`khabar.prepare.prepare_many` on batches of articles: segments, reuse units, story
    units, wire credits, time.
 4. **Candidates** — distinct word 5-grams of every unit, grouped by n-gram (dropping n-grams in more
    than ``max_df`` units), expanded to unit pairs and counted; pairs sharing ≥ ``min_shared`` n-grams
@@ -47,7 +47,7 @@ from khabar.clean.templates import article_keys, support_needed
 from khabar.errors import KhabarError, RecordError
 from khabar.fingerprint import Unit
 from khabar.normalize import VERSION as NORMALIZER_VERSION
-from khabar.prepare import Prepared, prepare_one
+from khabar.prepare import RANGE, Prepared, prepare_many
 from khabar.readers.files import discover, kind_of, read_file
 from khabar.readers.warc import Skipped
 from khabar.relate import pair_record, same_words
@@ -184,15 +184,19 @@ def templates(articles: Any) -> dict[str, frozenset[int]]:
 
 
 def prepare(articles: Any, tpl: Any) -> Any:
-    """``(k, (Article with segments, Prepared))`` for every article."""
+    """``(k, (Article with segments, Prepared))`` for every article, a batch of them at a time."""
 
-    def one(ka: tuple[int, Article]) -> tuple[int, tuple[Article, Prepared]]:
-        k, a = ka
-        p = prepare_one(a, k, tpl.value.get(a.source or "", frozenset()))
-        a.view = None
-        return k, (a, p)
+    def batch(part: Iterator[tuple[int, Article]]) -> Iterator[tuple[int, tuple[Article, Prepared]]]:
+        items = list(part)
+        for lo in range(0, len(items), RANGE):
+            chunk = items[lo : lo + RANGE]
+            empty: frozenset[int] = frozenset()
+            done = prepare_many([(a, k, tpl.value.get(a.source or "", empty)) for k, a in chunk])
+            for (k, a), p in zip(chunk, done, strict=True):
+                a.view = None
+                yield k, (a, p)
 
-    return articles.map(one)
+    return articles.mapPartitions(batch)
 
 
 # --------------------------------------------------------------------------- 4–5. candidates, align
