@@ -321,3 +321,34 @@ def test_runs_equal_the_reference_grouping(seeds: set[tuple[int, int]]) -> None:
     assert runs(i, j, 3) == expected
     assert _numpy_runs(i, j, 3) == expected  # both paths, whatever the size
     assert _small_runs(i.tolist(), j.tolist(), 3) == expected
+
+
+def _reference_chain(rs: list[tuple[int, int, int, int]], gap: int) -> list[list[int]]:
+    """Each run joins the cheapest chain it may extend, every chain considered."""
+    chains: list[list[int]] = []
+    for a0, a1, b0, b1 in rs:
+        best, best_cost = None, None
+        for c in chains:
+            ga, gb = a0 - c[1], b0 - c[3]
+            if -gap < ga <= gap and -gap < gb <= gap and a1 > c[1] and b1 > c[3] and a0 >= c[0] and b0 >= c[2]:
+                cost = abs(ga - gb) + max(ga, gb, 0)
+                if best_cost is None or cost < best_cost:
+                    best, best_cost = c, cost
+        if best is None:
+            chains.append([a0, a1, b0, b1, a1 - a0])
+        else:
+            best[4] += a1 - max(a0, best[1])
+            best[1], best[3] = max(best[1], a1), max(best[3], b1)
+    return chains
+
+
+@settings(max_examples=400)
+@given(
+    st.lists(st.tuples(st.integers(0, 120), st.integers(1, 12), st.integers(0, 120)), max_size=40),
+    st.integers(1, 30),
+)
+def test_chain_equals_the_reference_over_all_chains(raw: list[tuple[int, int, int]], gap: int) -> None:
+    from khabar.align import chain
+
+    rs = sorted((a0, a0 + n, b0, b0 + n) for a0, n, b0 in raw)
+    assert chain(rs, gap) == _reference_chain(rs, gap)

@@ -187,10 +187,13 @@ def _small_runs(i: list[int], j: list[int], k: int) -> list[tuple[int, int, int,
 def chain(rs: list[tuple[int, int, int, int]], gap: int) -> list[list[int]]:
     """Chain runs into passages ``[a0, a1, b0, b1, matched]`` (runs sorted by a0)."""
     chains: list[list[int]] = []
+    active: list[list[int]] = []  # chains a later run can still join, in the order they were started
     for a0, a1, b0, b1 in rs:
+        # runs come by a0, so a chain ending more than gap words before this run can never grow again
+        active = [c for c in active if a0 - c[1] <= gap]
         best = None
         best_cost = None
-        for c in chains:
+        for c in active:
             ga, gb = a0 - c[1], b0 - c[3]
             if not (-gap < ga <= gap and -gap < gb <= gap and a1 > c[1] and b1 > c[3]):
                 continue
@@ -200,7 +203,9 @@ def chain(rs: list[tuple[int, int, int, int]], gap: int) -> list[list[int]]:
             if best_cost is None or cost < best_cost:
                 best, best_cost = c, cost
         if best is None:
-            chains.append([a0, a1, b0, b1, a1 - a0])
+            c = [a0, a1, b0, b1, a1 - a0]
+            chains.append(c)
+            active.append(c)
         else:
             best[4] += a1 - max(a0, best[1])
             best[1] = max(best[1], a1)
