@@ -352,3 +352,27 @@ def test_chain_equals_the_reference_over_all_chains(raw: list[tuple[int, int, in
 
     rs = sorted((a0, a0 + n, b0, b0 + n) for a0, n, b0 in raw)
     assert chain(rs, gap) == _reference_chain(rs, gap)
+
+
+def _reference_merge(cs: list[list[int]]) -> list[list[int]]:
+    out: list[list[int]] = []
+    for c in sorted(cs):
+        for o in out:
+            if c[0] < o[1] and o[0] < c[1] and c[2] < o[3] and o[2] < c[3]:
+                outside = max(0, c[1] - o[1]) + max(0, o[0] - c[0])
+                o[4] += round(c[4] * outside / max(1, c[1] - c[0]))
+                o[1], o[3] = max(o[1], c[1]), max(o[3], c[3])
+                o[0], o[2] = min(o[0], c[0]), min(o[2], c[2])
+                break
+        else:
+            out.append(list(c))
+    return out
+
+
+@settings(max_examples=400)
+@given(st.lists(st.tuples(st.integers(0, 80), st.integers(1, 30), st.integers(0, 80), st.integers(1, 30)), max_size=30))
+def test_merge_equals_the_reference_over_all_passages(raw: list[tuple[int, int, int, int]]) -> None:
+    from khabar.align import _merge
+
+    cs = [[a0, a0 + n, b0, b0 + m, min(n, m)] for a0, n, b0, m in raw]
+    assert _merge([list(c) for c in cs]) == _reference_merge([list(c) for c in cs])

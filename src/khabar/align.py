@@ -228,8 +228,10 @@ def _merge(cs: list[list[int]]) -> list[list[int]]:
     """Merge passages that overlap on both sides."""
     cs = sorted(cs)
     out: list[list[int]] = []
+    active: list[list[int]] = []  # merged passages a later one can still overlap, in order
     for c in cs:
-        for o in out:
+        active = [o for o in active if o[1] > c[0]]  # by c[0]: one ending before c never overlaps again
+        for o in active:
             if c[0] < o[1] and o[0] < c[1] and c[2] < o[3] and o[2] < c[3]:
                 # only c's matched words outside o's span are new, in proportion to that part of c
                 # (counting the whole extension as matched made short repeats look like passages)
@@ -240,6 +242,7 @@ def _merge(cs: list[list[int]]) -> list[list[int]]:
                 break
         else:
             out.append(list(c))
+            active.append(out[-1])
     return out
 
 
