@@ -175,3 +175,13 @@ def test_link_list_with_a_long_question_headline_is_not_an_appended_article() ->
     )
     assert kinds_of(text, "لماذا عاد") == {"boilerplate"}
     assert kinds_of(text, PARA2[:20]) == {"body"}  # the host's body goes on after the list
+
+
+def test_template_learning_lines_equal_the_full_split(ant: list[dict]) -> None:
+    """Template learning splits lines without hashing words; the lines must be split_lines' own."""
+    from khabar.clean.lines import split_lines
+    from khabar.prepare import _lines
+
+    texts = [d["text"] for d in ant] + ["سطر أول\r\nسطر ثانٍ\r\rسطر\u2028ثالث\n\n", "", "\n", "ـــ\u200f"]
+    for text in texts:
+        assert _lines(Article(id="x", text=text)) == split_lines(text)

@@ -132,3 +132,22 @@ def test_parquet_nan_and_infinity_become_null_so_the_output_is_json(tmp_path: Pa
     lines = (tmp_path / "out" / "articles.jsonl").read_text(encoding="utf-8").splitlines()
     rows = [json.loads(x, parse_constant=lambda c: pytest.fail(f"{c} in the output")) for x in lines]
     assert [(r["score"], r["scores"]) for r in rows] == [(None, [None, 2.0]), (1.5, [])]
+
+
+def test_output_files_get_the_usual_permissions(tmp_path: Path, ant: list[dict]) -> None:
+    """Atomic writes go through a private temporary file; the final files must still be readable
+    by whoever the umask lets read a new file (0644 under the common 022)."""
+    import os
+    import stat
+
+    from khabar.parquet import SCHEMAS, write_parquet
+    from khabar.writers import write_jsonl
+
+    old = os.umask(0o022)
+    try:
+        write_jsonl(tmp_path / "a.jsonl", [{"id": "x"}])
+        write_parquet(tmp_path / "a.parquet", [], SCHEMAS["pairs"])
+    finally:
+        os.umask(old)
+    for name in ("a.jsonl", "a.parquet"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o644

@@ -83,3 +83,16 @@ def test_offset_map_points_into_original(text: str) -> None:
 def test_idempotent(text: str) -> None:
     once = normalize_text(text)
     assert normalize_text(once) == once
+
+
+@settings(max_examples=300)
+@given(st.one_of(mixed_text, st.text(), st.text(alphabet=st.characters(min_codepoint=0x600, max_codepoint=0x6FF))))
+def test_short_text_path_equals_the_offset_mapping_path(text: str) -> None:
+    """normalize_text takes str.translate for short texts without ligatures or combining hamza;
+    it must give exactly the text of the full normalizer (with its offset map)."""
+    assert normalize_text(text) == normalize(text).text
+
+
+def test_short_text_path_with_ligatures_and_long_text() -> None:
+    for text in ("\ufefb الله \ufdf2 \u0627\u0654", "ـ" * 5000 + "أميركا", "\ufe8d\ufe8e " * 3000):
+        assert normalize_text(text) == normalize(text).text

@@ -283,3 +283,41 @@ def test_candidate_passes_bound_memory_without_changing_the_result(ant: list[dic
     many = pairs(CandidateParams(max_pairs=50, chunk_postings=7))
     assert one and many == one
     assert len(list(candidate_pairs(units, CandidateParams(max_pairs=50)))) > 1  # really several passes
+
+
+def _reference_runs(i: list[int], j: list[int], k: int) -> list[tuple[int, int, int, int]]:
+    """Seeds grouped by diagonal, then split where positions stop being consecutive."""
+    by_diag: dict[int, list[int]] = {}
+    for x, y in zip(i, j, strict=True):
+        by_diag.setdefault(y - x, []).append(x)
+    out = []
+    for d, xs in by_diag.items():
+        xs.sort()
+        start = prev = xs[0]
+        for x in [*xs[1:], None]:
+            if x is not None and x == prev + 1:
+                prev = x
+                continue
+            out.append((start, prev + k, start + d, prev + k + d))
+            if x is not None:
+                start = prev = x
+    return sorted(out)
+
+
+@settings(max_examples=300)
+@given(st.sets(st.tuples(st.integers(0, 60), st.integers(0, 60)), max_size=160))
+def test_runs_equal_the_reference_grouping(seeds: set[tuple[int, int]]) -> None:
+    import numpy as np
+
+    from khabar.align import _numpy_runs, _small_runs, runs
+
+    if not seeds:
+        assert runs(np.zeros(0, np.int64), np.zeros(0, np.int64), 3) == []
+        return
+    pairs = sorted(seeds)
+    i = np.array([a for a, _ in pairs], dtype=np.int64)
+    j = np.array([b for _, b in pairs], dtype=np.int64)
+    expected = _reference_runs([a for a, _ in pairs], [b for _, b in pairs], 3)
+    assert runs(i, j, 3) == expected
+    assert _numpy_runs(i, j, 3) == expected  # both paths, whatever the size
+    assert _small_runs(i.tolist(), j.tolist(), 3) == expected

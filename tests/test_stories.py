@@ -5,6 +5,8 @@ import random
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from khabar import compare, scan
 from khabar.article import Article
@@ -168,3 +170,77 @@ def test_average_linkage_does_not_chain_through_one_bridge() -> None:
     links[(1, 4)] = links[(0, 5)] = links[(1, 3)] = 0.3  # many cross links: now one story
     roots = average_linkage(6, links, join=0.08)
     assert len(set(roots)) == 1
+
+
+def test_story_vectors_equal_the_reference_tf_idf(ant: list[dict]) -> None:
+    """story_units computes weights from the view's hashed words; they must be term_weights over the
+    unit's own text, term for term (with diacritics, tatweel and an appended article in the mix)."""
+    import numpy as np
+
+    from khabar.stories.features import story_units, term_weights
+
+    arts = [Article(id=f"a{k}", text=d["text"], title=d["title"], source=d["source"]) for k, d in enumerate(ant)]
+    arts.append(
+        Article(
+            id="marks",
+            text="قالَـــت الوزارةُ إن الأميركيين وصلوا.\n"
+            + ant[0]["text"]
+            + "\nاقرأ أيضاً\n"
+            + ant[1]["title"]
+            + "\n"
+            + ant[1]["text"],
+            title="عنوان «الخبر»",
+        )
+    )
+    clean_articles(arts)
+    checked = 0
+    for k, a in enumerate(arts):
+        for u in story_units(a, k, None):
+            text = "\n".join(a.text[a.segments[s].start : a.segments[s].end] for s in u.segments)
+            ref = term_weights(u.title, text)
+            np.testing.assert_array_equal(u.weights.ids, ref.ids)
+            np.testing.assert_allclose(u.weights.values, ref.values, rtol=0, atol=1e-12)
+            title = term_weights(u.title, "")
+            assert u.title_weights is not None
+            np.testing.assert_array_equal(u.title_weights.ids, title.ids)
+            checked += 1
+    assert checked > len(arts)  # appended units were checked too
+
+
+def test_wire_credits_from_split_lines_and_units() -> None:
+    from khabar.clean.lines import split_lines
+
+    text = "نص الخبر الطويل عن الاجتماع\nوقال مسؤول لوكالة فرانس برس إن\n(أ ف ب)\nاقرأ أيضاً\nعنوان\nنص (رويترز)"
+    a = Article(id="w", text=text)
+    clean_articles([a], learn_templates=False)
+    lines = split_lines(a.text, a.text_view())
+    for segs in a.units().values():
+        assert wire_credits(a, segs, lines) == wire_credits(a, segs)
+    assert wire_credits(a, None, lines) == wire_credits(a) == ["أ ف ب", "رويترز"]
+
+
+def _reference_stem(word: str) -> str:
+    """light10 as written in khabar.stem's docstring, affix tables scanned in order."""
+    from khabar.stem import ARTICLE_PREFIXES, MIN_STEM, SINGLE_PREFIXES, SUFFIXES
+
+    if not word or not ("\u0621" <= word[0] <= "\u064a"):
+        return word
+    w = word
+    for p in ARTICLE_PREFIXES:
+        if w.startswith(p) and len(w) - len(p) >= MIN_STEM - 1:
+            w = w[len(p) :]
+            break
+    else:
+        if len(w) > MIN_STEM + 1 and w[0] in SINGLE_PREFIXES:
+            w = w[1:]
+    for s in SUFFIXES:
+        if w.endswith(s) and len(w) - len(s) >= MIN_STEM:
+            w = w[: -len(s)]
+            break
+    return w
+
+
+@settings(max_examples=500)
+@given(st.text(alphabet="اولبكفتنهيمسءa1", max_size=9))
+def test_stemmer_equals_the_reference_scan(word: str) -> None:
+    assert stem.__wrapped__(word) == _reference_stem(word)

@@ -8,10 +8,11 @@ On 1/8, 1/4, 1/2 and all of the ANT corpus (the first articles of the file), in 
   sketching, indexing and querying for pairs (``baselines.py``);
 * rensa (Rust MinHash, same settings).
 
-Each system runs as its own process; wall time and the peak memory of its whole process tree are
-reported (workers included: the sum of proportional set sizes, so pages shared after fork count once;
-sampled every 50 ms), with ratios, and the growth exponent of time in n (log-log slope between the
-smallest and the full corpus).
+Each system runs as its own process; wall time, CPU time (user + system) and the peak memory of its
+whole process tree are reported (workers included; memory is the sum of proportional set sizes, so
+pages shared after fork count once, sampled every 50 ms), with ratios, and the growth exponent of
+time in n (log-log slope between the smallest and the full corpus).  CPU time is the figure to
+compare when the machine is shared: wall time then includes waiting for the other work.
 
     python bench/speed/run.py [--jobs 2] [--corpus ../shared/data/ant/ant-news.jsonl.gz]
 """
@@ -25,6 +26,7 @@ import json
 import math
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -58,9 +60,16 @@ def _pss(p: psutil.Process) -> int:
         return p.memory_info().rss
 
 
-def measure(cmd: list[str]) -> tuple[float, float, str]:
-    """Wall seconds, peak RSS (MB) of the process tree, and stdout of ``cmd``."""
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measure(cmd: list[str]) -> tuple[float, float, str, float]:
+    """Wall seconds, peak PSS (MB) of the process tree, stdout of ``cmd``, and the CPU seconds
+    (user + system) of its whole process tree (workers included: each waits for its children)."""
     peak = 0
+    cpu0 = _children_cpu()
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     ps = psutil.Process(proc.pid)
@@ -81,7 +90,7 @@ def measure(cmd: list[str]) -> tuple[float, float, str]:
     thread.join()
     if proc.returncode:
         sys.exit(f"{' '.join(cmd[:3])} failed: {err.strip()[-500:]}")
-    return seconds, peak / 2**20, out
+    return seconds, peak / 2**20, out, _children_cpu() - cpu0
 
 
 def subsets(corpus: Path, work: Path) -> dict[int, tuple[Path, int]]:
@@ -112,17 +121,22 @@ def main() -> None:
         row: dict[str, object] = {"fraction": f"1/{f}" if f > 1 else "all", "articles": n}
         with tempfile.TemporaryDirectory() as tmp:
             cmd = [sys.executable, "-m", "khabar", "scan", str(path), "--out", tmp, "-q", "--jobs", str(args.jobs)]
-            s, mb, _ = measure(cmd)
+            s, mb, _, cpu = measure(cmd)
             summary = json.loads((Path(tmp) / "summary.json").read_text(encoding="utf-8"))
-        row["khabar"] = {"seconds": round(s, 2), "peak_mb": round(mb), "pairs": summary["pairs"]}
+        row["khabar"] = {"seconds": round(s, 2), "cpu_seconds": round(cpu, 2), "peak_mb": round(mb)}
+        row["khabar"]["pairs"] = summary["pairs"]
         row["khabar"]["stages"] = summary["seconds"]  # type: ignore[index]
         for name, fn in (("datasketch", "datasketch_pairs"), ("rensa", "rensa_pairs")):
             code = BASELINE.format(here=str(HERE), path=str(path), fn=fn)
-            s, mb, out = measure([sys.executable, "-c", code])
-            row[name] = {"seconds": round(s, 2), "peak_mb": round(mb), "pairs": int(out.strip())}
+            s, mb, out, cpu = measure([sys.executable, "-c", code])
+            row[name] = {"seconds": round(s, 2), "cpu_seconds": round(cpu, 2), "peak_mb": round(mb)}
+            row[name]["pairs"] = int(out.strip())  # type: ignore[index]
         k = row["khabar"]["seconds"]  # type: ignore[index]
+        kc = row["khabar"]["cpu_seconds"]  # type: ignore[index]
         row["datasketch_over_khabar"] = round(row["datasketch"]["seconds"] / k, 2)  # type: ignore[index]
         row["rensa_over_khabar"] = round(row["rensa"]["seconds"] / k, 2)  # type: ignore[index]
+        row["cpu_datasketch_over_khabar"] = round(row["datasketch"]["cpu_seconds"] / kc, 2)  # type: ignore[index]
+        row["cpu_rensa_over_khabar"] = round(row["rensa"]["cpu_seconds"] / kc, 2)  # type: ignore[index]
         rows.append(row)
         print(json.dumps(row), file=sys.stderr)
     small, full = rows[0], rows[-1]
@@ -145,14 +159,16 @@ def main() -> None:
     args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print(f"machine: {report['machine']}; khabar --jobs {args.jobs}\n")
     print(
-        "| corpus | articles | khabar s | datasketch s | rensa s | datasketch/khabar | rensa/khabar | khabar peak MB |"
+        "| corpus | articles | khabar s | datasketch s | rensa s | datasketch/khabar | rensa/khabar "
+        "| khabar CPU s | datasketch CPU s | rensa CPU s | khabar peak MB | khabar pairs |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
+        k, d, e = r["khabar"], r["datasketch"], r["rensa"]
         print(
-            f"| {r['fraction']} | {r['articles']} | {r['khabar']['seconds']} | {r['datasketch']['seconds']} | "  # type: ignore[index]
-            f"{r['rensa']['seconds']} | {r['datasketch_over_khabar']} | {r['rensa_over_khabar']} | "  # type: ignore[index]
-            f"{r['khabar']['peak_mb']} |"  # type: ignore[index]
+            f"| {r['fraction']} | {r['articles']} | {k['seconds']} | {d['seconds']} | {e['seconds']} | "  # type: ignore[index]
+            f"{r['datasketch_over_khabar']} | {r['rensa_over_khabar']} | {k['cpu_seconds']} | "  # type: ignore[index]
+            f"{d['cpu_seconds']} | {e['cpu_seconds']} | {k['peak_mb']} | {k['pairs']} |"  # type: ignore[index]
         )
     print(f"\ntime growth exponent (log-log slope, 1/8 → all): {growth}")
 

@@ -74,13 +74,19 @@ class SeedIndex:
     ngrams: np.ndarray | None = None  # the corpus index's n-gram starting at each word ...
     rare: np.ndarray | None = None  # ... and whether it is rare in the corpus
     rare_n: int = 0  # words in those n-grams
+    unique: bool = False  # no valid seed n-gram occurs twice in the unit
 
 
 def seed_index(
-    unit: Unit, params: AlignParams = AlignParams(), df: np.ndarray | None = None, df_n: int = 0
+    unit: Unit,
+    params: AlignParams = AlignParams(),
+    df: np.ndarray | None = None,
+    df_n: int = 0,
+    ngrams: np.ndarray | None = None,
 ) -> SeedIndex:
-    """Prepare a unit; ``df`` gives the corpus document frequency of its ``df_n``-grams, if known."""
-    ng = grams(unit.hashes, df_n) if df is not None else None
+    """Prepare a unit; ``df`` gives the corpus document frequency of its ``df_n``-grams, if known
+    (``ngrams``: those n-grams, if already computed)."""
+    ng = (ngrams if ngrams is not None else grams(unit.hashes, df_n)) if df is not None else None
     g = grams(unit.hashes, params.seed)
     if len(g):
         values, inverse, counts = np.unique(g, return_inverse=True, return_counts=True)
@@ -89,7 +95,8 @@ def seed_index(
         valid = np.zeros(0, np.int64)
     order = valid[np.argsort(g[valid], kind="stable")]
     rare = None if df is None else df <= params.rare_df
-    return SeedIndex(unit, g, valid, g[order], order, ng, rare, df_n)
+    unique = len(g) == 0 or bool(counts.max() == 1)
+    return SeedIndex(unit, g, valid, g[order], order, ng, rare, df_n, unique)
 
 
 def _stock(sa: SeedIndex, sb: SeedIndex, c: list[int], p: AlignParams) -> bool:
@@ -99,8 +106,8 @@ def _stock(sa: SeedIndex, sb: SeedIndex, c: list[int], p: AlignParams) -> bool:
     n = sa.rare_n  # n-grams wholly inside the passage, on both sides
     wa = slice(c[0], max(c[0], c[1] - n + 1))
     wb = slice(c[2], max(c[2], c[3] - n + 1))
-    shared = np.isin(sa.ngrams[wa], sb.ngrams[wb])
-    return not (shared & sa.rare[wa]).any()
+    rare = sa.ngrams[wa][sa.rare[wa]]  # a passage is no stock phrase if b shares one of these
+    return len(rare) == 0 or not set(rare.tolist()).intersection(sb.ngrams[wb].tolist())
 
 
 def seeds(a: SeedIndex, b: SeedIndex) -> tuple[np.ndarray, np.ndarray]:
@@ -108,6 +115,10 @@ def seeds(a: SeedIndex, b: SeedIndex) -> tuple[np.ndarray, np.ndarray]:
     if len(a.valid) == 0 or len(b.valid) == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     ga = a.grams[a.valid]
+    if b.unique:  # the usual case: one searchsorted finds each seed's only place in b
+        at = np.minimum(np.searchsorted(b.sorted_grams, ga), len(b.sorted_grams) - 1)
+        has = np.flatnonzero(b.sorted_grams[at] == ga)
+        return a.valid[has], b.sorted_pos[at[has]]
     lo = np.searchsorted(b.sorted_grams, ga, side="left")
     hi = np.searchsorted(b.sorted_grams, ga, side="right")
     cnt = hi - lo
@@ -125,20 +136,50 @@ def seeds(a: SeedIndex, b: SeedIndex) -> tuple[np.ndarray, np.ndarray]:
     return i[order], j[order]
 
 
+SMALL_RUNS = 48  # below this many seeds, plain Python beats numpy's per-call cost
+
+
 def runs(i: np.ndarray, j: np.ndarray, k: int) -> list[tuple[int, int, int, int]]:
     """Merge seeds that touch on one diagonal into runs ``(a0, a1, b0, b1)`` of matched words."""
     if len(i) == 0:
         return []
+    if len(i) < SMALL_RUNS:
+        return _small_runs(i.tolist(), j.tolist(), k)
+    return _numpy_runs(i, j, k)
+
+
+def _numpy_runs(i: np.ndarray, j: np.ndarray, k: int) -> list[tuple[int, int, int, int]]:
     diag = j - i
-    order = np.lexsort((i, diag))
+    # one sort key, by diagonal and then position; with width > max(i) + 1, two seeds' keys differ by
+    # exactly 1 only when they are neighbours on one diagonal
+    width = int(i.max()) + 2
+    key = (diag - int(diag.min())) * width + i
+    order = np.argsort(key)
     d, ii = diag[order], i[order]
-    brk = np.flatnonzero((np.diff(d) != 0) | (np.diff(ii) != 1)) + 1
+    brk = np.flatnonzero(np.diff(key[order]) != 1) + 1
     first = np.concatenate([[0], brk])
     last = np.concatenate([brk - 1, [len(ii) - 1]])
     a0 = ii[first]
     a1 = ii[last] + k
     b0 = a0 + d[first]
     out = list(zip(a0.tolist(), a1.tolist(), b0.tolist(), (b0 + (a1 - a0)).tolist(), strict=True))
+    out.sort()
+    return out
+
+
+def _small_runs(i: list[int], j: list[int], k: int) -> list[tuple[int, int, int, int]]:
+    """:func:`runs` of a few seeds, without numpy."""
+    seeds = sorted((y - x, x) for x, y in zip(i, j, strict=True))
+    out = []
+    d0, start = seeds[0]
+    prev = start
+    for d, x in seeds[1:]:
+        if d == d0 and x == prev + 1:
+            prev = x
+            continue
+        out.append((start, prev + k, start + d0, prev + k + d0))
+        d0, start, prev = d, x, x
+    out.append((start, prev + k, start + d0, prev + k + d0))
     out.sort()
     return out
 

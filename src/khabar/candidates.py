@@ -15,12 +15,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from khabar.fingerprint import Unit, grams
+from khabar.fingerprint import FINGERPRINT_N, Unit
 
 
 @dataclass(frozen=True, slots=True)
 class CandidateParams:
-    n: int = 5  # words per fingerprint n-gram
+    n: int = FINGERPRINT_N  # words per fingerprint n-gram
     min_shared: int = 3  # distinct shared n-grams for a pair to be verified (7 words copied verbatim)
     max_df: int = 500  # n-grams in more units than this are stock phrases
     chunk_postings: int = 4_000_000  # pairs per batch when expanding n-gram groups
@@ -32,7 +32,7 @@ def postings(units: Sequence[Unit], n: int) -> tuple[np.ndarray, np.ndarray]:
     hs: list[np.ndarray] = []
     us: list[np.ndarray] = []
     for k, unit in enumerate(units):
-        g = np.unique(grams(unit.hashes, n))
+        g = np.unique(unit.grams(n))
         hs.append(g)
         us.append(np.full(len(g), k, dtype=np.int64))
     if not hs:

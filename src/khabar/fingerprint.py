@@ -11,9 +11,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from khabar.article import Article
-from khabar.words import mix64
+from khabar.words import mix64_inplace
 
 _GRAM_MULT = np.uint64(0x9E3779B97F4A7C15)
+FINGERPRINT_N = 5  # words per fingerprint n-gram (the candidate index's, computed with the units)
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,9 +26,16 @@ class Unit:
     hashes: np.ndarray  # uint64 word hashes
     starts: np.ndarray  # int32 original-text offset where each word starts
     ends: np.ndarray  # int32 original-text offset where each word ends
+    ngrams: np.ndarray | None = None  # its FINGERPRINT_N-grams at each position, if computed already
 
     def __len__(self) -> int:
         return len(self.hashes)
+
+    def grams(self, n: int) -> np.ndarray:
+        """:func:`grams` of the unit's words (the ones computed with the unit, when ``n`` is theirs)."""
+        if n == FINGERPRINT_N and self.ngrams is not None:
+            return self.ngrams
+        return grams(self.hashes, n)
 
 
 def grams(hashes: np.ndarray, n: int) -> np.ndarray:
@@ -35,25 +43,47 @@ def grams(hashes: np.ndarray, n: int) -> np.ndarray:
     m = len(hashes) - n + 1
     if m <= 0:
         return np.zeros(0, dtype=np.uint64)
-    acc = hashes[:m].copy()
+    acc = hashes[:m].astype(np.uint64, copy=True)
     with np.errstate(over="ignore"):
         for k in range(1, n):
-            acc = mix64(acc * _GRAM_MULT + hashes[k : k + m])
+            acc *= _GRAM_MULT
+            acc += hashes[k : k + m]
+            mix64_inplace(acc)
     return acc
+
+
+def unit_words(article: Article) -> dict[str, np.ndarray]:
+    """The words (indices into the article's view) of each of its units that has any."""
+    v = article.text_view()
+    if len(v.words) == 0:
+        return {}
+    units = article.units()
+    seg_starts = np.array([s.start for s in article.segments], dtype=np.int64)
+    unit_of_seg = np.full(len(seg_starts), -1, dtype=np.int64)  # boilerplate is in no unit
+    for u, ids in enumerate(units.values()):
+        unit_of_seg[ids] = u
+    unit_of_word = unit_of_seg[np.searchsorted(seg_starts, v.word_starts, side="right") - 1]
+    out: dict[str, np.ndarray] = {}
+    for u, key in enumerate(units):
+        idx = np.flatnonzero(unit_of_word == u)
+        if idx.size:
+            out[key] = idx
+    return out
 
 
 def article_units(article: Article, index: int) -> list[Unit]:
     """The reuse units of an article whose segments are set."""
     v = article.text_view()
-    w = v.words
-    if len(w) == 0:
-        return []
+    hashes = v.words.hashes
     starts, ends = v.word_starts, v.word_ends
-    seg_starts = np.array([s.start for s in article.segments], dtype=np.int64)
-    seg_of_word = np.searchsorted(seg_starts, starts, side="right") - 1
-    units: list[Unit] = []
-    for key, ids in article.units().items():
-        mask = np.isin(seg_of_word, ids)
-        if mask.any():
-            units.append(Unit(index, key, w.hashes[mask], starts[mask].astype(np.int32), ends[mask].astype(np.int32)))
-    return units
+    return [
+        Unit(
+            index,
+            key,
+            hashes[idx],
+            starts[idx].astype(np.int32),
+            ends[idx].astype(np.int32),
+            grams(hashes[idx], FINGERPRINT_N),
+        )
+        for key, idx in unit_words(article).items()
+    ]

@@ -150,6 +150,8 @@ class _Tables:
     expand: dict[int, str]
     variants: re.Pattern[str] | None
     variant_map: dict[str, str]
+    translate: dict[int, int | None]  # the 1:1 and deleting rows, for str.translate
+    special_chars: re.Pattern[str]  # any character the 1:1 rows cannot handle
 
 
 def _fold_char(ch: str, delete: np.ndarray) -> str:
@@ -190,7 +192,16 @@ def _tables() -> _Tables:
     for k, v in variant_map.items():
         if len(k) != len(v):
             raise ValueError(f"word variant {k!r}→{v!r} must keep the length")
-    return _Tables(mapped, delete, special, expand, variants, variant_map)
+    changed = np.flatnonzero(delete | (mapped != np.arange(_MAX_CP, dtype=np.uint32)) | special)
+    translate: dict[int, int | None] = {
+        int(cp): None if delete[cp] else int(mapped[cp]) for cp in changed.tolist() if not special[cp]
+    }
+    cps = np.flatnonzero(special)
+    starts = cps[np.flatnonzero(np.diff(cps, prepend=-2) != 1)]
+    ends = cps[np.flatnonzero(np.diff(cps, append=_MAX_CP + 2) != 1)]
+    ranges = "".join(f"{re.escape(chr(lo))}-{re.escape(chr(hi))}" for lo, hi in zip(starts, ends, strict=True))
+    special_chars = re.compile(f"[{ranges}]")
+    return _Tables(mapped, delete, special, expand, variants, variant_map, translate, special_chars)
 
 
 # --- the normalizer -------------------------------------------------------------------------------
@@ -288,6 +299,15 @@ def _apply_variants(norm: Normalized, t: _Tables) -> Normalized:
     return Normalized(rewritten, norm.src, norm.original_length)
 
 
+SHORT_TEXT = 4096  # below this many characters, str.translate beats the numpy path
+
+
 def normalize_text(text: str) -> str:
-    """Just the normalized string."""
-    return normalize(text).text
+    """Just the normalized string (the same as ``normalize(text).text``)."""
+    t = _tables()
+    if len(text) > SHORT_TEXT or t.special_chars.search(text):
+        return normalize(text).text
+    out = text.translate(t.translate)
+    if t.variants is not None and t.variants.search(out):
+        out = t.variants.sub(lambda m: t.variant_map[m.group(0)], out)
+    return out

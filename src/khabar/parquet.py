@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from khabar.writers import temp_beside
 
 BATCH = 2048
 
@@ -109,8 +110,7 @@ def _row(record: dict[str, Any], schema: pa.Schema) -> dict[str, Any]:
 def write_parquet(path: str | Path, records: Iterable[dict[str, Any]], schema: pa.Schema) -> int:
     """Write ``records`` (JSONL-shaped dicts) with ``schema``, atomically; returns the row count."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = temp_beside(path)
     os.close(fd)
     n = 0
     try:

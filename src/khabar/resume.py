@@ -37,8 +37,8 @@ from typing import Any, TypeVar
 from khabar import __version__
 from khabar.article import Article
 from khabar.normalize import VERSION as NORMALIZER_VERSION
-from khabar.parallel import map_ranges
-from khabar.prepare import Prepared, learn_templates, prepare_one
+from khabar.parallel import map_tasks, pool
+from khabar.prepare import RANGE, Prepared, learn_templates, prepare_range
 
 DIRNAME = ".khabar-resume"
 CHUNK = int(os.environ.get("KHABAR_RESUME_CHUNK", "4096"))  # articles per prepare checkpoint
@@ -73,14 +73,6 @@ def run_key(articles: Sequence[Article], options: Sequence[Any]) -> str:
 def _crash_point(name: str) -> None:
     if os.environ.get(CRASH_ENV) == name:
         os.kill(os.getpid(), signal.SIGKILL)
-
-
-def _prepare_range(shared: dict[str, Any], lo: int, hi: int) -> list[Prepared]:
-    articles, templates, base = shared["articles"], shared["templates"], shared["base"]
-    empty: frozenset[int] = frozenset()
-    return [
-        prepare_one(articles[k], k, templates.get(articles[k].source or "", empty)) for k in range(base + lo, base + hi)
-    ]
 
 
 class Checkpoints:
@@ -166,17 +158,23 @@ class Checkpoints:
         elif progress:
             progress(len(articles))
         prepared: list[Prepared] = []
-        for lo in range(0, len(articles), CHUNK):
-            hi = min(len(articles), lo + CHUNK)
-            name = f"prepare-{lo}-{hi}"
-            part = self.load(name)
-            if part is None:
-                shared = {"articles": articles, "templates": templates, "base": lo}
-                part = map_ranges(_prepare_range, hi - lo, jobs, shared, progress=progress)
-                self.save(name, part)
-            elif progress:
-                progress(hi - lo)
-            prepared.extend(part)
+        # one pool for every chunk: its workers keep their caches (stems, term ids) warm
+        with pool(jobs if len(articles) > RANGE else 1, {"articles": articles, "templates": templates}) as workers:
+            for lo in range(0, len(articles), CHUNK):
+                hi = min(len(articles), lo + CHUNK)
+                name = f"prepare-{lo}-{hi}"
+                part = self.load(name)
+                if part is None:
+                    ranges = [(s, min(hi, s + RANGE)) for s in range(lo, hi, RANGE)]
+                    part = []
+                    for (s, e), done in zip(ranges, map_tasks(workers, prepare_range, ranges), strict=True):
+                        part.extend(done)
+                        if progress:
+                            progress(e - s)
+                    self.save(name, part)
+                elif progress:
+                    progress(hi - lo)
+                prepared.extend(part)
         for a, p in zip(articles, prepared, strict=True):
             a.segments = p.segments
         return prepared

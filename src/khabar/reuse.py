@@ -13,7 +13,7 @@ import numpy as np
 from khabar.align import AlignParams, SeedIndex, align_indexed, align_units, seed_index
 from khabar.article import Article
 from khabar.candidates import CandidateParams, DocumentFrequency, candidate_pairs
-from khabar.fingerprint import Unit, article_units, grams
+from khabar.fingerprint import Unit, article_units
 from khabar.parallel import map_tasks, pool
 from khabar.relate import UnitPassage, pair_record, same_words
 
@@ -72,8 +72,9 @@ def _align_chunk(shared: dict[str, Any], lo: np.ndarray, hi: np.ndarray) -> list
         if k not in cache:
             if len(cache) >= SEED_CACHE:
                 cache.clear()
-            df = stats[0].of(grams(units[k].hashes, stats[0].n)) if stats else None
-            cache[k] = seed_index(units[k], params.align, df, params.candidates.n)
+            ng = units[k].grams(stats[0].n) if stats else None
+            df = stats[0].of(ng) if ng is not None else None
+            cache[k] = seed_index(units[k], params.align, df, params.candidates.n, ngrams=ng)
         return cache[k]
 
     out = []

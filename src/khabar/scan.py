@@ -124,7 +124,7 @@ def analyse(
     with timer.stage("stories"):
 
         def group() -> StoryResult:
-            return build_stories(articles, reuse.pairs, reuse.sizes, link, prepared)
+            return build_stories(articles, reuse.pairs, reuse.sizes, link, prepared, jobs=jobs)
 
         stories = group() if checkpoints is None else checkpoints.stage("stories", group)
     return reuse.pairs, stories

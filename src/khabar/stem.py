@@ -50,20 +50,30 @@ STOPWORDS = frozenset(
 _WORD = re.compile(r"[^\W_]+")
 
 
+def _by_char(affixes: tuple[str, ...], at: int) -> dict[str, tuple[str, ...]]:
+    """The affixes grouped by their first (``at=0``) or last (``at=-1``) letter, in table order: only
+    those can match a word with that letter there, and the first that matches still wins."""
+    return {c: tuple(a for a in affixes if a[at] == c) for c in {a[at] for a in affixes}}
+
+
+_PREFIXES_BY_FIRST = _by_char(ARTICLE_PREFIXES, 0)
+_SUFFIXES_BY_LAST = _by_char(SUFFIXES, -1)
+
+
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
     """The light stem of one normalized word; digits and Latin words come back unchanged."""
     if not word or not ("\u0621" <= word[0] <= "\u064a"):
         return word
     w = word
-    for p in ARTICLE_PREFIXES:
+    for p in _PREFIXES_BY_FIRST.get(w[0], ()):
         if w.startswith(p) and len(w) - len(p) >= MIN_STEM - 1:
             w = w[len(p) :]
             break
     else:
         if len(w) > MIN_STEM + 1 and w[0] in SINGLE_PREFIXES:
             w = w[1:]
-    for s in SUFFIXES:
+    for s in _SUFFIXES_BY_LAST.get(w[-1], ()) if w else ():
         if w.endswith(s) and len(w) - len(s) >= MIN_STEM:
             w = w[: -len(s)]
             break

@@ -51,13 +51,25 @@ _POWERS = _Powers()
 
 def mix64(x: np.ndarray) -> np.ndarray:
     """splitmix64 finalizer, vectorized (uint64 in, uint64 out)."""
+    return mix64_inplace(x.astype(np.uint64, copy=True))
+
+
+_S30, _S27, _S31 = np.uint64(30), np.uint64(27), np.uint64(31)
+_M1, _M2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+
+
+def mix64_inplace(x: np.ndarray) -> np.ndarray:
+    """:func:`mix64` of a uint64 array, overwriting it (one scratch array, no other allocations)."""
+    tmp = np.empty_like(x)
     with np.errstate(over="ignore"):
-        x = x.astype(np.uint64, copy=True)
-        x ^= x >> np.uint64(30)
-        x *= np.uint64(0xBF58476D1CE4E5B9)
-        x ^= x >> np.uint64(27)
-        x *= np.uint64(0x94D049BB133111EB)
-        x ^= x >> np.uint64(31)
+        np.right_shift(x, _S30, out=tmp)
+        x ^= tmp
+        x *= _M1
+        np.right_shift(x, _S27, out=tmp)
+        x ^= tmp
+        x *= _M2
+        np.right_shift(x, _S31, out=tmp)
+        x ^= tmp
     return x
 
 
@@ -73,6 +85,17 @@ class Words:
         return len(self.starts)
 
 
+def _bounds(cps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    isw = _word_table()[cps]
+    edges = np.diff(np.concatenate([[False], isw, [False]]).astype(np.int8))
+    return np.flatnonzero(edges == 1).astype(np.int64), np.flatnonzero(edges == -1).astype(np.int64)
+
+
+def word_bounds(norm: Normalized) -> tuple[np.ndarray, np.ndarray]:
+    """Where the words of a normalized text start and end (the words of :func:`words`, unhashed)."""
+    return _bounds(_codepoints(norm.text))
+
+
 def words(norm: Normalized) -> Words:
     """Split a normalized text into words and hash each one."""
     cps = _codepoints(norm.text)
@@ -80,16 +103,13 @@ def words(norm: Normalized) -> Words:
     if n == 0:
         empty = np.zeros(0, dtype=np.int64)
         return Words(empty, empty, np.zeros(0, dtype=np.uint64))
-    isw = _word_table()[cps]
-    edges = np.diff(np.concatenate([[False], isw, [False]]).astype(np.int8))
-    starts = np.flatnonzero(edges == 1).astype(np.int64)
-    ends = np.flatnonzero(edges == -1).astype(np.int64)
+    starts, ends = _bounds(cps)
     pw, inv = _POWERS.get(n + 1)
     with np.errstate(over="ignore"):
         prefix = np.zeros(n + 1, dtype=np.uint64)
         np.cumsum((cps.astype(np.uint64) + np.uint64(1)) * pw[:n], out=prefix[1:])
         raw = (prefix[ends] - prefix[starts]) * inv[starts]
-    return Words(starts, ends, mix64(raw))
+    return Words(starts, ends, mix64_inplace(raw))
 
 
 def word_strings(norm: Normalized, w: Words) -> list[str]:

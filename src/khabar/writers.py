@@ -11,12 +11,22 @@ from pathlib import Path
 from typing import IO, Any
 
 
+def temp_beside(path: Path) -> tuple[int, str]:
+    """A temporary file in ``path``'s folder (created if need be), with the permissions a plain
+    ``open`` would give it (``mkstemp`` makes it private to its owner)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.fchmod(fd, 0o666 & ~umask)
+    return fd, tmp
+
+
 @contextmanager
 def atomic_open(path: str | Path) -> Iterator[IO[str]]:
     """Open a temporary file beside ``path``; on success it replaces ``path`` in one rename."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = temp_beside(path)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             yield fh

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+import ahocorasick
+
 from khabar.normalize import normalize_text
 
 # Lines that introduce "related" content: a list of links or a whole appended article.
@@ -154,14 +156,20 @@ class Lexicon:
     rules: tuple[tuple[str, int, tuple[str, ...] | None, re.Pattern[str]], ...]
     related: re.Pattern[str]
     credit: re.Pattern[str]
+    triggers: ahocorasick.Automaton  # every rule's trigger strings → the rules they trigger
 
     def match(self, normalized_line: str, n_words: int) -> str | None:
-        """The name of the first rule the line matches, or None."""
-        for name, max_words, triggers, pattern in self.rules:
+        """The name of the first rule the line matches, or None.  A rule with triggers is tried
+        only on a line holding one of them (all triggers are found in one pass over the line)."""
+        triggered: set[int] | None = None
+        for r, (name, max_words, triggers, pattern) in enumerate(self.rules):
             if n_words > max_words:
                 continue
-            if triggers is not None and not any(t in normalized_line for t in triggers):
-                continue
+            if triggers is not None:
+                if triggered is None:
+                    triggered = {rule for _, rules in self.triggers.iter(normalized_line) for rule in rules}
+                if r not in triggered:
+                    continue
             if pattern.search(normalized_line):
                 return name
         return None
@@ -177,19 +185,32 @@ def _compile(patterns: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{normalize_text(p)})" for p in patterns))  # normalized text is lower case
 
 
+def _automaton(rules: tuple[tuple[str, int, tuple[str, ...] | None, re.Pattern[str]], ...]) -> ahocorasick.Automaton:
+    by_trigger: dict[str, set[int]] = {}
+    for r, (_, _, triggers, _) in enumerate(rules):
+        for t in triggers or ():
+            if not t:
+                raise ValueError(f"rule {rules[r][0]!r} has an empty trigger")
+            by_trigger.setdefault(t, set()).add(r)
+    automaton = ahocorasick.Automaton()
+    for t, rs in by_trigger.items():
+        automaton.add_word(t, frozenset(rs))
+    automaton.make_automaton()
+    return automaton
+
+
 @lru_cache(maxsize=1)
 def lexicon() -> Lexicon:
     """The compiled lexicon (patterns normalized like the text they are matched against)."""
+    rules = tuple(
+        (
+            name,
+            MAX_WORDS.get(name, DEFAULT_MAX_WORDS),
+            tuple(normalize_text(t) for t in TRIGGERS[name]) if name in TRIGGERS else None,
+            _compile(pats),
+        )
+        for name, pats in RULES.items()
+    )
     return Lexicon(
-        rules=tuple(
-            (
-                name,
-                MAX_WORDS.get(name, DEFAULT_MAX_WORDS),
-                tuple(normalize_text(t) for t in TRIGGERS[name]) if name in TRIGGERS else None,
-                _compile(pats),
-            )
-            for name, pats in RULES.items()
-        ),
-        related=_compile(RELATED_MARKERS),
-        credit=_compile(CREDIT_PATTERNS),
+        rules, related=_compile(RELATED_MARKERS), credit=_compile(CREDIT_PATTERNS), triggers=_automaton(rules)
     )

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from khabar.normalize import Normalized
 from khabar.words import TextView, view
 
 _DIGITS = re.compile(r"\d+")
@@ -35,15 +36,20 @@ def split_lines(text: str, v: TextView | None = None) -> list[Line]:
     Uses the text's normalized view (normalizing once, not line by line).
     """
     v = v or view(text)
+    return lines_of(text, v.norm, v.words.starts)
+
+
+def lines_of(text: str, norm: Normalized, word_starts: np.ndarray) -> list[Line]:
+    """:func:`split_lines` from the normalized text and where its words start (no word hashes needed)."""
     bounds = [0]
     for raw in text.splitlines(keepends=True):
         bounds.append(bounds[-1] + len(raw))
     if len(bounds) == 1:
         return []
     b = np.array(bounds, dtype=np.int64)
-    nb = np.searchsorted(v.norm.src, b, side="left")  # line bounds in the normalized text
-    wb = np.searchsorted(v.words.starts, nb, side="left")  # first word at/after each bound
-    ntext = v.norm.text
+    nb = np.searchsorted(norm.src, b, side="left")  # line bounds in the normalized text
+    wb = np.searchsorted(word_starts, nb, side="left")  # first word at/after each bound
+    ntext = norm.text
     out: list[Line] = []
     for k in range(len(b) - 1):
         norm = ntext[nb[k] : nb[k + 1]].strip()

@@ -45,7 +45,7 @@ from khabar.article import Article
 from khabar.candidates import CandidateParams, DocumentFrequency
 from khabar.clean.templates import article_keys, support_needed
 from khabar.errors import KhabarError, RecordError
-from khabar.fingerprint import Unit, grams
+from khabar.fingerprint import Unit
 from khabar.normalize import VERSION as NORMALIZER_VERSION
 from khabar.prepare import Prepared, prepare_one
 from khabar.readers.files import discover, kind_of, read_file
@@ -203,7 +203,7 @@ UnitId = tuple[int, int]  # (article number, position among the article's units)
 
 def _unit_grams(item: tuple[UnitId, Unit], n: int) -> Iterator[tuple[int, UnitId]]:
     uid, unit = item
-    for g in np.unique(grams(unit.hashes, n)).tolist():
+    for g in np.unique(unit.grams(n)).tolist():
         yield g, uid
 
 

@@ -61,9 +61,10 @@ def build_stories(
     sizes: dict[UnitKey, int],
     params: LinkParams = LinkParams(),
     prepared: Sequence[Prepared] | None = None,
+    jobs: int = 1,
 ) -> StoryResult:
     """The stories of cleaned articles; ``prepared`` (from :func:`khabar.prepare.prepare_articles`)
-    saves computing their story units, times and wire credits again."""
+    saves computing their story units, times and wire credits again; ``jobs``: worker processes."""
     if prepared is None:
         times = [article_time(a) for a in articles]
         units: list[StoryUnit] = []
@@ -86,7 +87,7 @@ def build_stories(
         if dt is None or dt <= params.max_days:
             reuse_links.append((a, b))
     index = StoryIndex(params)
-    index.add(units, reuse_links)
+    index.add(units, reuse_links, jobs=jobs)
     result = StoryResult([], times=times, wires=wires)
     stories = index.stories()
     for sid, members in stories.items():

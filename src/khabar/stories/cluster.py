@@ -22,8 +22,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from khabar.stories.features import StoryUnit
-from khabar.stories.link import LinkParams, lexical_links
+from khabar.stories.link import LinkParams, lexical_link_arrays
 
 
 def founder_key(u: StoryUnit) -> tuple[bool, float, str, str]:
@@ -38,13 +40,23 @@ def story_id(u: StoryUnit) -> str:
 def average_linkage(n: int, links: dict[tuple[int, int], float], join: float) -> list[int]:
     """Cluster ``n`` items (``links``: ``(i, j)`` with ``i < j`` → weight); returns each item's
     cluster representative.  Deterministic: ties go to the lowest item numbers."""
+    m = len(links)
+    lo = np.fromiter((i for i, _ in links), dtype=np.int64, count=m)
+    hi = np.fromiter((j for _, j in links), dtype=np.int64, count=m)
+    return average_linkage_arrays(n, lo, hi, np.fromiter(links.values(), dtype=np.float64, count=m), join)
+
+
+def average_linkage_arrays(n: int, lo: np.ndarray, hi: np.ndarray, weight: np.ndarray, join: float) -> list[int]:
+    """:func:`average_linkage` of links given as arrays (distinct pairs ``lo[k] < hi[k]``)."""
+    order = np.lexsort((hi, lo))
     sums: list[dict[int, float]] = [{} for _ in range(n)]
-    for (i, j), w in sorted(links.items()):
-        sums[i][j] = sums[i].get(j, 0.0) + w
-        sums[j][i] = sums[j].get(i, 0.0) + w
+    for i, j, w in zip(lo[order].tolist(), hi[order].tolist(), weight[order].tolist(), strict=True):
+        sums[i][j] = 0.0 + w
+        sums[j][i] = 0.0 + w
     size = [1] * n
     parent = list(range(n))
-    heap = [(-w, i, j) for (i, j), w in links.items() if w >= join]
+    strong = np.flatnonzero(weight >= join)
+    heap = list(zip((-weight[strong]).tolist(), lo[strong].tolist(), hi[strong].tolist(), strict=True))
     heapq.heapify(heap)
     while heap:
         neg, a, b = heapq.heappop(heap)
@@ -82,13 +94,18 @@ class StoryIndex:
     units: list[StoryUnit] = field(default_factory=list)
     links: dict[tuple[int, int], float] = field(default_factory=dict)  # unit positions (i < j) → weight
 
-    def add(self, new: Sequence[StoryUnit], reuse_links: Iterable[tuple[StoryUnit, StoryUnit]] = ()) -> None:
+    def add(
+        self, new: Sequence[StoryUnit], reuse_links: Iterable[tuple[StoryUnit, StoryUnit]] = (), jobs: int = 1
+    ) -> None:
         """Add units and link them to each other and to every unit already indexed; ``reuse_links``
-        are pairs of units (new or old) that share a large part of their text."""
+        are pairs of units (new or old) that share a large part of their text (``jobs``: worker
+        processes for the links)."""
         start = len(self.units)
         self.units.extend(new)
-        for i, j, w in lexical_links(self.units, self.params, new_from=start):
-            self.links[(i, j)] = self.links.get((i, j), 0.0) + w
+        links = self.links
+        for lo, hi, weights in lexical_link_arrays(self.units, self.params, new_from=start, jobs=jobs):
+            for i, j, w in zip(lo.tolist(), hi.tolist(), weights.tolist(), strict=True):
+                links[(i, j)] = links.get((i, j), 0.0) + w
         position = {id(u): k for k, u in enumerate(self.units)}
         for a, b in reuse_links:
             i, j = sorted((position[id(a)], position[id(b)]))
@@ -98,9 +115,13 @@ class StoryIndex:
     def stories(self) -> dict[str, list[StoryUnit]]:
         """Story id → member units (in index order)."""
         order = sorted(range(len(self.units)), key=lambda k: founder_key(self.units[k]))
-        rank = {k: r for r, k in enumerate(order)}
-        ranked = {tuple(sorted((rank[i], rank[j]))): w for (i, j), w in self.links.items()}
-        roots = average_linkage(len(order), ranked, self.params.join)  # type: ignore[arg-type]
+        rank = np.zeros(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order))
+        m = len(self.links)
+        ri = rank[np.fromiter((i for i, _ in self.links), dtype=np.int64, count=m)]
+        rj = rank[np.fromiter((j for _, j in self.links), dtype=np.int64, count=m)]
+        weights = np.fromiter(self.links.values(), dtype=np.float64, count=m)
+        roots = average_linkage_arrays(len(order), np.minimum(ri, rj), np.maximum(ri, rj), weights, self.params.join)
         groups: dict[int, list[int]] = defaultdict(list)
         for k in range(len(self.units)):
             groups[roots[rank[k]]].append(k)

@@ -11,6 +11,7 @@ import gzip
 import hashlib
 import math
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -20,8 +21,10 @@ from typing import NamedTuple
 import numpy as np
 
 from khabar.article import Article
+from khabar.fingerprint import unit_words
 from khabar.normalize import normalize_text
-from khabar.stem import stems
+from khabar.stem import STOPWORDS, stem, stems
+from khabar.words import TextView
 
 TITLE_WEIGHT = 2  # a headline term counts this many times
 
@@ -97,21 +100,113 @@ def _term(term: str) -> tuple[int, float]:
 _TERMS: dict[str, tuple[int, float]] = {}
 
 
+def _weights(tids: np.ndarray, idfs: np.ndarray, counts: np.ndarray) -> TermVector:
+    """Sub-linear tf × idf over terms given as (term id, idf, count) rows, summed per term id,
+    L2-normalized, as a sparse vector sorted by term id."""
+    ids, first, inverse = np.unique(tids, return_index=True, return_inverse=True)
+    tf = np.bincount(inverse, weights=counts, minlength=len(ids))
+    w = (1.0 + np.log(tf)) * idfs[first]
+    norm = math.sqrt(float(np.dot(w, w))) or 1.0
+    return TermVector(ids, w / norm)
+
+
+def _rows(terms: Counter[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    get = _TERMS.get
+    info = [get(t) or _term(t) for t in terms]
+    return (
+        np.array([i for i, _ in info], dtype=np.int64),
+        np.array([x for _, x in info], dtype=np.float64),
+        np.fromiter(terms.values(), dtype=np.float64, count=len(terms)),
+    )
+
+
 def term_weights(title: str, text: str) -> TermVector:
     """Sub-linear tf × fixed idf over stems of the title (counted twice) and the text, L2-normalized,
     as a sparse vector: sorted term ids and their weights."""
     tf: Counter[str] = Counter(stems(normalize_text(text)))
     for term in stems(normalize_text(title)):
         tf[term] += TITLE_WEIGHT
-    get = _TERMS.get
-    info = [get(t) or _term(t) for t in tf]
-    ids = np.array([i for i, _ in info], dtype=np.int64)
-    idf = np.array([x for _, x in info], dtype=np.float64)
-    w = (1.0 + np.log(np.fromiter(tf.values(), dtype=np.float64, count=len(tf)))) * idf
-    order = np.argsort(ids, kind="stable")
-    ids, w = ids[order], w[order]
-    norm = math.sqrt(float(np.dot(w, w))) or 1.0
-    return TermVector(ids, w / norm)
+    return _weights(*_rows(tf))
+
+
+class _WordTerms:
+    """Word hash → its stem's term id and IDF (-1 for a function word), for every word seen so far
+    in this process: sorted numpy arrays looked up in one vectorized search per unit, with words
+    not seen before computed from their string and folded in from time to time."""
+
+    def __init__(self) -> None:
+        self.hashes = np.zeros(0, dtype=np.uint64)
+        self.tids = np.zeros(0, dtype=np.int64)
+        self.idfs = np.zeros(0, dtype=np.float64)
+        self.pending: dict[int, tuple[int, float]] = {}
+
+    def lookup(self, uniq: np.ndarray, words: Callable[[np.ndarray], list[str]]) -> tuple[np.ndarray, np.ndarray]:
+        """Term ids and IDFs of the sorted distinct word hashes ``uniq`` (``words(js)``: the strings
+        of ``uniq[js]``)."""
+        pos = np.minimum(np.searchsorted(self.hashes, uniq), max(0, len(self.hashes) - 1))
+        if len(self.hashes):
+            hit = self.hashes[pos] == uniq
+            tids, idfs = self.tids[pos], self.idfs[pos]
+        else:
+            hit = np.zeros(len(uniq), dtype=bool)
+            tids, idfs = np.zeros(len(uniq), dtype=np.int64), np.zeros(len(uniq), dtype=np.float64)
+        misses = np.flatnonzero(~hit)
+        if misses.size:
+            tids, idfs = tids.copy(), idfs.copy()
+            pending = self.pending
+            new = [h for h in uniq[misses].tolist() if h not in pending]
+            if new:
+                fresh = misses[np.isin(uniq[misses], np.array(new, dtype=np.uint64))]
+                for h, w in zip(new, words(fresh), strict=True):
+                    pending[h] = (-1, 0.0) if w in STOPWORDS else _term(stem(w))
+            got = [pending[h] for h in uniq[misses].tolist()]
+            tids[misses] = [t for t, _ in got]
+            idfs[misses] = [x for _, x in got]
+            if len(self.pending) > max(4096, len(self.hashes) // 4):
+                self._fold()
+        return tids, idfs
+
+    def _fold(self) -> None:
+        if len(self.hashes) + len(self.pending) > 4_000_000:  # bounded memory: start afresh
+            self.__init__()
+            return
+        keys = np.fromiter(self.pending, dtype=np.uint64, count=len(self.pending))
+        vals = list(self.pending.values())
+        hashes = np.concatenate([self.hashes, keys])
+        order = np.argsort(hashes, kind="stable")
+        self.hashes = hashes[order]
+        self.tids = np.concatenate([self.tids, np.array([t for t, _ in vals], dtype=np.int64)])[order]
+        self.idfs = np.concatenate([self.idfs, np.array([x for _, x in vals], dtype=np.float64)])[order]
+        self.pending = {}
+
+
+_WORD_TERMS = _WordTerms()
+
+
+def _vectors(unit: np.ndarray, tids: np.ndarray, idfs: np.ndarray, counts: np.ndarray, n: int) -> list[TermVector]:
+    """:func:`_weights` of each of ``n`` units at once, from rows (unit, term id, idf, count)."""
+    order = np.lexsort((tids, unit))
+    unit, tids, idfs, counts = unit[order], tids[order], idfs[order], counts[order]
+    new = np.ones(len(tids), dtype=bool)
+    new[1:] = (unit[1:] != unit[:-1]) | (tids[1:] != tids[:-1])
+    first = np.flatnonzero(new)  # one row per (unit, term)
+    tf = np.add.reduceat(counts, first) if len(first) else np.zeros(0)
+    w = (1.0 + np.log(tf)) * idfs[first]
+    ids, owner = tids[first], unit[first]
+    bounds = np.searchsorted(owner, np.arange(n + 1))
+    out = []
+    for k in range(n):
+        wk = w[bounds[k] : bounds[k + 1]]
+        norm = math.sqrt(float(np.dot(wk, wk))) or 1.0
+        out.append(TermVector(ids[bounds[k] : bounds[k + 1]], wk / norm))
+    return out
+
+
+def _title_rows(title: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    tf: Counter[str] = Counter()
+    for term in stems(normalize_text(title)):
+        tf[term] += TITLE_WEIGHT
+    return _rows(tf)
 
 
 def _first_line(text: str) -> str:
@@ -120,26 +215,79 @@ def _first_line(text: str) -> str:
 
 def story_units(article: Article, index: int, time: datetime | None) -> list[StoryUnit]:
     """The article's body unit and its appended units (segments must be set)."""
-    out: list[StoryUnit] = []
-    for key, segs in article.units().items():
-        text = "\n".join(article.text[article.segments[k].start : article.segments[k].end] for k in segs)
-        if key == "body":
-            title = article.title or _first_line(text)
-            unit_time = time
-        else:
-            title = _first_line(text)
-            unit_time = None  # an appended article was published some other time
-        out.append(
-            StoryUnit(
-                index,
-                article.id,
-                key,
-                segs,
-                title,
-                unit_time,
-                term_weights(title, text),
-                article.source,
-                term_weights(title, ""),
+    return story_units_of([(article, index, time)])[0]
+
+
+def story_units_of(items: Sequence[tuple[Article, int, datetime | None]]) -> list[list[StoryUnit]]:
+    """:func:`story_units` of many ``(article, index, time)`` at once: the words of all their units
+    are looked up and counted in a few vectorized steps (the same vectors, computed faster)."""
+    units: list[StoryUnit] = []
+    owners: list[int] = []  # position in items of each unit
+    text_words: list[tuple[TextView, np.ndarray]] = []
+    titles: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    empty = np.zeros(0, dtype=np.int64)
+    for pos, (article, index, time) in enumerate(items):
+        v = article.text_view()
+        word_idx = unit_words(article)
+        for key, segs in article.units().items():
+            if key == "body":
+                headline = article.title or _first_line(_unit_text(article, segs))
+                unit_time = time
+            else:
+                headline = _first_line(_unit_text(article, segs))
+                unit_time = None  # an appended article was published some other time
+            empty_vector = TermVector(empty, np.zeros(0))
+            units.append(
+                StoryUnit(index, article.id, key, segs, headline, unit_time, empty_vector, article.source, empty_vector)
             )
-        )
+            owners.append(pos)
+            text_words.append((v, word_idx.get(key, empty)))
+            titles.append(_title_rows(headline))
+    n = len(units)
+    t_unit = np.repeat(np.arange(n), [len(t[0]) for t in titles])
+    t_tids, t_idfs, t_counts = (np.concatenate([t[c] for t in titles]) if n else np.zeros(0) for c in range(3))
+    w_unit, w_tids, w_idfs, w_counts = _text_rows(text_words)
+    texts = _vectors(
+        np.concatenate([w_unit, t_unit]),
+        np.concatenate([w_tids, t_tids.astype(np.int64)]),
+        np.concatenate([w_idfs, t_idfs]),
+        np.concatenate([w_counts, t_counts]),
+        n,
+    )
+    heads = _vectors(t_unit, t_tids.astype(np.int64), t_idfs, t_counts, n)
+    out: list[list[StoryUnit]] = [[] for _ in items]
+    for u, pos, text, head in zip(units, owners, texts, heads, strict=True):
+        u.weights, u.title_weights = text, head
+        out[pos].append(u)
     return out
+
+
+def _text_rows(text_words: list[tuple[TextView, np.ndarray]]) -> tuple[np.ndarray, ...]:
+    """Rows (unit, term id, idf, count) of the words of each unit (function words left out):
+    :func:`stems` over the same words, with each distinct word stemmed once."""
+    sizes = [len(idx) for _, idx in text_words]
+    if not sum(sizes):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
+    hashes = np.concatenate([v.words.hashes[idx] for v, idx in text_words])
+    unit = np.repeat(np.arange(len(text_words)), sizes)
+    uniq, first, inverse = np.unique(hashes, return_index=True, return_inverse=True)
+
+    def words(js: np.ndarray) -> list[str]:
+        at = first[js]  # where each of these words first occurs
+        starts = np.concatenate([v.words.starts[idx] for v, idx in text_words])[at]
+        ends = np.concatenate([v.words.ends[idx] for v, idx in text_words])[at]
+        texts = [v.norm.text for v, _ in text_words]
+        return [texts[k][s:e] for k, s, e in zip(unit[at].tolist(), starts.tolist(), ends.tolist(), strict=True)]
+
+    tids, idfs = _WORD_TERMS.lookup(uniq, words)
+    # count each (unit, distinct word) once, then keep the words that are terms
+    key = unit.astype(np.int64) * len(uniq) + inverse.reshape(-1)
+    pairs, counts = np.unique(key, return_counts=True)
+    unit_of, word_of = pairs // len(uniq), pairs % len(uniq)
+    keep = tids[word_of] >= 0
+    word_of = word_of[keep]
+    return unit_of[keep], tids[word_of], idfs[word_of], counts[keep].astype(np.float64)
+
+
+def _unit_text(article: Article, segs: list[int]) -> str:
+    return "\n".join(article.text[article.segments[k].start : article.segments[k].end] for k in segs)

@@ -26,6 +26,7 @@ from scipy import sparse
 
 from khabar.article import Article
 from khabar.fingerprint import article_units
+from khabar.parallel import map_tasks, pool
 from khabar.stories.features import StoryUnit, TermVector, story_units
 from khabar.times import article_time
 
@@ -114,6 +115,15 @@ def lexical_links(units: Sequence[StoryUnit], p: LinkParams, new_from: int = 0) 
     Rows are the new units, in blocks sorted by time; columns are the units within ``max_days`` of
     the block (all units, for untimed rows and against untimed columns).
     """
+    for lo, hi, w in lexical_link_arrays(units, p, new_from):
+        yield from zip(lo.tolist(), hi.tolist(), w.tolist(), strict=True)
+
+
+def lexical_link_arrays(
+    units: Sequence[StoryUnit], p: LinkParams, new_from: int = 0, jobs: int = 1
+) -> Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """:func:`lexical_links` a block at a time, as arrays ``(i, j, weight)``, in block order
+    (blocks computed by ``jobs`` worker processes)."""
     n = len(units)
     if n < 2 or new_from >= n:
         return
@@ -128,15 +138,22 @@ def lexical_links(units: Sequence[StoryUnit], p: LinkParams, new_from: int = 0) 
     new = np.arange(new_from, n)
     new_timed = new[has_time[new]]
     new_timed = new_timed[np.argsort(ts[new_timed], kind="stable")]
+    blocks: list[tuple[np.ndarray, np.ndarray]] = []
     for lo in range(0, len(new_timed), p.block):
         rows = new_timed[lo : lo + p.block]
         left = np.searchsorted(sorted_ts, ts[rows[0]] - p.max_days * DAY, side="left")
         right = np.searchsorted(sorted_ts, ts[rows[-1]] + p.max_days * DAY, side="right")
-        cols = np.concatenate([by_time[left:right], untimed])
-        yield from _block_links(x, titles, ts, rows, cols, new_from, p)
+        blocks.append((rows, np.concatenate([by_time[left:right], untimed])))
     new_untimed = new[~has_time[new]]
     for lo in range(0, len(new_untimed), p.block):
-        yield from _block_links(x, titles, ts, new_untimed[lo : lo + p.block], np.arange(n), new_from, p)
+        blocks.append((new_untimed[lo : lo + p.block], np.arange(n)))
+    shared = {"x": x, "titles": titles, "ts": ts, "new_from": new_from, "p": p}
+    with pool(jobs if len(blocks) > 1 else 1, shared) as workers:
+        yield from map_tasks(workers, _block_task, blocks)
+
+
+def _block_task(shared: dict[str, Any], rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, ...]:
+    return _block_link_arrays(shared["x"], shared["titles"], shared["ts"], rows, cols, shared["new_from"], shared["p"])
 
 
 def _block_links(
@@ -148,6 +165,20 @@ def _block_links(
     new_from: int,
     p: LinkParams,
 ) -> Iterable[tuple[int, int, float]]:
+    lo, hi, w = _block_link_arrays(x, titles, ts, rows, cols, new_from, p)
+    return zip(lo.tolist(), hi.tolist(), w.tolist(), strict=True)
+
+
+def _block_link_arrays(
+    x: sparse.csr_matrix,
+    titles: sparse.csr_matrix,
+    ts: np.ndarray,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    new_from: int,
+    p: LinkParams,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The links of one block of rows against its columns: ``(lo, hi, weight)`` with ``lo < hi``."""
     sims = (x[rows] @ x[cols].T).tocoo()
     keep = sims.data >= p.floor  # nothing links below the floor
     r, c, s = rows[sims.row[keep]], cols[sims.col[keep]], sims.data[keep]
@@ -157,11 +188,10 @@ def _block_links(
     t = np.asarray(titles[r].multiply(titles[c]).sum(axis=1)).ravel()
     pen = np.where(np.isnan(dt), p.untimed, p.per_day * np.maximum(0.0, dt - p.grace_days))
     w = (1 - p.title_share) * s + p.title_share * t - pen
-    for i, j, v in zip(r.tolist(), c.tolist(), w.tolist(), strict=True):
-        lo, hi = min(i, j), max(i, j)
-        # each pair once: from the row of its later-indexed unit if both are new, else from the new one
-        if i == hi or lo < new_from:
-            yield lo, hi, v
+    lo, hi = np.minimum(r, c), np.maximum(r, c)
+    # each pair once: from the row of its later-indexed unit if both are new, else from the new one
+    once = (r == hi) | (lo < new_from)
+    return lo[once], hi[once], w[once]
 
 
 def story_relation(a: Article, b: Article, pair: dict[str, Any], p: LinkParams = LinkParams()) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from khabar.article import Article
-from khabar.clean.lines import split_lines
+from khabar.clean.lines import Line, split_lines
 from khabar.normalize import normalize_text
 
 #: canonical name → spellings (ordinary Arabic; matched on normalized text, as whole words)
@@ -37,31 +37,41 @@ EDGE_LINES = 3
 MAX_WORDS = 12
 
 
+def _alternatives(spellings: tuple[str, ...]) -> str:
+    return "|".join(re.escape(normalize_text(s)) for s in sorted(spellings, key=len, reverse=True))
+
+
 def _compile() -> list[tuple[str, re.Pattern[str]]]:
-    out = []
-    for name, spellings in AGENCIES.items():
-        alts = "|".join(re.escape(normalize_text(s)) for s in sorted(spellings, key=len, reverse=True))
-        out.append((name, re.compile(rf"(?<![^\W_])(?:{alts})(?![^\W_])")))
-    return out
+    return [
+        (name, re.compile(rf"(?<![^\W_])(?:{_alternatives(spellings)})(?![^\W_])"))
+        for name, spellings in AGENCIES.items()
+    ]
 
 
 _AGENCIES = _compile()
+#: any agency at all: most lines credit none, and one search rules them all out
+_ANY_AGENCY = re.compile(
+    r"(?<![^\W_])(?:" + "|".join(f"(?:{_alternatives(s)})" for s in AGENCIES.values()) + r")(?![^\W_])"
+)
 
 
-def wire_credits(article: Article, segments: list[int] | None = None) -> list[str]:
+def wire_credits(article: Article, segments: list[int] | None = None, lines: list[Line] | None = None) -> list[str]:
     """Agencies and sources credited at the start or end of the article, or of the unit made of
-    ``segments`` (indices into ``article.segments``), in order of first mention, without repeats."""
-    lines = [ln for ln in split_lines(article.text, article.text_view()) if not ln.blank]
+    ``segments`` (indices into ``article.segments``), in order of first mention, without repeats.
+    ``lines``: the article's lines (:func:`split_lines`), if already split."""
+    if lines is None:
+        lines = split_lines(article.text, article.text_view())
+    lines = [ln for ln in lines if not ln.blank]
     if segments is not None:
         spans = [(article.segments[k].start, article.segments[k].end) for k in segments]
         lines = [ln for ln in lines if any(s <= ln.start < e for s, e in spans)]
     found: list[str] = []
     edge = lines[:EDGE_LINES] + lines[-EDGE_LINES:] if len(lines) > 2 * EDGE_LINES else lines
     for ln in edge:
-        head = ln.norm[:80]
         short = ln.n_words <= MAX_WORDS
-        for name, pattern in _AGENCIES:
-            m = pattern.search(head if not short else ln.norm)
+        where = ln.norm if short else ln.norm[:80]
+        for name, pattern in _AGENCIES if _ANY_AGENCY.search(where) else ():
+            m = pattern.search(where)
             # in a long line only a dateline credit counts: «القاهرة - (رويترز) -» near its start
             if m and (short or m.start() < 40) and name not in found:
                 found.append(name)

@@ -1,0 +1,49 @@
+"""A scan gives the same output with any number of worker processes (``--jobs``)."""
+
+from __future__ import annotations
+
+import json
+import random
+
+from khabar.article import Article
+from khabar.scan import analyse, article_record
+from khabar.stories.link import LinkParams
+
+
+def _corpus(ant: list[dict], n: int = 320) -> list[Article]:
+    """Copies of the ANT sample at several outlets and times: trimmed, re-ordered, with new leads."""
+    rng = random.Random(11)
+    out = []
+    for k in range(n):
+        doc = ant[k % len(ant)]
+        paras = [p for p in doc["text"].split("\n") if p.strip()]
+        keep = sorted(rng.sample(range(len(paras)), max(1, len(paras) * rng.randint(4, 10) // 10)))
+        body = [paras[i] for i in keep]
+        if rng.random() < 0.3:
+            body.reverse()
+        lead = f"كتب مراسلنا {k} من العاصمة في يوم {rng.randint(1, 28)}"
+        out.append(
+            Article(
+                id=f"v{k:03}",
+                text="\n".join([lead, *body, "تابعونا على فيسبوك وتويتر"]),
+                title=doc["title"] if rng.random() < 0.7 else None,
+                source=f"outlet{k % 7}",
+                published=f"2018-05-{1 + k % 20:02}T{k % 24:02}:00:00+00:00" if k % 9 else None,
+            )
+        )
+    return out
+
+
+def _run(ant: list[dict], jobs: int) -> tuple[list[str], list[str], list[str]]:
+    arts = _corpus(ant)
+    # small blocks and the default chunks of 128 articles: every parallel path is taken
+    pairs, stories = analyse(arts, jobs=jobs, link=LinkParams(block=40))
+    dump = lambda recs: [json.dumps(r, ensure_ascii=False, sort_keys=True) for r in recs]  # noqa: E731
+    return dump(article_record(a, k, stories) for k, a in enumerate(arts)), dump(pairs), dump(stories.stories)
+
+
+def test_output_does_not_depend_on_jobs(ant: list[dict]) -> None:
+    one = _run(ant, 1)
+    two = _run(ant, 2)
+    assert len(one[1]) > 100 and len(one[2]) > 1  # the corpus has reuse pairs and several stories
+    assert one == two
