@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
@@ -115,6 +116,22 @@ def test_empty_parquet_output_has_its_schema(tmp_path: Path) -> None:
     khabar.scan([SEED_A], out=tmp_path, output_format="parquet")  # one article: no pairs
     table = pq.read_table(tmp_path / "pairs.parquet")
     assert table.num_rows == 0 and "passages" in table.schema.names
+
+
+def test_parquet_nan_and_infinity_become_null_so_the_output_is_json(tmp_path: Path, ant: list[dict]) -> None:
+    table = pa.table(
+        {
+            "id": ["n1", "n2"],
+            "text": [ant[0]["text"], ant[1]["text"]],
+            "score": [float("nan"), 1.5],
+            "scores": [[float("inf"), 2.0], []],
+        }
+    )
+    pq.write_table(table, tmp_path / "in.parquet")
+    khabar.scan([tmp_path / "in.parquet"], out=tmp_path / "out")
+    lines = (tmp_path / "out" / "articles.jsonl").read_text(encoding="utf-8").splitlines()
+    rows = [json.loads(x, parse_constant=lambda c: pytest.fail(f"{c} in the output")) for x in lines]
+    assert [(r["score"], r["scores"]) for r in rows] == [(None, [None, 2.0]), (1.5, [])]
 
 
 def test_output_files_get_the_usual_permissions(tmp_path: Path, ant: list[dict]) -> None:

@@ -32,6 +32,12 @@ def _big_text(megabytes: int) -> str:
     return PARA * (megabytes * 1024 * 1024 // len(PARA.encode()) + 1)
 
 
+def _big_html(megabytes: int) -> str:
+    p = "<p>" + PARA.strip() + " {k}</p>\n"
+    n = megabytes * 1024 * 1024 // len(p.encode())
+    return "<html><body><article>" + "".join(p.format(k=k) for k in range(n)) + "</article></body></html>"
+
+
 def _truncated_gzip() -> bytes:
     whole = gzip.compress(_jsonl({"id": "t", "text": " ".join(f"{k:x}" for k in range(100_000))}))
     return whole[: len(whole) // 2]  # the end of the one record is missing
@@ -126,6 +132,14 @@ CASES = [
         "cut",
         r"article of 2,621,440 characters cut to its first 2,000,000",
         1,
+    ),
+    Case(
+        "50 MB HTML page",
+        "big.html",
+        lambda: _big_html(50).encode(),
+        "cut",
+        r"HTML of [\d,]+ characters cut to its first 4,99\d,\d{3} before extraction \(the maximum is 5,000,000\); "
+        r"article of [\d,]+ characters cut to its first 1,99\d,\d{3}",
     ),
     Case("1.5M characters without spaces", "long.txt", lambda: ("x" * 1_500_000).encode(), "ok"),
 ]

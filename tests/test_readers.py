@@ -192,3 +192,28 @@ def test_latin_junk_is_not_taken_for_a_legacy_arabic_page(tmp_path: Path) -> Non
     f = write(tmp_path / "latin.txt", "Déjà vu: àâçèéêë îïôœùûü ÀÂÇÈÉÊË".encode("cp1252") * 20)
     articles, errors, _ = read_all([f])
     assert not articles and "not Arabic Windows-1256 or ISO-8859-6" in errors[0].message
+
+
+def test_oversized_pages_and_texts_are_cut_with_a_note(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from khabar.readers import html, records
+
+    monkeypatch.setattr(html, "MAX_HTML_CHARS", 3000)
+    monkeypatch.setattr(records, "MAX_CHARS", 1000)
+    paras = "".join(f"<p>قال وزير الخارجية إن المحادثات التي جرت في العاصمة استمرت ساعات {k}</p>\n" for k in range(100))
+    page = f"<html><body><article>{paras}</article></body></html>"
+    text = "".join(f"سطر رقم {k} من نص طويل جدا\n" for k in range(200))
+    f1 = write(tmp_path / "page.html", page)
+    f2 = write(
+        tmp_path / "in.jsonl",
+        json.dumps({"id": "h", "html": page}) + "\n" + json.dumps({"id": "t", "text": text}) + "\n",
+    )
+    articles, errors, _ = read_all([f1, f2], warn=False)
+    assert not errors
+    a, b, c = articles
+    for art in (a, b):
+        assert art.cut and art.cut.startswith(f"HTML of {len(page):,} characters cut to its first ")
+        assert "ساعات 0" in art.text and "ساعات 99" not in art.text
+    assert c.cut == f"article of {len(text):,} characters cut to its first {len(c.text):,} (the maximum is 1,000)"
+    assert 500 <= len(c.text) <= 1000 and c.text.endswith("\n") and text.startswith(c.text)
+    result = scan([f1, f2], out=tmp_path / "out", warn=False)
+    assert result.summary["cut"] == 3 and result.summary["errors"] == 0

@@ -132,6 +132,22 @@ def test_concurrent_hostile_requests_never_get_a_5xx(tmp_path: Path) -> None:
         assert health.status_code == 200 and health.json()["articles"] == created == THREADS * ROUNDS * 4
         r = httpx.post(f"{base}/api/articles", json={"id": "after", "text": PARA}, timeout=30)
         assert r.status_code == 201
+        # the passages the index found under load have valid offsets into both articles
+        texts: dict[str, str] = {}
+
+        def text(article_id: str) -> str:
+            if article_id not in texts:
+                texts[article_id] = httpx.get(f"{base}/api/articles/{article_id}", timeout=30).json()["text"]
+            return texts[article_id]
+
+        checked = 0
+        for t in range(THREADS):
+            for pair in httpx.get(f"{base}/api/articles/t{t}r0-ok/reuse", timeout=30).json():
+                for p in pair["passages"]:
+                    assert 0 <= p["a_start"] < p["a_end"] <= len(text(pair["a"]))
+                    assert 0 <= p["b_start"] < p["b_end"] <= len(text(pair["b"]))
+                    checked += 1
+        assert checked > 0
         assert proc.poll() is None
     finally:
         proc.kill()

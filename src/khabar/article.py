@@ -41,7 +41,7 @@ class Article:
     extra: dict[str, Any] = field(default_factory=dict)
     segments: list[Segment] = field(default_factory=list)
     origin: str = ""  # "file:line" the record came from, for error messages
-    original_length: int | None = None  # set when the text was cut to the maximum size (see readers.records.cut)
+    cut: str | None = None  # how the input was cut to the maximum size, if it was (a warning: readers.records.limit)
     view: TextView | None = field(default=None, repr=False, compare=False)  # cached normalized view
 
     def text_view(self) -> TextView:

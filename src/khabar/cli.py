@@ -189,6 +189,8 @@ def ingest(inputs: tuple[str, ...], db: str, quiet: bool) -> None:
                     click.echo(f"khabar: {rec}", err=True)
                     bad += 1
                     continue
+                if rec.cut:
+                    click.echo(f"khabar: {rec.origin}: {rec.cut}", err=True)
                 try:
                     index.ingest([_as_record(rec)])
                     added += 1

@@ -88,12 +88,8 @@ def read_all(
                         tqdm.write(f"khabar: {rec}", file=sys.stderr)
                     continue
                 seen[rec.id] = rec.origin
-                if rec.original_length is not None and warn:
-                    tqdm.write(
-                        f"khabar: {rec.origin}: article of {rec.original_length:,} characters cut to its first "
-                        f"{len(rec.text):,} (the maximum is {MAX_CHARS:,})",
-                        file=sys.stderr,
-                    )
+                if rec.cut and warn:
+                    tqdm.write(f"khabar: {rec.origin}: {rec.cut}", file=sys.stderr)
                 articles.append(rec)
                 bar.update(1)
     return articles, errors, skipped
@@ -195,7 +191,7 @@ def scan(
         "records_read": len(articles) + len(errors),
         "articles": len(articles),
         "errors": len(errors),
-        "cut": sum(1 for a in articles if a.original_length is not None),
+        "cut": sum(1 for a in articles if a.cut),
         "skipped_files": skipped,
         "records_not_articles": dict(sorted(not_articles.items())),
         "pairs": len(pairs),

@@ -562,7 +562,7 @@ def scan(
     relations = Counter(pairs.map(lambda kv: kv[1]["relation"]).countByValue())
     segments = Counter(prepared.flatMap(lambda kv: [s.kind for s in kv[1][0].segments]).countByValue())
     inferred = prepared.filter(lambda kv: kv[1][1].time[1] == "text").count()
-    n_cut = prepared.filter(lambda kv: kv[1][0].original_length is not None).count()
+    n_cut = prepared.filter(lambda kv: kv[1][0].cut is not None).count()
     summary: dict[str, Any] = {
         "khabar_version": __version__,
         "normalizer_version": NORMALIZER_VERSION,

@@ -16,10 +16,10 @@ from pathlib import Path
 from khabar.article import Article
 from khabar.errors import KhabarError, RecordError
 from khabar.readers.decode import DecodeError, decode
-from khabar.readers.html import ExtractionError, extract
+from khabar.readers.html import ExtractionError, cap_html, extract
 from khabar.readers.mojibake import mojibake
 from khabar.readers.parquet import read_parquet
-from khabar.readers.records import RecordInvalid, cut, record_to_article
+from khabar.readers.records import RecordInvalid, limit, record_to_article
 from khabar.readers.sanity import JSONInvalid, binary_junk, loads
 from khabar.readers.warc import Skipped, read_warc
 
@@ -120,7 +120,9 @@ def read_file(path: str) -> Iterator[Article | RecordError | Skipped]:
         yield RecordError(path, 0, junk, path)
         return
     title = None
+    html_note = None
     if kind == "html":
+        text, html_note = cap_html(text)
         try:
             text, title = extract(text)
         except ExtractionError as e:
@@ -133,10 +135,8 @@ def read_file(path: str) -> Iterator[Article | RecordError | Skipped]:
     if broken:
         yield RecordError(path, 0, broken, path)
         return
-    kept = cut(text)
-    yield Article(
-        id=path, text=kept, title=title, origin=path, original_length=len(text) if len(kept) < len(text) else None
-    )
+    kept, note = limit(text, html_note)
+    yield Article(id=path, text=kept, title=title, origin=path, cut=note)
 
 
 def read_paths(paths: Iterable[str]) -> Iterator[Article | RecordError | Skipped]:

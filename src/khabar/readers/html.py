@@ -12,6 +12,22 @@ logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
 
 #: libxml2 (under lxml and trafilatura) drops whatever is nested deeper than this
 MAX_DEPTH = 255
+#: The longest HTML page extracted, in characters: extraction takes about a second per million
+#: characters, so a longer page (a 50 MB dump) is cut to this before extraction.
+MAX_HTML_CHARS = 5_000_000
+
+
+def cap_html(html: str) -> tuple[str, str | None]:
+    """``html``, or its first :data:`MAX_HTML_CHARS` characters (ending after a tag when one ends in
+    the second half of them) and a one-line note saying so."""
+    if len(html) <= MAX_HTML_CHARS:
+        return html, None
+    end = html.rfind(">", MAX_HTML_CHARS // 2, MAX_HTML_CHARS)
+    kept = html[: end + 1] if end >= 0 else html[:MAX_HTML_CHARS]
+    return kept, (
+        f"HTML of {len(html):,} characters cut to its first {len(kept):,} before extraction "
+        f"(the maximum is {MAX_HTML_CHARS:,})"
+    )
 
 
 class ExtractionError(ValueError):

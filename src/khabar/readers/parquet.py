@@ -2,13 +2,15 @@
 
 Read in record batches with `pyarrow <https://arrow.apache.org/docs/python/>`_, so memory stays
 bounded.  Columns ``id``, ``text`` or ``html``, ``title``, ``source``, ``url``, ``published``; a
-timestamp or date ``published`` (and any other temporal column) becomes ISO 8601; unknown columns
-are kept.  The "line" of a row is its 1-based row number.
+timestamp or date ``published`` (and any other temporal column) becomes ISO 8601; a NaN or
+infinite number becomes null (JSON has neither); unknown columns are kept.  The "line" of a row is
+its 1-based row number.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,6 +24,12 @@ BATCH_ROWS = 2048
 def _plain(value: Any) -> Any:
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # a missing number: JSON has no NaN or infinity
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
     return value

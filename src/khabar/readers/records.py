@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from khabar.article import Article
-from khabar.readers.html import ExtractionError, extract
+from khabar.readers.html import ExtractionError, cap_html, extract
 from khabar.readers.mojibake import mojibake
 from khabar.readers.sanity import binary_junk, lone_surrogate
 
@@ -24,6 +24,18 @@ def cut(text: str, limit: int | None = None) -> str:
         return text
     br = text.rfind("\n", limit // 2, limit)
     return text[: br + 1] if br >= 0 else text[:limit]
+
+
+def limit(text: str, html_note: str | None = None) -> tuple[str, str | None]:
+    """``text`` :func:`cut` to the maximum size, and the note of every cut made (``html_note``: the
+    cut of the page it was extracted from, see :func:`khabar.readers.html.cap_html`), if any."""
+    kept = cut(text)
+    notes = [html_note] if html_note else []
+    if len(kept) < len(text):
+        notes.append(
+            f"article of {len(text):,} characters cut to its first {len(kept):,} (the maximum is {MAX_CHARS:,})"
+        )
+    return kept, "; ".join(notes) or None
 
 
 class RecordInvalid(ValueError):
@@ -58,11 +70,13 @@ def record_to_article(obj: Any, origin: str, default_id: str) -> Article:
     url = _opt_str(obj, "url")
     if text is None and html is None:
         raise RecordInvalid("no 'text' or 'html' field")
+    html_note = None
     if text is None or not text.strip():
         if html is not None and html.strip():
             junk = binary_junk(html)
             if junk:
                 raise RecordInvalid(f"field 'html': {junk}")
+            html, html_note = cap_html(html)
             try:
                 text, html_title = extract(html, url)
             except ExtractionError as e:
@@ -77,11 +91,11 @@ def record_to_article(obj: Any, origin: str, default_id: str) -> Article:
     if broken:
         raise RecordInvalid(broken)
     extra = {k: v for k, v in obj.items() if k not in KNOWN}
-    kept = cut(text)
+    kept, note = limit(text, html_note)
     return Article(
         id=article_id,
         text=kept,
-        original_length=len(text) if len(kept) < len(text) else None,
+        cut=note,
         title=title,
         source=_opt_str(obj, "source"),
         url=url,

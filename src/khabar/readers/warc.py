@@ -19,8 +19,8 @@ from urllib.parse import urlsplit
 from khabar.article import Article
 from khabar.errors import RecordError
 from khabar.readers.decode import DecodeError, decode
-from khabar.readers.html import ExtractionError, extract_page
-from khabar.readers.records import cut
+from khabar.readers.html import ExtractionError, cap_html, extract_page
+from khabar.readers.records import limit
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.I)
@@ -82,16 +82,16 @@ def _record(path: str, offset: int, record: object, body: bytes) -> Article | Re
     if not content_type.lower().startswith(HTML_TYPES):
         return Skipped(path, offset, f"warc response {content_type.split(';')[0].strip() or 'without type'}")
     try:
-        html = _decode(body, content_type)
+        html, html_note = cap_html(_decode(body, content_type))
         text, title, date = extract_page(html, url)
     except (DecodeError, ExtractionError) as e:
         return RecordError(path, offset, str(e), url or None)
     crawled = headers.get_header("WARC-Date")
-    kept = cut(text)
+    kept, note = limit(text, html_note)
     return Article(
         id=url or f"{path}@{offset}",
         text=kept,
-        original_length=len(text) if len(kept) < len(text) else None,
+        cut=note,
         title=title,
         source=source_of(url),
         url=url or None,
