@@ -29,6 +29,8 @@ from khabar.stories.wires import wire_credits
 from khabar.times import article_time
 from khabar.words import word_bounds
 
+RANGE = 128  # articles per task of a worker (a batch of prepare_many)
+
 
 @dataclass(slots=True)
 class Prepared:
@@ -88,9 +90,6 @@ def prepare_many(items: Sequence[tuple[Article, int, frozenset[int]]]) -> list[P
         for (article, _, _), keep in zip(items, keep_view, strict=True):
             if not keep:
                 article.view = None  # views are large: never keep one per article
-
-
-RANGE = 128  # articles per task of a worker
 
 
 def prepare_range(shared: dict[str, Any], lo: int, hi: int) -> list[Prepared]:
