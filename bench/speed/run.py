@@ -15,6 +15,9 @@ time in n (log-log slope between the smallest and the full corpus).  CPU time is
 compare when the machine is shared: wall time then includes waiting for the other work.
 
     python bench/speed/run.py [--jobs 2] [--corpus ../shared/data/ant/ant-news.jsonl.gz]
+
+With ``--before OLD/src`` an older khabar (e.g. ``git worktree add /tmp/khabar-before <commit>``)
+runs in the same rows, right after the current one, so a change is measured under the same load.
 """
 
 from __future__ import annotations
@@ -65,13 +68,13 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def measure(cmd: list[str]) -> tuple[float, float, str, float]:
+def measure(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float, str, float]:
     """Wall seconds, peak PSS (MB) of the process tree, stdout of ``cmd``, and the CPU seconds
     (user + system) of its whole process tree (workers included: each waits for its children)."""
     peak = 0
     cpu0 = _children_cpu()
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     ps = psutil.Process(proc.pid)
     done = threading.Event()
 
@@ -114,6 +117,12 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--work", type=Path, default=ROOT / "bench" / "work")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "speed.json")
+    ap.add_argument(
+        "--before",
+        type=Path,
+        help="the src/ folder of another khabar checkout (e.g. a git worktree of an older commit): its scan "
+        "runs in the same rows as 'khabar_before', so a change is measured against it under the same load",
+    )
     args = ap.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     rows = []
@@ -125,6 +134,15 @@ def main() -> None:
             summary = json.loads((Path(tmp) / "summary.json").read_text(encoding="utf-8"))
         row["khabar"] = {"seconds": round(s, 2), "cpu_seconds": round(cpu, 2), "peak_mb": round(mb)}
         row["khabar"]["pairs"] = summary["pairs"]
+        if args.before is not None:
+            env = dict(os.environ, PYTHONPATH=str(args.before))
+            with tempfile.TemporaryDirectory() as tmp:
+                cmd[cmd.index("--out") + 1] = tmp
+                s, mb, _, cpu = measure(cmd, env)
+                pairs = json.loads((Path(tmp) / "summary.json").read_text(encoding="utf-8"))["pairs"]
+            row["khabar_before"] = {"seconds": round(s, 2), "cpu_seconds": round(cpu, 2), "peak_mb": round(mb)}
+            row["khabar_before"]["pairs"] = pairs  # type: ignore[index]
+            row["before_over_khabar"] = round(s / row["khabar"]["seconds"], 2)  # type: ignore[index]
         row["khabar"]["stages"] = summary["seconds"]  # type: ignore[index]
         for name, fn in (("datasketch", "datasketch_pairs"), ("rensa", "rensa_pairs")):
             code = BASELINE.format(here=str(HERE), path=str(path), fn=fn)
@@ -171,6 +189,11 @@ def main() -> None:
             f"{d['cpu_seconds']} | {e['cpu_seconds']} | {k['peak_mb']} | {k['pairs']} |"  # type: ignore[index]
         )
     print(f"\ntime growth exponent (log-log slope, 1/8 → all): {growth}")
+    if args.before is not None:
+        print(
+            f"\nkhabar before ({args.before}) / khabar now, wall time: "
+            + ", ".join(f"{r['fraction']} {r['before_over_khabar']}" for r in rows)
+        )
 
 
 if __name__ == "__main__":
