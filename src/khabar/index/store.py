@@ -73,6 +73,9 @@ def connect(path: str | Path) -> sqlite3.Connection:
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=FULL")
     db.execute("PRAGMA foreign_keys=ON")
+    db.execute("PRAGMA cache_size=-262144")  # KiB: up to 256 MiB of pages (postings are looked up at random)
+    db.execute("PRAGMA mmap_size=1073741824")  # reads map the file instead of copying pages
+    db.execute("PRAGMA temp_store=MEMORY")
     db.executescript(SCHEMA)
     return db
 
