@@ -6,9 +6,9 @@ proportion to how many articles the index holds per day; here they are loaded on
 publication (``units_time`` index), kept as growing sparse-row buffers over one vocabulary, and
 appended to as units are stored, so a window is a few sparse matrix-vector products.
 
-A link's cosine is the sum, in term-id order, of the products of the shared terms' weights (terms
-missing on one side add exact zeros), so it does not depend on how the rows are batched: the same
-units give the same link weights however the cache was filled.
+A link's cosine is a sum over the row's terms in term-id order (terms missing from the new unit add
+exact zeros), one row at a time, so it does not depend on which rows share a buffer: the same units
+give the same link weights however the cache was filled.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import sparse
 
 from khabar.stories.features import TermVector
 from khabar.stories.link import DAY
@@ -57,8 +56,10 @@ class _Rows:
         if self.n == 0:
             return np.zeros(0)
         indptr = np.asarray(self.indptr, dtype=np.int64)
-        m = sparse.csr_matrix((self.data[: self.nnz], self.indices[: self.nnz], indptr), shape=(self.n, len(query)))
-        return np.asarray(m @ query).ravel()
+        prod = np.append(self.data[: self.nnz] * query[self.indices[: self.nnz]], 0.0)
+        out = np.add.reduceat(prod, indptr[:-1])
+        out[indptr[:-1] == indptr[1:]] = 0.0  # empty rows
+        return out
 
 
 @dataclass
