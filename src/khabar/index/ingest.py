@@ -283,11 +283,14 @@ class Index:
                 )
         return out
 
-    def _seed(self, unit: Unit, df: dict[int, int]) -> SeedIndex:
+    def _seed(self, unit: Unit, known: np.ndarray, counts: np.ndarray) -> SeedIndex:
+        """The unit's seeds, with the postings counts of its n-grams found in ``known`` (sorted
+        signed n-grams with their ``counts``), 0 for the others."""
         n = self.params.candidates.n
-        g = grams(unit.hashes, n).view(np.int64).tolist()
-        counts = np.fromiter((df.get(x, 0) for x in g), np.int64, len(g))
-        return seed_index(unit, self.params.align, counts, n)
+        g = grams(unit.hashes, n).view(np.int64)
+        at = np.minimum(np.searchsorted(known, g), max(0, len(known) - 1))
+        df = np.where(known[at] == g, counts[at], 0) if len(known) else np.zeros(len(g), np.int64)
+        return seed_index(unit, self.params.align, df.astype(np.int64), n)
 
     def _reuse(
         self, k: int, article_id: str, units: list[Unit]
@@ -298,7 +301,8 @@ class Index:
         found: dict[int, list[UnitPassage]] = defaultdict(list)
         dfs: dict[str, dict[int, int]] = {}
         for unit in units:
-            mine = np.unique(grams(unit.hashes, cp.n).view(np.int64)).tolist()
+            mine_arr = np.unique(grams(unit.hashes, cp.n).view(np.int64))
+            mine = mine_arr.tolist()
             df = self._df(mine)
             dfs[unit.key] = df
             if not mine:
@@ -318,11 +322,11 @@ class Index:
             # The new unit counts in the document frequencies, as in a batch scan.  Only the n-grams an
             # indexed unit shares with the new one are ever looked up on its side (the stock-phrase
             # test of a passage), so the new unit's n-grams' counts are all the aligner needs.
-            df_all = {g: df.get(g, 0) + 1 for g in mine}
-            new_seed = self._seed(unit, df_all)
+            counts = np.fromiter((df.get(g, 0) + 1 for g in mine), np.int64, len(mine))
+            new_seed = self._seed(unit, mine_arr, counts)
             for uid in cands:
                 other = others[uid]
-                passages = align_indexed(self._seed(other, df_all), new_seed, self.params.align)
+                passages = align_indexed(self._seed(other, mine_arr, counts), new_seed, self.params.align)
                 found[other.article].extend(UnitPassage(other.key, unit.key, p) for p in passages)
         if not found:
             return {}, dfs

@@ -19,6 +19,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from khabar import __version__
@@ -127,8 +128,8 @@ def create_app(db_path: str | Path, token: str | None = None, max_body: int = MA
             return error(422, f"send 1 to {MAX_BATCH} articles")
         if not all(isinstance(x, dict) for x in batch):
             return error(422, "each article must be a JSON object")
-        try:
-            results = index.ingest(batch)
+        try:  # in a worker thread: concurrent requests queue for the writer and are committed together
+            results = await run_in_threadpool(index.ingest, batch)
         except RecordInvalid as e:
             return error(422, str(e))
         except Conflict as e:
