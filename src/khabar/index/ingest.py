@@ -9,12 +9,25 @@ that reaches ``join``, else found a new story.
 Differences from a batch scan, by design of an online index: an article is cleaned with the templates
 known when it arrives (earlier articles are not re-cleaned), and stories are never merged or split
 after the fact (a batch scan re-clusters everything).
+
+What keeps an ingest's cost from growing with the index: the postings of an n-gram stop at
+``max_df`` units (beyond that it is a stock phrase, which candidate search skips anyway, so each
+lookup reads at most ``max_df`` rows per n-gram, one statement per unit); only the new unit's
+n-grams' counts are looked up (the aligner's stock-phrase test only asks about n-grams both sides
+share); the story-link window's vectors and story sizes are kept in memory (``window.py``); and
+concurrent requests share one synced commit (group commit).  A batch is the bulk path: one
+transaction for all its articles, giving the same index as ingesting them one at a time.
+
+One difference the postings cap makes: when deletions bring an n-gram that reached ``max_df`` units
+back below it, the postings not stored are not restored, so it stays a stock phrase for the index.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import sqlite3
 import threading
 import time as clock
 from collections import defaultdict
@@ -43,6 +56,8 @@ from khabar.stories.link import DAY, LinkParams
 from khabar.words import view as make_view
 
 RECENT_UNTIMED = 5000  # an untimed unit is linked against this many most recent units
+CHECKPOINT_EVERY = 0.2  # seconds between background WAL checkpoints
+WAL_CHECKPOINT_PAGES = 20_000  # with background checkpoints, the writer checkpoints past this WAL size
 MAX_VARIABLES = 900  # '?' per statement (SQLite's lowest default limit is 999)
 
 
@@ -87,11 +102,27 @@ class Index:
     acknowledged once that transaction is committed: group commit, one synced commit for many
     articles.  Hot state (the story-link window, story sizes, outlets' article counts) is cached in
     memory; the cache is dropped when another connection has written to the file, or a write failed.
+
+    With ``background_checkpoints`` (the service), WAL checkpoints run in a thread of their own, so a
+    request does not wait for pages to be copied into the database file (the writer still checkpoints
+    itself should the WAL pass ``WAL_CHECKPOINT_PAGES``).
     """
 
-    def __init__(self, path: str | Path, params: ReuseParams = ReuseParams(), link: LinkParams = LinkParams()):
+    def __init__(
+        self,
+        path: str | Path,
+        params: ReuseParams = ReuseParams(),
+        link: LinkParams = LinkParams(),
+        background_checkpoints: bool = False,
+    ):
         self.path = str(path)
         self.db = connect(path)
+        self._stop = threading.Event()
+        self._checkpointer: threading.Thread | None = None
+        if background_checkpoints:
+            self.db.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
+            self._checkpointer = threading.Thread(target=self._checkpoints, name="khabar-checkpoint", daemon=True)
+            self._checkpointer.start()
         self.params = params
         self.link = link
         self.lock = threading.Lock()  # the writer
@@ -101,6 +132,22 @@ class Index:
         self._story_sizes: dict[str, int] = {}
         self._source_texts: dict[str, int] = {}
         self._version: int | None = None
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._checkpointer is not None:
+            self._checkpointer.join()
+        self.db.close()
+
+    def _checkpoints(self) -> None:
+        db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
+        try:
+            db.execute("PRAGMA synchronous=FULL")  # a checkpoint syncs the database file
+            while not self._stop.wait(CHECKPOINT_EVERY):
+                with contextlib.suppress(sqlite3.Error):  # busy: the next round (or the writer) checkpoints
+                    db.execute("PRAGMA wal_checkpoint(PASSIVE)")  # never blocks the writer or readers
+        finally:
+            db.close()
 
     # ------------------------------------------------------------------ writes
 

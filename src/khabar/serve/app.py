@@ -67,7 +67,7 @@ def error(status: int, message: str) -> JSONResponse:
 
 
 def create_app(db_path: str | Path, token: str | None = None, max_body: int = MAX_BODY) -> FastAPI:
-    index = Index(db_path)
+    index = Index(db_path, background_checkpoints=True)
     reads = connect(db_path)  # queries see committed writes only, never a write group in progress
     env = _templates()
     app = FastAPI(title="khabar", version=__version__, description="Arabic news reuse and story index")
