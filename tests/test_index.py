@@ -11,7 +11,10 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from khabar.candidates import CandidateParams
+from khabar.index import ingest
 from khabar.index.ingest import Conflict, Index
 from khabar.readers.records import RecordInvalid
 from khabar.reuse import ReuseParams
@@ -43,7 +46,11 @@ def contents(db: Path) -> tuple:
         con.close()
 
 
-def test_bulk_and_cached_ingest_give_the_index_of_one_at_a_time(tmp_path: Path, ant: list[dict]) -> None:
+@pytest.mark.parametrize("recent", [ingest.RECENT_UNTIMED, 3])  # untimed units: linked to the last 3 only
+def test_bulk_and_cached_ingest_give_the_index_of_one_at_a_time(
+    tmp_path: Path, ant: list[dict], recent: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ingest, "RECENT_UNTIMED", recent)
     docs = corpus(ant)
     one = Index(tmp_path / "one.db")
     answers = [one.ingest([d])[0] for d in docs]

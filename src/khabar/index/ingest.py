@@ -43,7 +43,7 @@ from khabar.clean.lines import split_lines
 from khabar.clean.templates import article_keys, support_needed
 from khabar.fingerprint import Unit, grams
 from khabar.index.store import connect, ids_of
-from khabar.index.window import COLUMNS, StoryWindows, Window
+from khabar.index.window import StoryWindows, Window
 from khabar.prepare import prepare_one
 from khabar.readers.records import RecordInvalid, record_to_article
 from khabar.relate import UnitPassage, pair_record, same_words
@@ -197,8 +197,9 @@ class Index:
             if db.in_transaction:
                 db.execute("ROLLBACK")
             self.forget()
-            for req in ok:
-                req.error = e
+            for req in group:  # nothing of this group was written
+                if req in ok or req.error is None:
+                    req.results, req.error = [], e
             raise
         finally:
             self._version = self._data_version()
@@ -406,9 +407,7 @@ class Index:
 
     def _window(self, u: StoryUnit) -> Window:
         if u.time is None:
-            q = f"SELECT {COLUMNS} FROM units WHERE terms IS NOT NULL ORDER BY uid DESC LIMIT ?"  # noqa: S608
-            rows = list(self.db.execute(q, (RECENT_UNTIMED,)))
-            return self.windows.rows(rows, u.weights, u.title_weights)
+            return self.windows.latest(RECENT_UNTIMED, u.weights, u.title_weights)
         return self.windows.window(u.timestamp, self.link.max_days * DAY, u.weights, u.title_weights)  # type: ignore[arg-type]
 
     def _story_size(self, sid: str) -> int:

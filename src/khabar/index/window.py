@@ -51,6 +51,17 @@ class _Rows:
         self.indptr.append(end)
         self.n += 1
 
+    def tail(self, n: int) -> _Rows:
+        """The last ``n`` rows."""
+        out = _Rows()
+        first = self.indptr[max(0, self.n - n)]
+        out.data = self.data[first : self.nnz].copy()
+        out.indices = self.indices[first : self.nnz].copy()
+        out.indptr = [x - first for x in self.indptr[max(0, self.n - n) :]]
+        out.n = len(out.indptr) - 1
+        out.nnz = self.nnz - first
+        return out
+
     def products(self, query: np.ndarray) -> np.ndarray:
         """Each row's dot product with the dense ``query`` (its length: more than any column)."""
         if self.n == 0:
@@ -95,10 +106,12 @@ class StoryWindows:
         self.db = db
         self.vocab: dict[int, int] = {}
         self.days: OrderedDict[int | None, _Day] = OrderedDict()
+        self.recent: _Day | None = None  # the most recently stored units, whatever their time
 
     def clear(self) -> None:
         self.vocab.clear()
         self.days.clear()
+        self.recent = None
 
     def _cols(self, ids: np.ndarray) -> np.ndarray:
         vocab = self.vocab
@@ -143,6 +156,21 @@ class StoryWindows:
         day = self.days.get(d)
         if day is not None:
             self._add(day, uid, k, key, t, story, text, title)
+        if self.recent is not None:
+            self._add(self.recent, uid, k, key, t, story, text, title)
+
+    def latest(self, n: int, text: TermVector, title: TermVector | None) -> Window:
+        """The ``n`` units stored last (by ``uid``), oldest first."""
+        if self.recent is None:
+            q = f"SELECT {COLUMNS} FROM units WHERE terms IS NOT NULL ORDER BY uid DESC LIMIT ?"  # noqa: S608
+            rows = list(self.db.execute(q, (n,)))
+            self.recent = _Day()
+            for r in reversed(rows):
+                self._add(self.recent, int(r["uid"]), int(r["k"]), r["key"], r["time"], r["story"], *_vectors(r))
+        elif len(self.recent.uid) > 2 * n:
+            self.recent = _tail(self.recent, n)
+        m = len(self.recent.uid)
+        return self._gather([(self.recent, np.arange(max(0, m - n), m))], text, title)
 
     def window(self, t: float, span: float, text: TermVector, title: TermVector | None) -> Window:
         """Rows published within ``span`` seconds of ``t``, then the untimed ones."""
@@ -155,13 +183,6 @@ class StoryWindows:
             keep = None if d is None else np.flatnonzero((times >= t - span) & (times <= t + span))
             parts.append((day, keep))
         return self._gather(parts, text, title)
-
-    def rows(self, rows: list[sqlite3.Row], text: TermVector, title: TermVector | None) -> Window:
-        """A window of rows read from ``units`` (``COLUMNS``)."""
-        day = _Day()
-        for r in rows:
-            self._add(day, int(r["uid"]), int(r["k"]), r["key"], r["time"], r["story"], *_vectors(r))
-        return self._gather([(day, None)], text, title)
 
     def _query(self, v: TermVector | None) -> np.ndarray:
         q = np.zeros(len(self.vocab) + 1)
@@ -195,6 +216,14 @@ class StoryWindows:
             return Window(e.astype(np.int64), e.astype(np.int64), [], e, [], e, e)
         cat = np.concatenate
         return Window(cat(uid), cat(k), key, cat(time), story, cat(cos), cat(tcos))
+
+
+def _tail(day: _Day, n: int) -> _Day:
+    out = _Day()
+    out.uid, out.k, out.key = day.uid[-n:], day.k[-n:], day.key[-n:]
+    out.time, out.story = day.time[-n:], day.story[-n:]
+    out.text, out.title = day.text.tail(n), day.title.tail(n)
+    return out
 
 
 def _vectors(r: sqlite3.Row) -> tuple[TermVector, TermVector | None]:
