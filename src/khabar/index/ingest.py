@@ -118,6 +118,7 @@ class Index:
         self.path = str(path)
         self.db = connect(path)
         self._stop = threading.Event()
+        self.warmed = threading.Event()
         self._checkpointer: threading.Thread | None = None
         if background_checkpoints:
             self.db.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
@@ -132,6 +133,19 @@ class Index:
         self._story_sizes: dict[str, int] = {}
         self._source_texts: dict[str, int] = {}
         self._version: int | None = None
+
+    def warm(self) -> None:
+        """Load the story-link window of the newest days into memory (the service does this in a thread
+        at start), one day at a time so that writes are not held up; ``warmed`` is set when done."""
+        with self.lock:
+            days: list[int | None] = [None, *self.windows.newest_days()]
+        for day in days:
+            if self._stop.is_set():
+                return
+            with self.lock:
+                self._check_version()
+                self.windows.warm(day)
+        self.warmed.set()
 
     def close(self) -> None:
         self._stop.set()

@@ -149,6 +149,19 @@ class StoryWindows:
             self.days.popitem(last=False)
         return day
 
+    def newest_days(self) -> list[int]:
+        """The days of the indexed units, newest first, as many as are kept in memory."""
+        q = "SELECT DISTINCT CAST(time / ? AS INTEGER) FROM units WHERE time IS NOT NULL"
+        days: set[int] = set()
+        for (d,) in self.db.execute(q, (DAY,)):
+            days.update((d, d - 1) if d <= 0 else (d,))  # CAST truncates: before 1970, floor may be d - 1
+        return sorted(days, reverse=True)[:MAX_DAYS_CACHED]
+
+    def warm(self, day: int | None) -> None:
+        """Load a day (``None``: the untimed units) if it is not loaded."""
+        if day not in self.days:
+            self._day(day)
+
     def stored(self, uid: int, k: int, key: str, t: float | None, story: str | None,
                text: TermVector, title: TermVector | None) -> None:  # fmt: skip
         """A unit was written to ``units``: add it to its day, if that day is loaded."""

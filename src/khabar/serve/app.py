@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import secrets
+import threading
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,7 @@ def error(status: int, message: str) -> JSONResponse:
 
 def create_app(db_path: str | Path, token: str | None = None, max_body: int = MAX_BODY) -> FastAPI:
     index = Index(db_path, background_checkpoints=True)
+    threading.Thread(target=index.warm, name="khabar-warm", daemon=True).start()
     reads = connect(db_path)  # queries see committed writes only, never a write group in progress
     env = _templates()
     app = FastAPI(title="khabar", version=__version__, description="Arabic news reuse and story index")
@@ -114,7 +116,7 @@ def create_app(db_path: str | Path, token: str | None = None, max_body: int = MA
 
     @app.get("/api/health")
     def health() -> dict[str, Any]:
-        return {"status": "ok", "version": __version__, **query.counts(reads)}
+        return {"status": "ok", "version": __version__, **query.counts(reads), "warm": index.warmed.is_set()}
 
     @app.post("/api/articles")
     async def post_articles(request: Request) -> JSONResponse:
