@@ -31,7 +31,7 @@ import sqlite3
 import threading
 import time as clock
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -349,10 +349,11 @@ class Index:
         """The unit's seeds, with the postings counts of its n-grams found in ``known`` (sorted
         signed n-grams with their ``counts``), 0 for the others."""
         n = self.params.candidates.n
-        g = grams(unit.hashes, n).view(np.int64)
+        seeds = seed_index(unit, self.params.align, np.zeros(max(0, len(unit.hashes) - n + 1), np.int64), n)
+        g = seeds.ngrams.view(np.int64)  # type: ignore[union-attr]
         at = np.minimum(np.searchsorted(known, g), max(0, len(known) - 1))
         df = np.where(known[at] == g, counts[at], 0) if len(known) else np.zeros(len(g), np.int64)
-        return seed_index(unit, self.params.align, df.astype(np.int64), n)
+        return replace(seeds, rare=df <= self.params.align.rare_df)  # as seed_index(unit, ..., df, n)
 
     def _reuse(
         self, k: int, article_id: str, units: list[Unit]
