@@ -83,6 +83,8 @@ def cached_index(args: argparse.Namespace, docs: list[dict], work: Path) -> tupl
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
     db = work / "bench.db"
     shutil.copy(cached, db)
+    with open(db, "rb+") as fh:  # written back now, not while the service syncs its commits
+        os.fsync(fh.fileno())
     return db, meta
 
 
