@@ -168,7 +168,14 @@ def stories(out: str, top: int, min_size: int, as_json: bool) -> None:
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("--db", "db", default="khabar.db", show_default=True, type=click.Path(dir_okay=False), help="Index file.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def ingest(inputs: tuple[str, ...], db: str, quiet: bool) -> None:
+@click.option(
+    "--batch",
+    default=500,
+    show_default=True,
+    type=click.IntRange(1, 100_000),
+    help="Articles per transaction (one synced commit each); the index is the same for any batch size.",
+)
+def ingest(inputs: tuple[str, ...], db: str, quiet: bool, batch: int) -> None:
     """Add the articles of INPUTS to the story index DB (the one `khabar serve` uses)."""
     from khabar.index.ingest import Conflict, Index
     from khabar.readers.files import discover, read_file
@@ -179,6 +186,24 @@ def ingest(inputs: tuple[str, ...], db: str, quiet: bool) -> None:
     added = bad = 0
     files, _ = discover(inputs)
     from tqdm import tqdm
+
+    pending: list[Article] = []
+
+    def flush() -> None:
+        nonlocal added, bad
+        try:  # a batch is all or none, and is checked before anything is written ...
+            index.ingest([_as_record(a) for a in pending])
+            added += len(pending)
+        except (Conflict, RecordInvalid):  # ... so a bad record in it sends the batch one at a time
+            for a in pending:
+                try:
+                    index.ingest([_as_record(a)])
+                    added += 1
+                except (Conflict, RecordInvalid) as e:
+                    click.echo(f"khabar: {a.origin}: {e}", err=True)
+                    bad += 1
+        bar.update(len(pending))
+        pending.clear()
 
     with tqdm(desc="ingest", unit="article", file=sys.stderr, disable=quiet) as bar:
         for f in files:
@@ -191,13 +216,11 @@ def ingest(inputs: tuple[str, ...], db: str, quiet: bool) -> None:
                     continue
                 if rec.cut:
                     click.echo(f"khabar: {rec.origin}: {rec.cut}", err=True)
-                try:
-                    index.ingest([_as_record(rec)])
-                    added += 1
-                except (Conflict, RecordInvalid) as e:
-                    click.echo(f"khabar: {rec.origin}: {e}", err=True)
-                    bad += 1
-                bar.update(1)
+                pending.append(rec)
+                if len(pending) >= batch:
+                    flush()
+        if pending:
+            flush()
     click.echo(f"khabar: {added} articles added to {db}, {bad} bad records", err=True)
 
 

@@ -4,9 +4,11 @@ Tables: ``articles`` (the articles.jsonl record of each article, its story and t
 (reuse units: word hashes and offsets as blobs; story term vectors), ``grams`` (word 5-gram
 postings of the units: the candidate index), ``pairs`` (pairs.jsonl records), ``stories`` and
 ``templates`` (per-outlet line counts, so templates keep being learned as articles arrive).
+An n-gram's postings stop at ``max_df`` units (see ``ingest.py``).
 
-Every write of one ingest is one transaction, committed (``synchronous=FULL``) before the service
-answers: an acknowledged article survives a crash.  Every query is parameterized.
+Every write of one ingest is one transaction (or a savepoint in a transaction shared with
+concurrent requests), committed (``synchronous=FULL``) before the service answers: an acknowledged
+article survives a crash.  Every query is parameterized.
 """
 
 from __future__ import annotations
@@ -73,6 +75,9 @@ def connect(path: str | Path) -> sqlite3.Connection:
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=FULL")
     db.execute("PRAGMA foreign_keys=ON")
+    db.execute("PRAGMA cache_size=-262144")  # KiB: up to 256 MiB of pages (postings are looked up at random)
+    db.execute("PRAGMA mmap_size=1073741824")  # reads map the file instead of copying pages
+    db.execute("PRAGMA temp_store=MEMORY")
     db.executescript(SCHEMA)
     return db
 
