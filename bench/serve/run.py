@@ -75,9 +75,9 @@ def cached_index(args: argparse.Namespace, docs: list[dict], work: Path) -> tupl
         part = cached.with_suffix(".partial")
         for p in part.parent.glob(part.name + "*"):
             p.unlink()
+        commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True)
         seconds = fill(part, docs[: args.index_size], args.fill_batch)
         part.rename(cached)
-        commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True)
         meta = {"fill_seconds": round(seconds, 1), "fill_batch": args.fill_batch, "commit": commit.stdout.strip()}
         meta_path.write_text(json.dumps(meta) + "\n", encoding="utf-8")
     meta = json.loads(meta_path.read_text(encoding="utf-8"))

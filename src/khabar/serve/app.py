@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import secrets
+import sqlite3
 import threading
 from importlib import resources
 from pathlib import Path
@@ -71,7 +72,16 @@ def error(status: int, message: str) -> JSONResponse:
 def create_app(db_path: str | Path, token: str | None = None, max_body: int = MAX_BODY) -> FastAPI:
     index = Index(db_path, background_checkpoints=True)
     threading.Thread(target=index.warm, name="khabar-warm", daemon=True).start()
-    reads = connect(db_path)  # queries see committed writes only, never a write group in progress
+    local = threading.local()
+
+    def reads() -> sqlite3.Connection:
+        """This thread's read connection: queries see committed writes only, never a write in progress."""
+        db = getattr(local, "db", None)
+        if db is None:
+            db = local.db = connect(db_path)
+            db.execute("PRAGMA cache_size=-16384")  # KiB
+        return db
+
     env = _templates()
     app = FastAPI(title="khabar", version=__version__, description="Arabic news reuse and story index")
 
@@ -126,7 +136,7 @@ def create_app(db_path: str | Path, token: str | None = None, max_body: int = MA
 
     @app.get("/api/health")
     def health() -> dict[str, Any]:
-        return {"status": "ok", "version": __version__, **query.counts(reads), "warm": index.warmed.is_set()}
+        return {"status": "ok", "version": __version__, **query.counts(reads()), "warm": index.warmed.is_set()}
 
     @app.post("/api/articles")
     async def post_articles(request: Request) -> JSONResponse:
@@ -151,12 +161,12 @@ def create_app(db_path: str | Path, token: str | None = None, max_body: int = MA
 
     @app.get("/api/articles/{article_id:path}/reuse")
     def get_reuse(article_id: str) -> Any:
-        found = query.reuse(reads, article_id)
+        found = query.reuse(reads(), article_id)
         return found if found is not None else error(404, f"no article {article_id!r}")
 
     @app.get("/api/articles/{article_id:path}")
     def get_article(article_id: str) -> Any:
-        found = query.article(reads, article_id)
+        found = query.article(reads(), article_id)
         return found if found is not None else error(404, f"no article {article_id!r}")
 
     @app.delete("/api/articles/{article_id:path}")
@@ -169,44 +179,44 @@ def create_app(db_path: str | Path, token: str | None = None, max_body: int = MA
     @app.get("/api/stories")
     def get_stories(q: str | None = None, source: str | None = None, since: str | None = None, limit: int = 50) -> Any:
         try:
-            return query.stories(reads, q, source, since, limit)
+            return query.stories(reads(), q, source, since, limit)
         except ValueError as e:
             return error(422, str(e))
 
     @app.get("/api/stories/{story_id}")
     def get_story(story_id: str) -> Any:
-        found = query.story(reads, story_id)
+        found = query.story(reads(), story_id)
         return found if found is not None else error(404, f"no story {story_id!r}")
 
     # ---------------------------------------------------------------- pages
 
     @app.get("/", response_class=HTMLResponse)
     def home(q: str | None = None, source: str | None = None) -> HTMLResponse:
-        rows = reads.execute("SELECT DISTINCT source FROM articles WHERE source IS NOT NULL ORDER BY source")
-        found = query.stories(reads, q, source, None, 100)
+        rows = reads().execute("SELECT DISTINCT source FROM articles WHERE source IS NOT NULL ORDER BY source")
+        found = query.stories(reads(), q, source, None, 100)
         return page("stories.html", stories=found, q=q or "", source=source or "", sources=[r[0] for r in rows])
 
     @app.get("/stories/{story_id}", response_class=HTMLResponse)
     def story_page(story_id: str) -> Response:
-        found = query.story(reads, story_id)
+        found = query.story(reads(), story_id)
         if found is None:
             return page("missing.html", 404, what="story")
         return page("story.html", story=found)
 
     @app.get("/articles/{article_id:path}", response_class=HTMLResponse)
     def article_page(article_id: str) -> Response:
-        found = query.article(reads, article_id)
+        found = query.article(reads(), article_id)
         if found is None:
             return page("missing.html", 404, what="article")
-        pairs = query.reuse(reads, article_id) or []
+        pairs = query.reuse(reads(), article_id) or []
         return page("article.html", article=found, pairs=pairs)
 
     @app.get("/compare", response_class=HTMLResponse)
     def compare_page(a: str, b: str) -> Response:
-        left, right = query.article(reads, a), query.article(reads, b)
+        left, right = query.article(reads(), a), query.article(reads(), b)
         if left is None or right is None:
             return page("missing.html", 404, what="article")
-        pair = next((p for p in query.reuse(reads, a) or [] if {p["a"], p["b"]} == {a, b}), None)
+        pair = next((p for p in query.reuse(reads(), a) or [] if {p["a"], p["b"]} == {a, b}), None)
         if pair is not None and pair["a"] != a:
             left, right = right, left
         return page("compare.html", left=left, right=right, pair=pair, **highlight(left, right, pair))
