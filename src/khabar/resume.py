@@ -157,21 +157,25 @@ class Checkpoints:
             self.save("templates", templates)
         elif progress:
             progress(len(articles))
+        chunks = [(lo, min(len(articles), lo + CHUNK)) for lo in range(0, len(articles), CHUNK)]
+        done = {(lo, hi): self.load(f"prepare-{lo}-{hi}") for lo, hi in chunks}
+        todo = [
+            (s, min(hi, s + RANGE)) for (lo, hi), part in done.items() if part is None for s in range(lo, hi, RANGE)
+        ]
         prepared: list[Prepared] = []
-        # one pool for every chunk: its workers keep their caches (stems, term ids) warm
-        with pool(jobs if len(articles) > RANGE else 1, {"articles": articles, "templates": templates}) as workers:
-            for lo in range(0, len(articles), CHUNK):
-                hi = min(len(articles), lo + CHUNK)
-                name = f"prepare-{lo}-{hi}"
-                part = self.load(name)
+        # one pool and one stream of tasks for every chunk: workers keep their caches (stems, term ids)
+        # warm and go on with the next chunk while this process saves the last one
+        with pool(jobs if len(todo) > 1 else 1, {"articles": articles, "templates": templates}) as workers:
+            results = map_tasks(workers, prepare_range, todo)
+            for lo, hi in chunks:
+                part = done[(lo, hi)]
                 if part is None:
-                    ranges = [(s, min(hi, s + RANGE)) for s in range(lo, hi, RANGE)]
                     part = []
-                    for (s, e), done in zip(ranges, map_tasks(workers, prepare_range, ranges), strict=True):
-                        part.extend(done)
+                    for s in range(lo, hi, RANGE):
+                        part.extend(next(results))
                         if progress:
-                            progress(e - s)
-                    self.save(name, part)
+                            progress(min(hi, s + RANGE) - s)
+                    self.save(f"prepare-{lo}-{hi}", part)
                 elif progress:
                     progress(hi - lo)
                 prepared.extend(part)
