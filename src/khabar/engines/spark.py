@@ -55,7 +55,7 @@ from khabar.reuse import ReuseParams, _align_chunk
 from khabar.stories.build import StoryResult, _order_key, _record
 from khabar.stories.cluster import average_linkage, founder_key, story_id
 from khabar.stories.features import StoryUnit
-from khabar.stories.link import DAY, LinkParams, _block_links, _matrix
+from khabar.stories.link import DAY, LinkParams, _block_link_arrays, _matrix
 
 RELATIONS = ("duplicate", "near_duplicate", "contains", "contained_in", "overlap")
 
@@ -297,7 +297,8 @@ def _lexical_bucket(item: tuple[Any, Iterable[tuple[str, int, StoryUnit]]], p: L
     row_idx = np.array([i for i, uid in enumerate(order) if uid in rows], dtype=np.int64)
     if len(row_idx) == 0:
         return
-    for lo, hi, w in _block_links(x, titles, ts, row_idx, np.arange(len(order)), new_from, p):
+    links = _block_link_arrays(x, titles, ts, row_idx, np.arange(len(order)), new_from, p)
+    for lo, hi, w in zip(*(a.tolist() for a in links), strict=True):
         a, b = order[lo], order[hi]
         yield (min(a, b), max(a, b)), w
 

@@ -109,21 +109,15 @@ def _matrix(vectors: Sequence[TermVector | None]) -> sparse.csr_matrix:
     return sparse.csr_matrix((data, cols.ravel(), indptr), shape=(len(vectors), len(terms)), dtype=np.float64)
 
 
-def lexical_links(units: Sequence[StoryUnit], p: LinkParams, new_from: int = 0) -> Iterable[tuple[int, int, float]]:
-    """``(i, j, weight)`` with ``i < j`` for every lexically linked pair of units where ``j >= new_from``.
+def lexical_link_arrays(
+    units: Sequence[StoryUnit], p: LinkParams, new_from: int = 0, jobs: int = 1
+) -> Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """``(i, j, weight)`` with ``i < j`` for every lexically linked pair of units where ``j >= new_from``,
+    a block at a time as arrays, in block order (blocks computed by ``jobs`` worker processes).
 
     Rows are the new units, in blocks sorted by time; columns are the units within ``max_days`` of
     the block (all units, for untimed rows and against untimed columns).
     """
-    for lo, hi, w in lexical_link_arrays(units, p, new_from):
-        yield from zip(lo.tolist(), hi.tolist(), w.tolist(), strict=True)
-
-
-def lexical_link_arrays(
-    units: Sequence[StoryUnit], p: LinkParams, new_from: int = 0, jobs: int = 1
-) -> Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """:func:`lexical_links` a block at a time, as arrays ``(i, j, weight)``, in block order
-    (blocks computed by ``jobs`` worker processes)."""
     n = len(units)
     if n < 2 or new_from >= n:
         return
@@ -154,19 +148,6 @@ def lexical_link_arrays(
 
 def _block_task(shared: dict[str, Any], rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, ...]:
     return _block_link_arrays(shared["x"], shared["titles"], shared["ts"], rows, cols, shared["new_from"], shared["p"])
-
-
-def _block_links(
-    x: sparse.csr_matrix,
-    titles: sparse.csr_matrix,
-    ts: np.ndarray,
-    rows: np.ndarray,
-    cols: np.ndarray,
-    new_from: int,
-    p: LinkParams,
-) -> Iterable[tuple[int, int, float]]:
-    lo, hi, w = _block_link_arrays(x, titles, ts, rows, cols, new_from, p)
-    return zip(lo.tolist(), hi.tolist(), w.tolist(), strict=True)
 
 
 def _block_link_arrays(
