@@ -47,3 +47,20 @@ def test_output_does_not_depend_on_jobs(ant: list[dict]) -> None:
     two = _run(ant, 2)
     assert len(one[1]) > 100 and len(one[2]) > 1  # the corpus has reuse pairs and several stories
     assert one == two
+
+
+def test_stories_from_articles_alone_equal_the_scans(ant: list[dict]) -> None:
+    """build_stories computes story features itself (in batches) when not given a scan's prepared
+    articles; the stories, times and wire credits must be the scan's."""
+    from khabar.reuse import find_pairs
+    from khabar.stories.build import build_stories
+
+    arts = _corpus(ant, n=200)
+    pairs, scanned = analyse(arts, jobs=1)
+    sizes = find_pairs(arts, jobs=1).sizes
+    for a in arts:
+        a.view = None  # (find_pairs without units leaves each article's view cached)
+    alone = build_stories(arts, pairs, sizes)
+    assert alone.stories == scanned.stories
+    assert alone.times == scanned.times and alone.wires == scanned.wires
+    assert all(a.view is None for a in arts)  # no view is left behind on the articles

@@ -9,8 +9,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from khabar.article import Article
+from khabar.clean.lines import split_lines
 from khabar.stories.cluster import StoryIndex
-from khabar.stories.features import StoryUnit, story_units
+from khabar.stories.features import StoryUnit, story_units_of
 from khabar.stories.link import LinkParams, days_apart
 from khabar.stories.wires import wire_credits
 from khabar.times import article_time
@@ -66,11 +67,7 @@ def build_stories(
     """The stories of cleaned articles; ``prepared`` (from :func:`khabar.prepare.prepare_articles`)
     saves computing their story units, times and wire credits again; ``jobs``: worker processes."""
     if prepared is None:
-        times = [article_time(a) for a in articles]
-        units: list[StoryUnit] = []
-        for k, a in enumerate(articles):
-            units.extend(story_units(a, k, times[k][0]))
-        wires = {(u.article, u.key): wire_credits(articles[u.article], u.segments) for u in units}
+        times, units, wires = _features(articles)
     else:
         times = [p.time for p in prepared]
         units = [u for p in prepared for u in p.story_units]
@@ -98,6 +95,33 @@ def build_stories(
     records.sort(key=lambda r: (-len(r["members"]), r["start"] or "9999", r["story"]))
     result.stories = records
     return result
+
+
+FEATURE_BATCH = 128  # articles whose story features are computed together
+
+
+def _features(
+    articles: Sequence[Article],
+) -> tuple[list[tuple[datetime | None, str | None]], list[StoryUnit], dict[UnitKey, list[str]]]:
+    """Times, story units and wire credits of every article, a batch at a time (the views this
+    needs are dropped after each batch)."""
+    times: list[tuple[datetime | None, str | None]] = []
+    units: list[StoryUnit] = []
+    wires: dict[UnitKey, list[str]] = {}
+    for lo in range(0, len(articles), FEATURE_BATCH):
+        ks = range(lo, min(len(articles), lo + FEATURE_BATCH))
+        had_view = [articles[k].view is not None for k in ks]
+        times.extend(article_time(articles[k]) for k in ks)
+        batch = [(articles[k], k, times[k][0]) for k in ks]
+        for (a, _, _), found in zip(batch, story_units_of(batch), strict=True):
+            lines = split_lines(a.text, a.text_view())
+            for u in found:
+                wires[(u.article, u.key)] = wire_credits(a, u.segments, lines)
+            units.extend(found)
+        for (a, _, _), had in zip(batch, had_view, strict=True):
+            if not had:
+                a.view = None
+    return times, units, wires
 
 
 def _record(sid: str, members: list[StoryUnit], result: StoryResult, claims: Claims) -> dict[str, Any]:
