@@ -7,6 +7,7 @@ import pytest
 
 from khabar.article import Article
 from khabar.clean import clean_articles
+from khabar.normalize import Normalized
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
@@ -30,3 +31,11 @@ def cleaned(*texts: str) -> list[Article]:
     arts = [article(t, id=f"doc{k}") for k, t in enumerate(texts)]
     clean_articles(arts, learn_templates=False)
     return arts
+
+
+def assert_offset_map(n: Normalized, text: str) -> None:
+    """A normalizer offset map points into ``text``, one entry per normalized character, in order."""
+    assert len(n.src) == len(n.text) and n.original_length == len(text)
+    if len(n.src):
+        assert n.src.min() >= 0 and n.src.max() < len(text)
+        assert (n.src[1:] >= n.src[:-1]).all()

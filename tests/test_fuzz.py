@@ -18,6 +18,7 @@ from khabar.clean import clean_articles
 from khabar.fingerprint import Unit, article_units
 from khabar.normalize import normalize, normalize_text
 from khabar.reuse import compare_articles
+from tests.conftest import assert_offset_map
 
 EXAMPLES = int(os.environ.get("KHABAR_FUZZ_EXAMPLES", "150"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -58,10 +59,7 @@ def edited(draw: st.DrawFn, text: str) -> str:
 @given(any_text)
 def test_fuzz_normalizer(text: str) -> None:
     n = normalize(text)
-    assert len(n.src) == len(n.text) and n.original_length == len(text)
-    if len(n.src):
-        assert n.src.min() >= 0 and n.src.max() < len(text)
-        assert (n.src[1:] >= n.src[:-1]).all()
+    assert_offset_map(n, text)
     for i in range(0, len(n.text), max(1, len(n.text) // 16)):
         s, e = n.original_span(i, i + 1)
         assert 0 <= s < e <= len(text)

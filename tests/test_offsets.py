@@ -17,6 +17,7 @@ import khabar
 from khabar.article import Article
 from khabar.normalize import normalize, normalize_text
 from khabar.words import view, word_strings
+from tests.conftest import assert_offset_map
 
 LETTERS = "ابتثجحخدذرزسشصضطظعغفقكلمنهويءآأإؤئةى"
 MARKS = "\u064b\u064c\u064d\u064e\u064f\u0650\u0651\u0652\u0670\u0654\u0655\u0653\u0301"
@@ -193,10 +194,7 @@ mixed = st.lists(
 @given(mixed)
 def test_normalizer_offset_map_and_word_offsets(text: str) -> None:
     n = normalize(text)
-    assert len(n.src) == len(n.text) and n.original_length == len(text)
-    if len(n.src):
-        assert n.src.min() >= 0 and n.src.max() < len(text)
-        assert (n.src[1:] >= n.src[:-1]).all()
+    assert_offset_map(n, text)
     v = view(text)
     starts, ends = v.word_starts.tolist(), v.word_ends.tolist()
     for word, s, e in zip(word_strings(v.norm, v.words), starts, ends, strict=True):
