@@ -100,16 +100,6 @@ def _term(term: str) -> tuple[int, float]:
 _TERMS: dict[str, tuple[int, float]] = {}
 
 
-def _weights(tids: np.ndarray, idfs: np.ndarray, counts: np.ndarray) -> TermVector:
-    """Sub-linear tf × idf over terms given as (term id, idf, count) rows, summed per term id,
-    L2-normalized, as a sparse vector sorted by term id."""
-    ids, first, inverse = np.unique(tids, return_index=True, return_inverse=True)
-    tf = np.bincount(inverse, weights=counts, minlength=len(ids))
-    w = (1.0 + np.log(tf)) * idfs[first]
-    norm = math.sqrt(float(np.dot(w, w))) or 1.0
-    return TermVector(ids, w / norm)
-
-
 def _rows(terms: Counter[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     get = _TERMS.get
     info = [get(t) or _term(t) for t in terms]
@@ -126,7 +116,8 @@ def term_weights(title: str, text: str) -> TermVector:
     tf: Counter[str] = Counter(stems(normalize_text(text)))
     for term in stems(normalize_text(title)):
         tf[term] += TITLE_WEIGHT
-    return _weights(*_rows(tf))
+    tids, idfs, counts = _rows(tf)
+    return _vectors(np.zeros(len(tids), dtype=np.int64), tids, idfs, counts, 1)[0]
 
 
 class _WordTerms:
@@ -184,7 +175,8 @@ _WORD_TERMS = _WordTerms()
 
 
 def _vectors(unit: np.ndarray, tids: np.ndarray, idfs: np.ndarray, counts: np.ndarray, n: int) -> list[TermVector]:
-    """:func:`_weights` of each of ``n`` units at once, from rows (unit, term id, idf, count)."""
+    """The tf-idf vectors of ``n`` units, from rows (unit, term id, idf, count): sub-linear tf (counts
+    summed per unit and term) × idf, L2-normalized, sorted by term id."""
     order = np.lexsort((tids, unit))
     unit, tids, idfs, counts = unit[order], tids[order], idfs[order], counts[order]
     new = np.ones(len(tids), dtype=bool)
