@@ -10,7 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from khabar.align import AlignParams, SeedIndex, align_indexed, align_units, seed_index
+from khabar.align import AlignParams, align_units
+from khabar.align_many import align_many
 from khabar.article import Article
 from khabar.candidates import CandidateParams, DocumentFrequency, candidate_pairs
 from khabar.fingerprint import Unit, article_units
@@ -57,8 +58,7 @@ class ReuseResult:
     candidates: int = 0
 
 
-ALIGN_TASK = 256  # candidate pairs per task sent to a worker
-SEED_CACHE = 4096  # prepared units a worker keeps
+ALIGN_TASK = 1024  # candidate pairs per task sent to a worker (one compiled call)
 
 
 def _align_chunk(shared: dict[str, Any], lo: np.ndarray, hi: np.ndarray) -> list[tuple[int, int, list[UnitPassage]]]:
@@ -66,24 +66,15 @@ def _align_chunk(shared: dict[str, Any], lo: np.ndarray, hi: np.ndarray) -> list
     units: Sequence[Unit] = shared["units"]
     params: ReuseParams = shared["params"]
     stats: list[DocumentFrequency] = shared["stats"]
-    cache: dict[int, SeedIndex] = shared.setdefault("seed_cache", {})
-
-    def prepared(k: int) -> SeedIndex:
-        if k not in cache:
-            if len(cache) >= SEED_CACHE:
-                cache.clear()
-            ng = units[k].grams(stats[0].n) if stats else None
-            df = stats[0].of(ng) if ng is not None else None
-            cache[k] = seed_index(units[k], params.align, df, params.candidates.n, ngrams=ng)
-        return cache[k]
-
+    lo, hi = np.asarray(lo, np.int64), np.asarray(hi, np.int64)
+    article = np.array([units[k].article for k in lo.tolist()] + [units[k].article for k in hi.tolist()], np.int64)
+    swap = article[: len(lo)] > article[len(lo) :]  # the earlier article's unit first
+    xs, ys = np.where(swap, hi, lo), np.where(swap, lo, hi)
+    found = align_many(units, xs, ys, params.align, stats[0] if stats else None)
     out = []
-    for i, j in zip(lo.tolist(), hi.tolist(), strict=True):
-        if units[i].article > units[j].article:
-            i, j = j, i
-        ua, ub = units[i], units[j]
-        passages = align_indexed(prepared(i), prepared(j), params.align)
+    for i, j, passages in zip(xs.tolist(), ys.tolist(), found, strict=True):
         if passages:
+            ua, ub = units[i], units[j]
             out.append((ua.article, ub.article, [UnitPassage(ua.key, ub.key, p) for p in passages]))
     return out
 

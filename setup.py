@@ -1,0 +1,11 @@
+"""The compiled core (Cython): everything else is declared in pyproject.toml."""
+
+from Cython.Build import cythonize
+from setuptools import Extension, setup
+
+setup(
+    ext_modules=cythonize(
+        [Extension("khabar._align_kernel", ["src/khabar/_align_kernel.pyx"], extra_compile_args=["-O3"])],
+        compiler_directives={"language_level": 3},
+    )
+)
