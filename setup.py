@@ -5,7 +5,15 @@ from setuptools import Extension, setup
 
 setup(
     ext_modules=cythonize(
-        [Extension("khabar._align_kernel", ["src/khabar/_align_kernel.pyx"], extra_compile_args=["-O3"])],
+        [
+            Extension("khabar._align_kernel", ["src/khabar/_align_kernel.pyx"], extra_compile_args=["-O3"]),
+            Extension(
+                "khabar.stories._linkage_kernel",
+                ["src/khabar/stories/_linkage_kernel.pyx"],
+                language="c++",
+                extra_compile_args=["-O3", "-std=c++17"],
+            ),
+        ],
         compiler_directives={"language_level": 3},
     )
 )

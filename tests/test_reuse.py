@@ -376,3 +376,21 @@ def test_merge_equals_the_reference_over_all_passages(raw: list[tuple[int, int, 
 
     cs = [[a0, a0 + n, b0, b0 + m, min(n, m)] for a0, n, b0, m in raw]
     assert _merge([list(c) for c in cs]) == _reference_merge([list(c) for c in cs])
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 30), max_size=40), max_size=40), st.integers(1, 5))
+def test_postings_are_each_units_distinct_ngrams_sorted_by_hash(docs: list[list[int]], n: int) -> None:
+    import numpy as np
+
+    from khabar.candidates import postings
+    from khabar.fingerprint import Unit
+    from khabar.words import mix64
+
+    units = [
+        Unit(k, "body", mix64(np.array(w, np.uint64)), np.zeros(len(w), np.int32), np.zeros(len(w), np.int32))
+        for k, w in enumerate(docs)
+    ]
+    h, u = postings(units, n)
+    expected = sorted((int(g), k) for k, unit in enumerate(units) for g in set(unit.grams(n).tolist()))
+    assert list(zip(h.tolist(), u.tolist(), strict=True)) == expected

@@ -244,3 +244,26 @@ def _reference_stem(word: str) -> str:
 @given(st.text(alphabet="اولبكفتنهيمسءa1", max_size=9))
 def test_stemmer_equals_the_reference_scan(word: str) -> None:
     assert stem.__wrapped__(word) == _reference_stem(word)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(1, 30),
+    st.lists(
+        st.tuples(st.integers(0, 29), st.integers(0, 29), st.sampled_from([0.05, 0.1, 0.2, 0.25, 0.3, 0.5, 1.0])),
+        max_size=120,
+    ),
+    st.sampled_from([0.08, 0.2, 0.3]),
+)
+def test_compiled_average_linkage_equals_the_python_reference(n: int, raw: list, join: float) -> None:
+    """Exact weights repeat on purpose: ties and equal averages must break the same way."""
+    import numpy as np
+
+    from khabar.stories.cluster import average_linkage_arrays, average_linkage_reference
+
+    links = {(min(i, j) % n, max(i, j) % n): w for i, j, w in raw if i % n != j % n}
+    links = {(i, j): w for (i, j), w in links.items() if i < j}
+    lo = np.array([i for i, _ in links], np.int64)
+    hi = np.array([j for _, j in links], np.int64)
+    w = np.array(list(links.values()), np.float64)
+    assert average_linkage_arrays(n, lo, hi, w, join) == average_linkage_reference(n, lo, hi, w, join)

@@ -28,19 +28,17 @@ class CandidateParams:
 
 
 def postings(units: Sequence[Unit], n: int) -> tuple[np.ndarray, np.ndarray]:
-    """All (hash, unit index) postings, one per distinct n-gram per unit, sorted by hash."""
-    hs: list[np.ndarray] = []
-    us: list[np.ndarray] = []
-    for k, unit in enumerate(units):
-        g = np.unique(unit.grams(n))
-        hs.append(g)
-        us.append(np.full(len(g), k, dtype=np.int64))
-    if not hs:
+    """All (hash, unit index) postings, one per distinct n-gram per unit, sorted by hash (then unit)."""
+    grams = [unit.grams(n) for unit in units]
+    if not grams:
         return np.zeros(0, np.uint64), np.zeros(0, np.int64)
-    h = np.concatenate(hs)
-    u = np.concatenate(us)
-    order = np.argsort(h, kind="stable")
-    return h[order], u[order]
+    h = np.concatenate(grams).astype(np.uint64, copy=False)
+    u = np.repeat(np.arange(len(units), dtype=np.int64), [len(g) for g in grams])
+    order = np.argsort(h, kind="stable")  # by hash, and by unit within a hash (units are in order)
+    h, u = h[order], u[order]
+    first = np.ones(len(h), dtype=bool)  # an n-gram's first posting in its unit
+    first[1:] = (h[1:] != h[:-1]) | (u[1:] != u[:-1])
+    return h[first], u[first]
 
 
 def _group_pairs(unit_ids: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:

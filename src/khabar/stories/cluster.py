@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from khabar.stories._linkage_kernel import average_linkage as _compiled_linkage
 from khabar.stories.features import StoryUnit
 from khabar.stories.link import LinkParams, lexical_link_arrays
 
@@ -47,7 +48,15 @@ def average_linkage(n: int, links: dict[tuple[int, int], float], join: float) ->
 
 
 def average_linkage_arrays(n: int, lo: np.ndarray, hi: np.ndarray, weight: np.ndarray, join: float) -> list[int]:
-    """:func:`average_linkage` of links given as arrays (distinct pairs ``lo[k] < hi[k]``)."""
+    """:func:`average_linkage` of links given as arrays (distinct pairs ``lo[k] < hi[k]``), compiled
+    (``_linkage_kernel.pyx``; :func:`average_linkage_reference` is the same in Python)."""
+    lo = np.ascontiguousarray(lo, np.int64)
+    hi = np.ascontiguousarray(hi, np.int64)
+    return _compiled_linkage(n, lo, hi, np.ascontiguousarray(weight, np.float64), float(join)).tolist()
+
+
+def average_linkage_reference(n: int, lo: np.ndarray, hi: np.ndarray, weight: np.ndarray, join: float) -> list[int]:
+    """:func:`average_linkage_arrays` in plain Python: the reference the compiled one is tested against."""
     order = np.lexsort((hi, lo))
     sums: list[dict[int, float]] = [{} for _ in range(n)]
     for i, j, w in zip(lo[order].tolist(), hi[order].tolist(), weight[order].tolist(), strict=True):
