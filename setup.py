@@ -7,6 +7,7 @@ setup(
     ext_modules=cythonize(
         [
             Extension("khabar._align_kernel", ["src/khabar/_align_kernel.pyx"], extra_compile_args=["-O3"]),
+            Extension("khabar._text_kernel", ["src/khabar/_text_kernel.pyx"], extra_compile_args=["-O3"]),
             Extension(
                 "khabar.stories._linkage_kernel",
                 ["src/khabar/stories/_linkage_kernel.pyx"],

@@ -96,3 +96,31 @@ def test_short_text_path_equals_the_offset_mapping_path(text: str) -> None:
 def test_short_text_path_with_ligatures_and_long_text() -> None:
     for text in ("\ufefb الله \ufdf2 \u0627\u0654", "ـ" * 5000 + "أميركا", "\ufe8d\ufe8e " * 3000):
         assert normalize_text(text) == normalize(text).text
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0x10FFFF), max_size=120))
+def test_compiled_words_equal_the_numpy_reference(text: str) -> None:
+    import numpy as np
+
+    from khabar.normalize import Normalized
+    from khabar.words import word_bounds, words, words_reference
+
+    raw = text + "\ud83dب\udfff" + text  # lone surrogates are code points too
+    for norm in (normalize(text), Normalized(raw, np.arange(len(raw)), len(raw))):
+        got, ref = words(norm), words_reference(norm)
+        assert got.starts.tolist() == ref.starts.tolist() and got.ends.tolist() == ref.ends.tolist()
+        assert got.hashes.dtype == ref.hashes.dtype and got.hashes.tolist() == ref.hashes.tolist()
+        assert [b.tolist() for b in word_bounds(norm)] == [ref.starts.tolist(), ref.ends.tolist()]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(0, 2**64 - 1), max_size=40), st.integers(1, 7))
+def test_compiled_grams_equal_the_numpy_reference(values: list[int], n: int) -> None:
+    import numpy as np
+
+    from khabar.fingerprint import grams, grams_reference
+
+    h = np.array(values, dtype=np.uint64)
+    assert grams(h, n).tolist() == grams_reference(h, n).tolist()
+    assert grams(h[::2], n).tolist() == grams_reference(h[::2], n).tolist()  # a strided view, too

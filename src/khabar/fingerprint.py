@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from khabar import _text_kernel
 from khabar.article import Article
 from khabar.words import mix64_inplace
 
@@ -39,7 +40,13 @@ class Unit:
 
 
 def grams(hashes: np.ndarray, n: int) -> np.ndarray:
-    """Order-sensitive hashes of every run of ``n`` consecutive words (empty if fewer words)."""
+    """Order-sensitive hashes of every run of ``n`` consecutive words (empty if fewer words);
+    compiled (``_text_kernel.pyx``), :func:`grams_reference` is the same with numpy."""
+    return _text_kernel.grams(np.ascontiguousarray(hashes, np.uint64), n)
+
+
+def grams_reference(hashes: np.ndarray, n: int) -> np.ndarray:
+    """:func:`grams` with numpy."""
     m = len(hashes) - n + 1
     if m <= 0:
         return np.zeros(0, dtype=np.uint64)

@@ -1,4 +1,4 @@
-"""Words of a normalized text, with stable 64-bit hashes and offsets, computed with numpy.
+"""Words of a normalized text, with stable 64-bit hashes and offsets (compiled; numpy reference).
 
 A word is a maximal run of letters and digits (Unicode categories L* and N*) of the normalized
 text.  Hashes are a polynomial hash of the code points, mixed with splitmix64: stable across
@@ -13,6 +13,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from khabar import _text_kernel
 from khabar.normalize import Normalized, _codepoints, normalize
 
 _P = np.uint64(0x100000001B3)  # odd, so invertible modulo 2**64
@@ -85,6 +86,11 @@ class Words:
         return len(self.starts)
 
 
+@lru_cache(maxsize=1)
+def _word_bytes() -> np.ndarray:
+    return _word_table()[:_WORD_CP_LIMIT].view(np.uint8)
+
+
 def _bounds(cps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     isw = _word_table()[cps]
     edges = np.diff(np.concatenate([[False], isw, [False]]).astype(np.int8))
@@ -93,11 +99,17 @@ def _bounds(cps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def word_bounds(norm: Normalized) -> tuple[np.ndarray, np.ndarray]:
     """Where the words of a normalized text start and end (the words of :func:`words`, unhashed)."""
-    return _bounds(_codepoints(norm.text))
+    starts, ends, _ = _text_kernel.words(norm.text, _word_bytes(), False)
+    return starts, ends
 
 
 def words(norm: Normalized) -> Words:
-    """Split a normalized text into words and hash each one."""
+    """Split a normalized text into words and hash each one (compiled: ``_text_kernel.pyx``)."""
+    return Words(*_text_kernel.words(norm.text, _word_bytes(), True))
+
+
+def words_reference(norm: Normalized) -> Words:
+    """:func:`words` with numpy: the reference the compiled one is tested against."""
     cps = _codepoints(norm.text)
     n = len(cps)
     if n == 0:
