@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from khabar.article import Article
@@ -185,3 +185,21 @@ def test_template_learning_lines_equal_the_full_split(ant: list[dict]) -> None:
     texts = [d["text"] for d in ant] + ["سطر أول\r\nسطر ثانٍ\r\rسطر\u2028ثالث\n\n", "", "\n", "ـــ\u200f"]
     for text in texts:
         assert _lines(Article(id="x", text=text)) == split_lines(text)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.text(
+        alphabet=st.one_of(
+            st.characters(min_codepoint=0, max_codepoint=0x10FFFF),
+            st.sampled_from([*"0123456789٠١٢٣ \t\u00a0\u2003\u3000\u0660\u06f5\uff11", "\u1680", "\u2028", "\x1c"]),
+        ),
+        max_size=60,
+    )
+)
+def test_compiled_template_canon_equals_the_regex_reference(line: str) -> None:
+    from khabar._text_kernel import template_canon
+
+    from khabar.clean.lines import template_canon_reference
+
+    assert template_canon(line) == template_canon_reference(line)

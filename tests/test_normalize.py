@@ -124,3 +124,25 @@ def test_compiled_grams_equal_the_numpy_reference(values: list[int], n: int) -> 
     h = np.array(values, dtype=np.uint64)
     assert grams(h, n).tolist() == grams_reference(h, n).tolist()
     assert grams(h[::2], n).tolist() == grams_reference(h[::2], n).tolist()  # a strided view, too
+
+
+_ANY_TEXT = st.lists(
+    st.one_of(
+        st.characters(min_codepoint=0, max_codepoint=0x10FFFF),  # everything, mostly rare planes
+        st.characters(min_codepoint=0x0600, max_codepoint=0x06FF),  # Arabic: marks, hamza, digits
+        st.characters(min_codepoint=0xFB50, max_codepoint=0xFEFF),  # presentation forms: expansions
+        st.sampled_from(["\u0653", "\u0654", "\u0655", "\u0640", "\u200c", " ", "\n", "أميركي", "٣"]),
+    ),
+    max_size=80,
+).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_ANY_TEXT)
+def test_compiled_normalize_equals_the_numpy_reference(text: str) -> None:
+    from khabar.normalize import normalize_reference
+
+    for t in (text, text + "\ud800"):  # a lone surrogate too
+        got, ref = normalize(t), normalize_reference(t)
+        assert got.text == ref.text and got.src.tolist() == ref.src.tolist()
+        assert got.src.dtype == ref.src.dtype and got.original_length == ref.original_length

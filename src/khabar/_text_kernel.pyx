@@ -7,7 +7,8 @@ The same words, hashes and n-grams as the numpy versions kept in those modules a
 folds the words' hashes left to right (``acc * MULT + next``, mixed after each step).
 """
 
-from libc.stdint cimport int64_t, uint8_t, uint64_t
+from libc.stdint cimport int64_t, uint8_t, uint32_t, uint64_t
+from libc.stdlib cimport free, malloc
 
 import numpy as np
 
@@ -86,3 +87,73 @@ def grams(const uint64_t[::1] h, int64_t n):
                 acc = mix(acc * GRAM_MULT + h[p + k])
             o[p] = acc
     return out
+
+
+cdef extern from "Python.h":
+    object PyUnicode_FromKindAndData(int kind, const void* buffer, Py_ssize_t size)
+    int PyUnicode_4BYTE_KIND
+    bint Py_UNICODE_ISSPACE(Py_UCS4 ch)
+    bint Py_UNICODE_ISDECIMAL(Py_UCS4 ch)
+
+
+def normalize_simple(str text, const uint32_t[::1] mapped, const uint8_t[::1] delete, const uint8_t[::1] special):
+    """``normalize``'s one-to-one rows over ``text``: ``(normalized, src)``, or None when a character
+    needs the general path (one that expands or composes)."""
+    cdef Py_ssize_t n = len(text), i, k = 0
+    cdef Py_UCS4 ch
+    for i in range(n):
+        ch = text[i]
+        if special[ch]:
+            return None
+        if not delete[ch]:
+            k += 1
+    src = np.empty(k, np.int64)
+    cdef int64_t[::1] s = src
+    cdef uint32_t* buf = <uint32_t*>malloc(max(1, k) * sizeof(uint32_t))
+    if buf == NULL:
+        raise MemoryError()
+    try:
+        k = 0
+        for i in range(n):
+            ch = text[i]
+            if not delete[ch]:
+                buf[k] = mapped[ch]
+                s[k] = i
+                k += 1
+        return PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, buf, k), src
+    finally:
+        free(buf)
+
+
+def template_canon(str line):
+    """``" ".join(re.sub(r"\\d+", "0", line).split())``: a template line with its numbers as wildcards
+    (``\\d`` is a Unicode decimal digit, ``split()`` splits on Unicode whitespace)."""
+    cdef Py_ssize_t n = len(line), i, k = 0
+    cdef Py_UCS4 ch
+    cdef bint in_digits = False, pending_space = False
+    cdef uint32_t* buf = <uint32_t*>malloc(max(1, n) * sizeof(uint32_t))
+    if buf == NULL:
+        raise MemoryError()
+    try:
+        for i in range(n):
+            ch = line[i]
+            if Py_UNICODE_ISSPACE(ch):
+                pending_space = k > 0
+                in_digits = False
+                continue
+            if Py_UNICODE_ISDECIMAL(ch):
+                if in_digits:
+                    continue
+                in_digits = True
+                ch = 48  # "0"
+            else:
+                in_digits = False
+            if pending_space:
+                buf[k] = 32
+                k += 1
+                pending_space = False
+            buf[k] = ch
+            k += 1
+        return PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, buf, k)
+    finally:
+        free(buf)

@@ -30,6 +30,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from khabar import _text_kernel
+
 VERSION = "1"
 
 # --- tables ---------------------------------------------------------------------------------------
@@ -235,8 +237,27 @@ def _from_codepoints(cps: np.ndarray) -> str:
     return cps.astype(np.uint32).tobytes().decode("utf-32-le", "surrogatepass")
 
 
+@lru_cache(maxsize=1)
+def _byte_tables() -> tuple[np.ndarray, np.ndarray]:
+    t = _tables()
+    return t.delete.view(np.uint8), t.special.view(np.uint8)
+
+
 def normalize(text: str) -> Normalized:
-    """Normalize ``text``; see the module docstring for the rules."""
+    """Normalize ``text``; see the module docstring for the rules.
+
+    Texts whose every character maps to at most one (the usual case) take a compiled pass
+    (``_text_kernel.normalize_simple``) over the same tables; :func:`normalize_reference` is numpy."""
+    t = _tables()
+    delete, special = _byte_tables()
+    fast = _text_kernel.normalize_simple(text, t.mapped, delete, special)
+    if fast is not None:
+        return _apply_variants(Normalized(fast[0], fast[1], len(text)), t)
+    return normalize_reference(text)
+
+
+def normalize_reference(text: str) -> Normalized:
+    """:func:`normalize` with numpy (every text; the reference the compiled pass is tested against)."""
     t = _tables()
     cps = _codepoints(text)
     keep = ~t.delete[cps]

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from khabar import _text_kernel
 from khabar.normalize import Normalized
 from khabar.words import TextView, view
 
@@ -61,6 +62,12 @@ def lines_of(text: str, norm: Normalized, word_starts: np.ndarray) -> list[Line]
 
 
 def template_key(norm_line: str) -> int:
-    """A stable key for a line as an outlet template: numbers are wildcards."""
-    canon = " ".join(_DIGITS.sub("0", norm_line).split())
+    """A stable key for a line as an outlet template: numbers are wildcards (the canonical form is
+    compiled: ``_text_kernel.template_canon``; :func:`template_canon_reference` is the same)."""
+    canon = _text_kernel.template_canon(norm_line)
     return int.from_bytes(hashlib.blake2b(canon.encode("utf-8"), digest_size=8).digest(), "little")
+
+
+def template_canon_reference(norm_line: str) -> str:
+    """The line with every number as ``0`` and its spaces collapsed, in plain Python."""
+    return " ".join(_DIGITS.sub("0", norm_line).split())
