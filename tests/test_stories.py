@@ -267,3 +267,20 @@ def test_compiled_average_linkage_equals_the_python_reference(n: int, raw: list,
     hi = np.array([j for _, j in links], np.int64)
     w = np.array(list(links.values()), np.float64)
     assert average_linkage_arrays(n, lo, hi, w, join) == average_linkage_reference(n, lo, hi, w, join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 12), st.integers(0, 12), st.floats(-1, 1, allow_nan=False)), max_size=60))
+def test_link_arrays_sum_like_a_dict(raw: list[tuple[int, int, float]]) -> None:
+    import numpy as np
+
+    from khabar.stories.cluster import _sum_links
+
+    raw = [(min(i, j), max(i, j), w) for i, j, w in raw if i != j]
+    expected: dict[tuple[int, int], float] = {}
+    for i, j, w in raw:
+        expected[(i, j)] = expected.get((i, j), 0.0) + w
+    lo, hi, w = _sum_links(
+        np.array([r[0] for r in raw], np.int64), np.array([r[1] for r in raw], np.int64), np.array([r[2] for r in raw])
+    )
+    assert list(zip(zip(lo.tolist(), hi.tolist(), strict=True), w.tolist(), strict=True)) == list(expected.items())

@@ -78,8 +78,9 @@ def unit_words(article: Article) -> dict[str, np.ndarray]:
     return out
 
 
-def article_units(article: Article, index: int) -> list[Unit]:
-    """The reuse units of an article whose segments are set."""
+def article_units(article: Article, index: int, word_idx: dict[str, np.ndarray] | None = None) -> list[Unit]:
+    """The reuse units of an article whose segments are set (``word_idx``: its :func:`unit_words`,
+    if already computed)."""
     v = article.text_view()
     hashes = v.words.hashes
     starts, ends = v.word_starts, v.word_ends
@@ -92,5 +93,5 @@ def article_units(article: Article, index: int) -> list[Unit]:
             ends[idx].astype(np.int32),
             grams(hashes[idx], FINGERPRINT_N),
         )
-        for key, idx in unit_words(article).items()
+        for key, idx in (unit_words(article) if word_idx is None else word_idx).items()
     ]

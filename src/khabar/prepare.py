@@ -21,7 +21,7 @@ from khabar.article import Article, Segment
 from khabar.clean.lines import Line, lines_of, split_lines
 from khabar.clean.segment import classify_lines, to_segments
 from khabar.clean.templates import ArticleKeys, TemplateLearner, article_keys
-from khabar.fingerprint import Unit, article_units
+from khabar.fingerprint import Unit, article_units, unit_words
 from khabar.normalize import normalize
 from khabar.parallel import map_ranges
 from khabar.stories.features import StoryUnit, story_units_of
@@ -69,21 +69,23 @@ def prepare_many(items: Sequence[tuple[Article, int, frozenset[int]]]) -> list[P
     keep_view = [a.view is not None for a, _, _ in items]
     try:
         out = []
+        word_idx = []
         for article, k, templates in items:
             v = article.text_view()
             lines = split_lines(article.text, v)
             article.segments = to_segments(classify_lines(lines, templates), len(article.text))
+            word_idx.append(unit_words(article))
             out.append(
                 Prepared(
                     article.segments,
-                    article_units(article, k),
+                    article_units(article, k, word_idx[-1]),
                     [],
                     {key: wire_credits(article, segs, lines) for key, segs in article.units().items()},
                     article_time(article),
                 )
             )
         batch = [(article, k, p.time[0]) for (article, k, _), p in zip(items, out, strict=True)]
-        for p, units in zip(out, story_units_of(batch), strict=True):
+        for p, units in zip(out, story_units_of(batch, word_idx), strict=True):
             p.story_units = units
         return out
     finally:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import logging
 
-import trafilatura
-
 # trafilatura logs every page it cannot parse; khabar reports those itself
 logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
 
@@ -63,6 +61,8 @@ def extract_page(html: str, url: str | None = None) -> tuple[str, str | None, st
     Comments are left out; tables stay (Arabic sites lay out results and figures in them).
     Recall is favoured because khabar's own boilerplate marking runs on the extracted lines.
     """
+    import trafilatura  # here, not at the top: a scan of JSONL or text never pays for importing it
+
     try:
         doc = trafilatura.bare_extraction(
             html,

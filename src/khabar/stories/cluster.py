@@ -101,7 +101,15 @@ class StoryIndex:
 
     params: LinkParams = field(default_factory=LinkParams)
     units: list[StoryUnit] = field(default_factory=list)
-    links: dict[tuple[int, int], float] = field(default_factory=dict)  # unit positions (i < j) → weight
+    # the links, as arrays: unit positions lo[k] < hi[k] (each pair once) and the summed weight
+    _lo: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    _hi: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    _w: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float64))
+
+    @property
+    def links(self) -> dict[tuple[int, int], float]:
+        """Unit positions ``(i, j)`` with ``i < j`` → link weight."""
+        return dict(zip(zip(self._lo.tolist(), self._hi.tolist(), strict=True), self._w.tolist(), strict=True))
 
     def add(
         self, new: Sequence[StoryUnit], reuse_links: Iterable[tuple[StoryUnit, StoryUnit]] = (), jobs: int = 1
@@ -111,26 +119,27 @@ class StoryIndex:
         processes for the links)."""
         start = len(self.units)
         self.units.extend(new)
-        links = self.links
+        los, his, ws = [self._lo], [self._hi], [self._w]
         for lo, hi, weights in lexical_link_arrays(self.units, self.params, new_from=start, jobs=jobs):
-            for i, j, w in zip(lo.tolist(), hi.tolist(), weights.tolist(), strict=True):
-                links[(i, j)] = links.get((i, j), 0.0) + w
+            los.append(lo.astype(np.int64, copy=False))
+            his.append(hi.astype(np.int64, copy=False))
+            ws.append(weights.astype(np.float64, copy=False))
         position = {id(u): k for k, u in enumerate(self.units)}
-        for a, b in reuse_links:
-            i, j = sorted((position[id(a)], position[id(b)]))
-            if i != j:
-                self.links[(i, j)] = self.links.get((i, j), 0.0) + self.params.reuse_weight
+        extra = [sorted((position[id(a)], position[id(b)])) for a, b in reuse_links]
+        extra = [(i, j) for i, j in extra if i != j]
+        if extra:
+            los.append(np.array([i for i, _ in extra], np.int64))
+            his.append(np.array([j for _, j in extra], np.int64))
+            ws.append(np.full(len(extra), self.params.reuse_weight, np.float64))
+        self._lo, self._hi, self._w = _sum_links(np.concatenate(los), np.concatenate(his), np.concatenate(ws))
 
     def stories(self) -> dict[str, list[StoryUnit]]:
         """Story id → member units (in index order)."""
         order = sorted(range(len(self.units)), key=lambda k: founder_key(self.units[k]))
         rank = np.zeros(len(order), dtype=np.int64)
         rank[order] = np.arange(len(order))
-        m = len(self.links)
-        ri = rank[np.fromiter((i for i, _ in self.links), dtype=np.int64, count=m)]
-        rj = rank[np.fromiter((j for _, j in self.links), dtype=np.int64, count=m)]
-        weights = np.fromiter(self.links.values(), dtype=np.float64, count=m)
-        roots = average_linkage_arrays(len(order), np.minimum(ri, rj), np.maximum(ri, rj), weights, self.params.join)
+        ri, rj = rank[self._lo], rank[self._hi]
+        roots = average_linkage_arrays(len(order), np.minimum(ri, rj), np.maximum(ri, rj), self._w, self.params.join)
         groups: dict[int, list[int]] = defaultdict(list)
         for k in range(len(self.units)):
             groups[roots[rank[k]]].append(k)
@@ -139,3 +148,24 @@ class StoryIndex:
             founder = min((self.units[k] for k in members), key=founder_key)
             out[story_id(founder)] = [self.units[k] for k in members]
         return out
+
+
+def _sum_links(lo: np.ndarray, hi: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One entry per pair ``(lo, hi)``, in order of first appearance, its weights summed left to right
+    (``0.0 + w1 + w2 + ...``, as accumulating them in a dict would)."""
+    if len(lo) == 0:
+        return lo, hi, w
+    key = lo * (int(max(lo.max(), hi.max())) + 1) + hi
+    order = np.argsort(key, kind="stable")
+    sk = key[order]
+    starts = np.flatnonzero(np.concatenate([[True], sk[1:] != sk[:-1]]))
+    sizes = np.diff(np.concatenate([starts, [len(sk)]]))
+    firsts = order[starts]
+    total = 0.0 + w[firsts]
+    for g in np.flatnonzero(sizes > 1).tolist():  # pairs linked more than once (a reuse bonus): few
+        acc = 0.0
+        for x in w[order[starts[g] : starts[g] + sizes[g]]].tolist():
+            acc = acc + x
+        total[g] = acc
+    keep = np.argsort(firsts, kind="stable")  # back to order of first appearance
+    return lo[firsts[keep]], hi[firsts[keep]], total[keep]

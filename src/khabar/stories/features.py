@@ -210,9 +210,12 @@ def story_units(article: Article, index: int, time: datetime | None) -> list[Sto
     return story_units_of([(article, index, time)])[0]
 
 
-def story_units_of(items: Sequence[tuple[Article, int, datetime | None]]) -> list[list[StoryUnit]]:
+def story_units_of(
+    items: Sequence[tuple[Article, int, datetime | None]], word_idx: Sequence[dict[str, np.ndarray]] | None = None
+) -> list[list[StoryUnit]]:
     """:func:`story_units` of many ``(article, index, time)`` at once: the words of all their units
-    are looked up and counted in a few vectorized steps (the same vectors, computed faster)."""
+    are looked up and counted in a few vectorized steps (the same vectors, computed faster).
+    ``word_idx``: each article's ``fingerprint.unit_words``, if already computed."""
     units: list[StoryUnit] = []
     owners: list[int] = []  # position in items of each unit
     text_words: list[tuple[TextView, np.ndarray]] = []
@@ -220,7 +223,7 @@ def story_units_of(items: Sequence[tuple[Article, int, datetime | None]]) -> lis
     empty = np.zeros(0, dtype=np.int64)
     for pos, (article, index, time) in enumerate(items):
         v = article.text_view()
-        word_idx = unit_words(article)
+        words_of = unit_words(article) if word_idx is None else word_idx[pos]
         for key, segs in article.units().items():
             if key == "body":
                 headline = article.title or _first_line(_unit_text(article, segs))
@@ -233,7 +236,7 @@ def story_units_of(items: Sequence[tuple[Article, int, datetime | None]]) -> lis
                 StoryUnit(index, article.id, key, segs, headline, unit_time, empty_vector, article.source, empty_vector)
             )
             owners.append(pos)
-            text_words.append((v, word_idx.get(key, empty)))
+            text_words.append((v, words_of.get(key, empty)))
             titles.append(_title_rows(headline))
     n = len(units)
     t_unit = np.repeat(np.arange(n), [len(t[0]) for t in titles])
