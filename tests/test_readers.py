@@ -5,6 +5,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from khabar.scan import read_all, scan
 
@@ -217,3 +219,33 @@ def test_oversized_pages_and_texts_are_cut_with_a_note(tmp_path: Path, monkeypat
     assert 500 <= len(c.text) <= 1000 and c.text.endswith("\n") and text.startswith(c.text)
     result = scan([f1, f2], out=tmp_path / "out", warn=False)
     assert result.summary["cut"] == 3 and result.summary["errors"] == 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.recursive(
+        st.text(
+            alphabet=st.one_of(
+                st.characters(min_codepoint=0, max_codepoint=0x10FFFF),
+                st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF, blacklist_categories=()),
+            )
+        ),
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3),
+        max_leaves=6,
+    ),
+    st.booleans(),
+)
+@example("\udc00", True)
+@example(["x", {"k": "\ud83d"}], True)
+def test_surrogate_prefilter_never_misses_one(value: object, ascii_only: bool) -> None:
+    """The JSONL reader skips the lone-surrogate search for lines without a surrogate escape: every
+    line that decodes as UTF-8 and holds a lone surrogate must have such an escape."""
+    from khabar.readers.files import _SURROGATE_ESCAPE
+    from khabar.readers.sanity import lone_surrogate
+
+    try:
+        raw = json.dumps({"text": value}, ensure_ascii=ascii_only).encode("utf-8")
+    except UnicodeEncodeError:
+        return  # a raw surrogate is not UTF-8: the reader reports the line as invalid UTF-8
+    if lone_surrogate(json.loads(raw)) is not None:
+        assert _SURROGATE_ESCAPE.search(raw)

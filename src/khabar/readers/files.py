@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -66,6 +67,9 @@ def discover(paths: Iterable[str]) -> tuple[list[str], list[str]]:
     return files, skipped
 
 
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
 def read_jsonl(path: str) -> Iterator[Article | RecordError]:
     opener = gzip.open if path.lower().endswith(".gz") else open
     try:
@@ -89,7 +93,9 @@ def _jsonl_record(path: str, lineno: int, raw: bytes) -> Article | RecordError:
         return RecordError(path, lineno, f"invalid JSON: {e}")
     rid = obj.get("id") if isinstance(obj, dict) else None
     try:
-        return record_to_article(obj, f"{path}:{lineno}", f"{path}:{lineno}")
+        # strict UTF-8 holds no surrogate: only a \\uD800–\\uDFFF escape can make one
+        maybe = _SURROGATE_ESCAPE.search(raw) is not None
+        return record_to_article(obj, f"{path}:{lineno}", f"{path}:{lineno}", may_hold_surrogates=maybe)
     except RecordInvalid as e:
         return RecordError(path, lineno, str(e), str(rid) if rid is not None else None)
 

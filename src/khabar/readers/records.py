@@ -51,11 +51,14 @@ def _opt_str(obj: dict[str, Any], key: str) -> str | None:
     raise RecordInvalid(f"field '{key}' must be a string, not {type(value).__name__}")
 
 
-def record_to_article(obj: Any, origin: str, default_id: str) -> Article:
-    """Validate one decoded JSON value and build the Article (HTML is extracted here)."""
+def record_to_article(obj: Any, origin: str, default_id: str, may_hold_surrogates: bool = True) -> Article:
+    """Validate one decoded JSON value and build the Article (HTML is extracted here).
+
+    ``may_hold_surrogates=False`` skips the search for lone surrogates, for a value decoded from
+    strict UTF-8 JSON without a ``\\uD800``–``\\uDFFF`` escape (it cannot hold one)."""
     if not isinstance(obj, dict):
         raise RecordInvalid(f"expected a JSON object, got {type(obj).__name__}")
-    surrogate = lone_surrogate(obj)
+    surrogate = lone_surrogate(obj) if may_hold_surrogates else None
     if surrogate:
         raise RecordInvalid(f"{surrogate} (not Unicode text; fix the producer)")
     raw_id = obj.get("id", default_id)
