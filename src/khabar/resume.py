@@ -158,30 +158,44 @@ class Checkpoints:
         elif progress:
             progress(len(articles))
         chunks = [(lo, min(len(articles), lo + CHUNK)) for lo in range(0, len(articles), CHUNK)]
-        done = {(lo, hi): self.load(f"prepare-{lo}-{hi}") for lo, hi in chunks}
+        done = {(lo, hi): self._load_blobs(f"prepare-{lo}-{hi}") for lo, hi in chunks}
         todo = [
             (s, min(hi, s + RANGE)) for (lo, hi), part in done.items() if part is None for s in range(lo, hi, RANGE)
         ]
         prepared: list[Prepared] = []
         # one pool and one stream of tasks for every chunk: workers keep their caches (stems, term ids)
-        # warm and go on with the next chunk while this process saves the last one
+        # warm and go on with the next chunk while this process saves the last one.  A worker sends
+        # its task's prepared articles pickled, and a chunk's checkpoint is those pickles as they came:
+        # saving one costs a write, not pickling the chunk again
         with pool(jobs if len(todo) > 1 else 1, {"articles": articles, "templates": templates}) as workers:
-            results = map_tasks(workers, prepare_range, todo)
+            results = map_tasks(workers, _prepare_pickled, todo)
             for lo, hi in chunks:
-                part = done[(lo, hi)]
-                if part is None:
-                    part = []
+                blobs = done[(lo, hi)]
+                if blobs is None:
+                    blobs = []
                     for s in range(lo, hi, RANGE):
-                        part.extend(next(results))
+                        blobs.append(next(results))
                         if progress:
                             progress(min(hi, s + RANGE) - s)
-                    self.save(f"prepare-{lo}-{hi}", part)
+                    self.save(f"prepare-{lo}-{hi}", blobs)
                 elif progress:
                     progress(hi - lo)
-                prepared.extend(part)
+                for blob in blobs:
+                    prepared.extend(pickle.loads(blob))
         for a, p in zip(articles, prepared, strict=True):
             a.segments = p.segments
         return prepared
+
+    def _load_blobs(self, name: str) -> list[bytes] | None:
+        """A prepare checkpoint: the pickled task results of its chunk (None if absent or unreadable)."""
+        blobs = self.load(name)
+        if blobs is None:
+            return None
+        if not isinstance(blobs, list) or not all(isinstance(b, bytes) for b in blobs):
+            (self.dir / f"{name}.pkl").unlink(missing_ok=True)  # a checkpoint of another layout
+            self.reused.remove(name)
+            return None
+        return blobs
 
     def written(self) -> None:
         """The output files are written (a crash point for tests)."""
@@ -190,3 +204,8 @@ class Checkpoints:
     def finish(self) -> None:
         """The scan is complete: the checkpoints are no longer needed."""
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _prepare_pickled(shared: dict[str, Any], lo: int, hi: int) -> bytes:
+    """:func:`khabar.prepare.prepare_range`, pickled in the worker (see :meth:`Checkpoints.prepare`)."""
+    return pickle.dumps(prepare_range(shared, lo, hi), protocol=pickle.HIGHEST_PROTOCOL)
