@@ -192,6 +192,8 @@ def test_story_vectors_equal_the_reference_tf_idf(ant: list[dict]) -> None:
             title="عنوان «الخبر»",
         )
     )
+    odd = "تقرير_خاص عن 2018 و٣ من COVID-19: كلمة\u200cمركبة، الوزيرُ والوزير ² ½ Ⅻ x²"  # underscores, digits, marks
+    arts.append(Article(id="odd", text=odd + "\n" + ant[2]["text"], title=odd))
     clean_articles(arts)
     checked = 0
     for k, a in enumerate(arts):
@@ -203,6 +205,7 @@ def test_story_vectors_equal_the_reference_tf_idf(ant: list[dict]) -> None:
             title = term_weights(u.title, "")
             assert u.title_weights is not None
             np.testing.assert_array_equal(u.title_weights.ids, title.ids)
+            np.testing.assert_allclose(u.title_weights.values, title.values, rtol=0, atol=1e-12)
             checked += 1
     assert checked > len(arts)  # appended units were checked too
 

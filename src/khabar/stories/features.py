@@ -22,9 +22,10 @@ import numpy as np
 
 from khabar.article import Article
 from khabar.fingerprint import unit_words
-from khabar.normalize import normalize_text
+from khabar.normalize import Normalized, normalize_text
 from khabar.stem import STOPWORDS, stem, stems
 from khabar.words import TextView
+from khabar.words import words as text_words
 
 TITLE_WEIGHT = 2  # a headline term counts this many times
 
@@ -194,11 +195,14 @@ def _vectors(unit: np.ndarray, tids: np.ndarray, idfs: np.ndarray, counts: np.nd
     return out
 
 
-def _title_rows(title: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    tf: Counter[str] = Counter()
-    for term in stems(normalize_text(title)):
-        tf[term] += TITLE_WEIGHT
-    return _rows(tf)
+def _headline_view(headline: str) -> tuple[TextView, np.ndarray]:
+    """A headline's normalized words, as :func:`_text_rows` takes them (all its words)."""
+    norm = normalize_text(headline)
+    w = text_words(Normalized(norm, _NO_SRC, len(headline)))
+    return TextView(Normalized(norm, _NO_SRC, len(headline)), w), np.arange(len(w))
+
+
+_NO_SRC = np.zeros(0, np.int64)  # a headline's words need no offsets into the original
 
 
 def _first_line(text: str) -> str:
@@ -219,7 +223,7 @@ def story_units_of(
     units: list[StoryUnit] = []
     owners: list[int] = []  # position in items of each unit
     text_words: list[tuple[TextView, np.ndarray]] = []
-    titles: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    headlines: list[str] = []
     empty = np.zeros(0, dtype=np.int64)
     for pos, (article, index, time) in enumerate(items):
         v = article.text_view()
@@ -237,10 +241,10 @@ def story_units_of(
             )
             owners.append(pos)
             text_words.append((v, words_of.get(key, empty)))
-            titles.append(_title_rows(headline))
+            headlines.append(headline)
     n = len(units)
-    t_unit = np.repeat(np.arange(n), [len(t[0]) for t in titles])
-    t_tids, t_idfs, t_counts = (np.concatenate([t[c] for t in titles]) if n else np.zeros(0) for c in range(3))
+    t_unit, t_tids, t_idfs, t_counts = _text_rows([_headline_view(h) for h in headlines])
+    t_counts = t_counts * TITLE_WEIGHT
     w_unit, w_tids, w_idfs, w_counts = _text_rows(text_words)
     texts = _vectors(
         np.concatenate([w_unit, t_unit]),
