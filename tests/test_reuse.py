@@ -394,3 +394,14 @@ def test_postings_are_each_units_distinct_ngrams_sorted_by_hash(docs: list[list[
     h, u = postings(units, n)
     expected = sorted((int(g), k) for k, unit in enumerate(units) for g in set(unit.grams(n).tolist()))
     assert list(zip(h.tolist(), u.tolist(), strict=True)) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.integers(0, 5), st.integers(0, 2**64 - 1)), max_size=300))
+def test_radix_argsort_is_numpys_stable_argsort(values: list[int]) -> None:
+    import numpy as np
+
+    from khabar._sort_kernel import argsort_stable
+
+    keys = np.array(values, dtype=np.uint64)
+    assert argsort_stable(keys).tolist() == np.argsort(keys, kind="stable").tolist()
