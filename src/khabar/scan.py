@@ -17,7 +17,7 @@ from khabar import __version__
 from khabar.article import Article
 from khabar.errors import RecordError
 from khabar.normalize import VERSION as NORMALIZER_VERSION
-from khabar.parallel import default_jobs
+from khabar.parallel import default_jobs, map_tasks, pool
 from khabar.prepare import prepare_articles
 from khabar.readers.files import discover, read_file
 from khabar.readers.records import MAX_CHARS
@@ -213,6 +213,7 @@ def scan(
                 iter(pairs),
                 iter(stories.stories),
                 errors,
+                jobs=jobs or default_jobs(),
             )
         if checkpoints is not None:
             checkpoints.written()
@@ -232,13 +233,28 @@ def write_outputs(
     pairs: Iterator[dict[str, Any]],
     stories: Iterator[dict[str, Any]],
     errors: Iterable[RecordError],
+    jobs: int = 1,
 ) -> None:
-    """Write the output files (all but summary.json), each atomically, streaming the records."""
-    for name, recs in (("articles", articles), ("pairs", pairs), ("stories", stories)):
-        if output_format == "parquet":
+    """Write the output files (all but summary.json), each atomically, streaming the records.
+
+    With ``jobs`` > 1, articles are encoded and written by one forked process while another writes
+    the pairs, stories and errors (the record iterators are inherited, never sent)."""
+    groups = [
+        [("articles", articles, output_format)],
+        [("pairs", pairs, output_format), ("stories", stories, output_format)]
+        + [("errors", (e.to_json() for e in errors), "jsonl")],
+    ]
+    shared = {"groups": groups, "out": out}
+    with pool(min(jobs, len(groups)), shared) as workers:
+        for _ in map_tasks(workers, _write_group, [(g,) for g in range(len(groups))]):
+            pass
+
+
+def _write_group(shared: dict[str, Any], g: int) -> None:
+    for name, recs, fmt in shared["groups"][g]:
+        if fmt == "parquet":
             from khabar.parquet import SCHEMAS, write_parquet
 
-            write_parquet(out / f"{name}.parquet", recs, SCHEMAS[name])
+            write_parquet(shared["out"] / f"{name}.parquet", recs, SCHEMAS[name])
         else:
-            write_jsonl(out / f"{name}.jsonl", recs)
-    write_jsonl(out / "errors.jsonl", (e.to_json() for e in errors))
+            write_jsonl(shared["out"] / f"{name}.jsonl", recs)
