@@ -64,3 +64,23 @@ def test_stories_from_articles_alone_equal_the_scans(ant: list[dict]) -> None:
     assert alone.stories == scanned.stories
     assert alone.times == scanned.times and alone.wires == scanned.wires
     assert all(a.view is None for a in arts)  # no view is left behind on the articles
+
+
+def test_scan_pauses_garbage_collection_and_restores_it(tmp_path) -> None:  # noqa: ANN001
+    import gc
+
+    from khabar.scan import gc_paused, scan
+    from tests.conftest import SAMPLES
+
+    seen = []
+    with gc_paused():
+        seen.append(gc.isenabled())
+    assert seen == [False] and gc.isenabled()
+    scan([str(SAMPLES)], out=tmp_path, quiet=True, warn=False, jobs=2)
+    assert gc.isenabled()  # a scan leaves collection as it found it
+    gc.disable()
+    try:
+        scan([str(SAMPLES)], quiet=True, warn=False, jobs=1)
+        assert not gc.isenabled()  # ... also when the caller had it off
+    finally:
+        gc.enable()

@@ -400,7 +400,6 @@ def test_postings_are_each_units_distinct_ngrams_sorted_by_hash(docs: list[list[
 @given(st.lists(st.one_of(st.integers(0, 5), st.integers(0, 2**64 - 1)), max_size=300))
 def test_radix_argsort_is_numpys_stable_argsort(values: list[int]) -> None:
     import numpy as np
-
     from khabar._sort_kernel import argsort_stable
 
     keys = np.array(values, dtype=np.uint64)
