@@ -203,3 +203,24 @@ def test_compiled_template_canon_equals_the_regex_reference(line: str) -> None:
     from khabar.clean.lines import template_canon_reference
 
     assert template_canon(line) == template_canon_reference(line)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(["\n", "\r", "\r\n", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"]),
+            st.sampled_from([" ", "\t", "\u00a0", "\u3000", "ـ", "\u064e", "أ", "ﻻ", "كلمة", "12", "x"]),
+            st.characters(min_codepoint=0, max_codepoint=0x10FFFF),
+        ),
+        max_size=60,
+    ).map("".join)
+)
+def test_compiled_lines_equal_the_reference(text: str) -> None:
+    from khabar.clean.lines import lines_of, lines_of_reference
+    from khabar.normalize import normalize
+    from khabar.words import word_bounds
+
+    norm = normalize(text)
+    starts = word_bounds(norm)[0]
+    assert lines_of(text, norm, starts) == lines_of_reference(text, norm, starts)

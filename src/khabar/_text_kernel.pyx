@@ -157,3 +157,49 @@ def template_canon(str line):
         return PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, buf, k)
     finally:
         free(buf)
+
+
+cdef inline bint _line_break(Py_UCS4 ch) noexcept:
+    """The characters ``str.splitlines`` ends a line at."""
+    return ch == 10 or ch == 13 or ch == 11 or ch == 12 or ch == 0x1C or ch == 0x1D or ch == 0x1E \
+        or ch == 0x85 or ch == 0x2028 or ch == 0x2029
+
+
+def lines(str text, str norm, const int64_t[::1] src, const int64_t[::1] word_starts, make_line):
+    """``clean.lines.lines_of``: every line of ``text`` (``str.splitlines(keepends=True)``) as
+    ``make_line(start, end, normalized stripped content, words)`` (a blank one's ``kind`` and ``rule``
+    set to ``"blank"``); ``src`` maps ``norm`` to ``text`` and ``word_starts`` are where its words
+    start in ``norm``."""
+    cdef Py_ssize_t n = len(text), m = src.shape[0], nw = word_starts.shape[0]
+    cdef Py_ssize_t start = 0, end, i = 0, nb0 = 0, nb1, w0 = 0, w1, s, e
+    out = []
+    if n == 0:
+        return out
+    while start < n:
+        end = start
+        while end < n and not _line_break(text[end]):
+            end += 1
+        if end < n:
+            if text[end] == 13 and end + 1 < n and text[end + 1] == 10:
+                end += 2
+            else:
+                end += 1
+        # the line's span in the normalized text: the characters whose source is in [start, end)
+        nb1 = nb0
+        while nb1 < m and src[nb1] < end:
+            nb1 += 1
+        w1 = w0
+        while w1 < nw and word_starts[w1] < nb1:
+            w1 += 1
+        s, e = nb0, nb1
+        while s < e and Py_UNICODE_ISSPACE(norm[s]):
+            s += 1
+        while e > s and Py_UNICODE_ISSPACE(norm[e - 1]):
+            e -= 1
+        line = make_line(start, end, norm[s:e], w1 - w0)
+        if s == e:
+            line.kind = "blank"
+            line.rule = "blank"
+        out.append(line)
+        start, nb0, w0 = end, nb1, w1
+    return out

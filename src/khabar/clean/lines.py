@@ -41,7 +41,14 @@ def split_lines(text: str, v: TextView | None = None) -> list[Line]:
 
 
 def lines_of(text: str, norm: Normalized, word_starts: np.ndarray) -> list[Line]:
-    """:func:`split_lines` from the normalized text and where its words start (no word hashes needed)."""
+    """:func:`split_lines` from the normalized text and where its words start (no word hashes needed);
+    compiled (``_text_kernel.lines``), :func:`lines_of_reference` is the same in Python."""
+    src = np.ascontiguousarray(norm.src, np.int64)
+    return _text_kernel.lines(text, norm.text, src, np.ascontiguousarray(word_starts, np.int64), Line)
+
+
+def lines_of_reference(text: str, norm: Normalized, word_starts: np.ndarray) -> list[Line]:
+    """:func:`lines_of` with numpy and ``str.splitlines``."""
     bounds = [0]
     for raw in text.splitlines(keepends=True):
         bounds.append(bounds[-1] + len(raw))
