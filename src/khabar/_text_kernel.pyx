@@ -203,3 +203,46 @@ def lines(str text, str norm, const int64_t[::1] src, const int64_t[::1] word_st
         out.append(line)
         start, nb0, w0 = end, nb1, w1
     return out
+
+
+cdef class Stemmer:
+    """``stem.stem`` compiled: the affix tables as code-point arrays, tried in table order."""
+
+    cdef list prefixes  # article prefixes, in table order
+    cdef list suffixes
+    cdef set singles
+    cdef Py_ssize_t min_stem
+
+    def __init__(self, prefixes, singles, suffixes, Py_ssize_t min_stem):
+        self.prefixes = list(prefixes)
+        self.suffixes = list(suffixes)
+        self.singles = set(singles)
+        self.min_stem = min_stem
+
+    def stem(self, str word):
+        cdef Py_ssize_t n = len(word), lp, ls, start = 0, end
+        cdef Py_UCS4 first
+        cdef str p, s
+        if n == 0:
+            return word
+        first = word[0]
+        if not (0x0621 <= first <= 0x064A):
+            return word
+        for p in self.prefixes:
+            lp = len(p)
+            if n - lp >= self.min_stem - 1 and word.startswith(p):
+                start = lp
+                break
+        else:
+            if n > self.min_stem + 1 and word[0] in self.singles:
+                start = 1
+        end = n
+        if end > start:
+            for s in self.suffixes:
+                ls = len(s)
+                if end - start - ls >= self.min_stem and word.endswith(s, start):
+                    end -= ls
+                    break
+        if start == 0 and end == n:
+            return word
+        return word[start:end]

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from khabar import _text_kernel
+
 VERSION = "1"
 
 ARTICLE_PREFIXES = ("وبال", "وكال", "وال", "بال", "كال", "فال", "لل", "ال")
@@ -60,9 +62,18 @@ _PREFIXES_BY_FIRST = _by_char(ARTICLE_PREFIXES, 0)
 _SUFFIXES_BY_LAST = _by_char(SUFFIXES, -1)
 
 
+_STEMMER = _text_kernel.Stemmer(ARTICLE_PREFIXES, SINGLE_PREFIXES, SUFFIXES, MIN_STEM)
+
+
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
-    """The light stem of one normalized word; digits and Latin words come back unchanged."""
+    """The light stem of one normalized word; digits and Latin words come back unchanged (compiled:
+    ``_text_kernel.Stemmer``; :func:`stem_reference` is the same in Python)."""
+    return _STEMMER.stem(word)
+
+
+def stem_reference(word: str) -> str:
+    """:func:`stem` in plain Python."""
     if not word or not ("\u0621" <= word[0] <= "\u064a"):
         return word
     w = word
