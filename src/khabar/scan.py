@@ -60,7 +60,7 @@ def gc_paused() -> Iterator[None]:
 
     A scan holds millions of long-lived objects and makes almost no reference cycles; each full
     collection would walk all of them (about a tenth of a scan's time on ANT).  Memory is still freed
-    by reference counting; collection is restored, and run once, when the scan ends."""
+    by reference counting; collection is restored when the scan ends."""
     was = gc.isenabled()
     gc.disable()
     try:
@@ -68,7 +68,6 @@ def gc_paused() -> Iterator[None]:
     finally:
         if was:
             gc.enable()
-            gc.collect()
 
 
 def _bar(total: int | None, desc: str, unit: str, quiet: bool) -> tqdm:
