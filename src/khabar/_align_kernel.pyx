@@ -11,11 +11,10 @@ from libc.stdint cimport int64_t, uint8_t, uint64_t
 from libc.stdlib cimport free, malloc, qsort, realloc
 from libc.string cimport memcmp, memset
 
+from khabar._hash cimport fold
+
 import numpy as np
 
-cdef uint64_t GRAM_MULT = 0x9E3779B97F4A7C15
-cdef uint64_t M1 = 0xBF58476D1CE4E5B9
-cdef uint64_t M2 = 0x94D049BB133111EB
 
 
 ctypedef struct Run:
@@ -33,13 +32,6 @@ ctypedef struct Chain:
     int64_t m
 
 
-cdef inline uint64_t mix(uint64_t x) noexcept nogil:
-    x ^= x >> 30
-    x *= M1
-    x ^= x >> 27
-    x *= M2
-    x ^= x >> 31
-    return x
 
 
 cdef int cmp_i64(const void* x, const void* y) noexcept nogil:
@@ -66,17 +58,10 @@ cdef int cmp_run(const void* x, const void* y) noexcept nogil:
 
 
 cdef int cmp_chain(const void* x, const void* y) noexcept nogil:
-    cdef const Chain* a = <const Chain*>x
-    cdef const Chain* b = <const Chain*>y
-    cdef int c = cmp3(a.a0, b.a0)
+    # a Chain starts with a Run's four fields
+    cdef int c = cmp_run(x, y)
     if c == 0:
-        c = cmp3(a.a1, b.a1)
-    if c == 0:
-        c = cmp3(a.b0, b.b0)
-    if c == 0:
-        c = cmp3(a.b1, b.b1)
-    if c == 0:
-        c = cmp3(a.m, b.m)
+        c = cmp3((<const Chain*>x).m, (<const Chain*>y).m)
     return c
 
 
@@ -168,7 +153,7 @@ cdef int build_tables(const uint64_t* h, const int64_t* off, int64_t n_units, in
         for p in range(m):
             acc = h[base + p]
             for k in range(1, seed):
-                acc = mix(acc * GRAM_MULT + h[base + p + k])
+                acc = fold(acc, h[base + p + k])
             t.g[g0 + p] = acc
         t0 = t.toff[u]
         mask = <uint64_t>(t.toff[u + 1] - t0 - 1)

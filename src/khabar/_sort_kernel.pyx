@@ -21,15 +21,17 @@ def argsort_stable(const uint64_t[::1] keys):
     if n < 2:
         return order
     other = np.empty(n, dtype=np.int64)
-    cdef int64_t[::1] a = order
-    cdef int64_t[::1] b = other
-    cdef uint64_t* ka = <uint64_t*>malloc(n * sizeof(uint64_t))  # the keys, carried along the indices
+    cdef int64_t[::1] oa = order
+    cdef int64_t[::1] ob = other
+    cdef int64_t* ia = &oa[0]  # the permutation so far ...
+    cdef int64_t* ib = &ob[0]  # ... and where a pass writes the next one
+    cdef uint64_t* ka = <uint64_t*>malloc(n * sizeof(uint64_t))  # the keys, carried along
     cdef uint64_t* kb = <uint64_t*>malloc(n * sizeof(uint64_t))
     cdef int64_t* counts = <int64_t*>malloc(65536 * sizeof(int64_t))
     cdef int64_t total, c, pos
     cdef uint64_t k
     cdef int shift
-    cdef bint swapped = False
+    cdef bint in_order = True  # the result is in ``order`` (else in ``other``)
     try:
         if ka == NULL or kb == NULL or counts == NULL:
             raise MemoryError()
@@ -48,25 +50,18 @@ def argsort_stable(const uint64_t[::1] keys):
                     c = counts[d]
                     counts[d] = total
                     total += c
-                if not swapped:
-                    for i in range(n):
-                        k = ka[i]
-                        d = (k >> shift) & 0xFFFF
-                        pos = counts[d]
-                        counts[d] = pos + 1
-                        kb[pos] = k
-                        b[pos] = a[i]
-                else:
-                    for i in range(n):
-                        k = kb[i]
-                        d = (k >> shift) & 0xFFFF
-                        pos = counts[d]
-                        counts[d] = pos + 1
-                        ka[pos] = k
-                        a[pos] = b[i]
-                swapped = not swapped
+                for i in range(n):
+                    k = ka[i]
+                    d = (k >> shift) & 0xFFFF
+                    pos = counts[d]
+                    counts[d] = pos + 1
+                    kb[pos] = k
+                    ib[pos] = ia[i]
+                ka, kb = kb, ka
+                ia, ib = ib, ia
+                in_order = not in_order
     finally:
         free(ka)
         free(kb)
         free(counts)
-    return other if swapped else order
+    return order if in_order else other

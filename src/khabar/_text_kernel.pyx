@@ -10,21 +10,13 @@ folds the words' hashes left to right (``acc * MULT + next``, mixed after each s
 from libc.stdint cimport int64_t, uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc
 
+from khabar._hash cimport fold, mix
+
 import numpy as np
 
 cdef uint64_t P = 0x100000001B3
-cdef uint64_t GRAM_MULT = 0x9E3779B97F4A7C15
-cdef uint64_t M1 = 0xBF58476D1CE4E5B9
-cdef uint64_t M2 = 0x94D049BB133111EB
 
 
-cdef inline uint64_t mix(uint64_t x) noexcept nogil:
-    x ^= x >> 30
-    x *= M1
-    x ^= x >> 27
-    x *= M2
-    x ^= x >> 31
-    return x
 
 
 def words(str text, const uint8_t[::1] table, bint hashes=True):
@@ -84,7 +76,7 @@ def grams(const uint64_t[::1] h, int64_t n):
         for p in range(m):
             acc = h[p]
             for k in range(1, n):
-                acc = mix(acc * GRAM_MULT + h[p + k])
+                acc = fold(acc, h[p + k])
             o[p] = acc
     return out
 
