@@ -249,3 +249,30 @@ def test_surrogate_prefilter_never_misses_one(value: object, ascii_only: bool) -
         return  # a raw surrogate is not UTF-8: the reader reports the line as invalid UTF-8
     if lone_surrogate(json.loads(raw)) is not None:
         assert _SURROGATE_ESCAPE.search(raw)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.recursive(
+            st.none() | st.booleans() | st.floats(allow_nan=True) | st.integers() | st.text(max_size=5),
+            lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3),
+            max_leaves=8,
+        ).map(json.dumps),
+        st.text(alphabet='{}[]":,0123456789.eE+-tfnulNaIy \ufeff\\', max_size=20),
+    ),
+    st.booleans(),
+)
+def test_strict_loads_is_json_loads_with_one_decoder(text: str, as_bytes: bool) -> None:
+    """readers.sanity.loads reuses one decoder; it must accept and reject exactly what json.loads does
+    with the same hooks (the BOM check, bytes decoding and all)."""
+    from khabar.readers import sanity
+
+    doc = text.encode("utf-8", "surrogatepass") if as_bytes else text
+    try:
+        expected = json.loads(doc, parse_constant=sanity._constant, parse_float=sanity._float)
+    except Exception:  # noqa: BLE001 - whatever json.loads rejects, loads must reject (as JSONInvalid)
+        with pytest.raises(sanity.JSONInvalid):
+            sanity.loads(doc)
+        return
+    assert sanity.loads(doc) == expected

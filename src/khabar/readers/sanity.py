@@ -26,7 +26,7 @@ def binary_junk(text: str) -> str | None:
     nul = sample.find("\x00")
     if nul >= 0:
         return f"binary data, not text (a NUL character at character {nul})"
-    controls = len(_CONTROL.findall(sample))
+    controls = len(_CONTROL.findall(sample)) if _CONTROL.search(sample) else 0
     if controls > MAX_CONTROL_SHARE * len(sample):
         return f"binary data, not text ({controls} control characters in the first {len(sample)})"
     return None
@@ -69,12 +69,21 @@ def _float(text: str) -> float:
     return value
 
 
+_DECODER = json.JSONDecoder(parse_constant=_constant, parse_float=_float)
+
+
 def loads(text: str | bytes) -> Any:
     """``json.loads``, strict: NaN, Infinity and out-of-range numbers are errors (they would make the
     output invalid JSON), and so are nesting too deep for the parser and integers over 4300 digits.
     Every failure is a :class:`JSONInvalid` with a one-line message."""
     try:
-        return json.loads(text, parse_constant=_constant, parse_float=_float)
+        # json.loads(text, parse_constant=..., parse_float=...), without building a decoder per call
+        if isinstance(text, str):
+            if text.startswith("\ufeff"):
+                raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+        else:
+            text = text.decode(json.detect_encoding(text), "surrogatepass")
+        return _DECODER.decode(text)
     except json.JSONDecodeError as e:
         raise JSONInvalid(f"{e.msg} at column {e.colno}") from None
     except RecursionError:
