@@ -25,7 +25,7 @@ from khabar.fingerprint import unit_words
 from khabar.normalize import Normalized, normalize_text
 from khabar.stem import STOPWORDS, stem, stems
 from khabar.words import TextView
-from khabar.words import words as text_words
+from khabar.words import words as split_words
 
 TITLE_WEIGHT = 2  # a headline term counts this many times
 
@@ -197,9 +197,9 @@ def _vectors(unit: np.ndarray, tids: np.ndarray, idfs: np.ndarray, counts: np.nd
 
 def _headline_view(headline: str) -> tuple[TextView, np.ndarray]:
     """A headline's normalized words, as :func:`_text_rows` takes them (all its words)."""
-    norm = normalize_text(headline)
-    w = text_words(Normalized(norm, _NO_SRC, len(headline)))
-    return TextView(Normalized(norm, _NO_SRC, len(headline)), w), np.arange(len(w))
+    norm = Normalized(normalize_text(headline), _NO_SRC, len(headline))
+    w = split_words(norm)
+    return TextView(norm, w), np.arange(len(w))
 
 
 _NO_SRC = np.zeros(0, np.int64)  # a headline's words need no offsets into the original
