@@ -261,21 +261,26 @@ def _align(sa: SeedIndex, sb: SeedIndex, p: AlignParams) -> list[Passage]:
         score = matched / span
         if matched < p.min_words or score < p.min_density or _stock(sa, sb, c, p):
             continue
-        out.append(
-            Passage(
-                a0,
-                a1,
-                b0,
-                b1,
-                int(a.starts[a0]),
-                int(a.ends[a1 - 1]),
-                int(b.starts[b0]),
-                int(b.ends[b1 - 1]),
-                round(min(1.0, score), 4),
-                matched,
-            )
-        )
+        out.append(passage(a, b, a0, a1, b0, b1, matched))
     return out
+
+
+def passage(a: Unit, b: Unit, a0: int, a1: int, b0: int, b1: int, matched: int) -> Passage:
+    """The passage of words ``[a0, a1)`` of ``a`` and ``[b0, b1)`` of ``b`` with ``matched`` words matched:
+    its character offsets and its score (the matched share of its longer side)."""
+    score = matched / max(a1 - a0, b1 - b0)
+    return Passage(
+        a0,
+        a1,
+        b0,
+        b1,
+        int(a.starts[a0]),
+        int(a.ends[a1 - 1]),
+        int(b.starts[b0]),
+        int(b.ends[b1 - 1]),
+        round(min(1.0, score), 4),
+        matched,
+    )
 
 
 def align_indexed(a: SeedIndex, b: SeedIndex, params: AlignParams = AlignParams()) -> list[Passage]:

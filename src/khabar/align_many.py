@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from khabar._align_kernel import align_all
-from khabar.align import AlignParams, Passage
+from khabar.align import AlignParams, Passage, passage
 from khabar.candidates import DocumentFrequency
 from khabar.fingerprint import Unit
 
@@ -76,20 +76,5 @@ def align_many(
         params.long_words,
     )
     for k, a0, a1, b0, b1, matched in rows.tolist():
-        ua, ub = mine[lx[k]], mine[ly[k]]
-        span = max(a1 - a0, b1 - b0)
-        out[k].append(
-            Passage(
-                a0,
-                a1,
-                b0,
-                b1,
-                int(ua.starts[a0]),
-                int(ua.ends[a1 - 1]),
-                int(ub.starts[b0]),
-                int(ub.ends[b1 - 1]),
-                round(min(1.0, matched / span), 4),
-                matched,
-            )
-        )
+        out[k].append(passage(mine[lx[k]], mine[ly[k]], a0, a1, b0, b1, matched))
     return out
