@@ -207,6 +207,33 @@ def test_compiled_template_canon_equals_the_regex_reference(line: str) -> None:
 
 @settings(max_examples=400, deadline=None)
 @given(
+    st.text(
+        alphabet=st.one_of(
+            st.characters(min_codepoint=0, max_codepoint=0x10FFFF),
+            st.sampled_from([*"0123456789٠١٢٣ \t\u00a0\u3000كلمة\U0001f600"]),
+        ),
+        max_size=120,
+    )
+)
+def test_compiled_template_key_equals_hashlib(line: str) -> None:
+    from khabar.clean.lines import template_key, template_key_reference
+
+    assert template_key(line) == template_key_reference(line)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.binary(max_size=400), st.integers(0, 3).map(lambda k: bytes(range(256))[: 128 * k % 256] * 2)))
+def test_compiled_blake2b_equals_hashlib(data: bytes) -> None:
+    """Every length, block boundaries (0, 128, 256 bytes) included."""
+    import hashlib
+
+    from khabar._text_kernel import blake2b_64
+
+    assert blake2b_64(bytearray(data)) == int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little")
+
+
+@settings(max_examples=400, deadline=None)
+@given(
     st.lists(
         st.one_of(
             st.sampled_from(["\n", "\r", "\r\n", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"]),

@@ -17,6 +17,39 @@ import numpy as np
 cdef uint64_t P = 0x100000001B3
 
 
+cdef extern from "_blake2b.h":
+    uint64_t blake2b64 "khabar_blake2b64"(const uint8_t* data, size_t n) noexcept nogil
+
+
+cdef extern from "Python.h":
+    int PyUnicode_KIND(object o)
+    void* PyUnicode_DATA(object o)
+    Py_UCS4 PyUnicode_READ(int kind, const void* data, Py_ssize_t index) noexcept nogil
+    object PyUnicode_FromKindAndData(int kind, const void* buffer, Py_ssize_t size)
+    int PyUnicode_4BYTE_KIND
+    bint Py_UNICODE_ISSPACE(Py_UCS4 ch)
+    bint Py_UNICODE_ISDECIMAL(Py_UCS4 ch)
+
+
+
+
+
+cdef inline bint _space(Py_UCS4 ch) noexcept:
+    """``str.isspace`` of one character (ASCII and Arabic without a table lookup)."""
+    if ch < 128:
+        return ch == 32 or 9 <= ch <= 13 or 28 <= ch <= 31
+    if 0x600 <= ch <= 0x6FF:
+        return False
+    return Py_UNICODE_ISSPACE(ch)
+
+
+cdef inline bint _decimal(Py_UCS4 ch) noexcept:
+    """A Unicode decimal digit (``\\d`` of ``re``), ASCII and Arabic without a table lookup."""
+    if ch < 128:
+        return 48 <= ch <= 57
+    if 0x600 <= ch <= 0x6FF:
+        return 0x660 <= ch <= 0x669 or 0x6F0 <= ch <= 0x6F9
+    return Py_UNICODE_ISDECIMAL(ch)
 
 
 def words(str text, const uint8_t[::1] table, bint hashes=True):
@@ -24,8 +57,10 @@ def words(str text, const uint8_t[::1] table, bint hashes=True):
     cdef Py_ssize_t n = len(text), i, k = 0, limit = table.shape[0]
     cdef Py_UCS4 ch
     cdef bint inside = False, w
+    cdef int kind = PyUnicode_KIND(text)
+    cdef const void* data = PyUnicode_DATA(text)
     for i in range(n):
-        ch = text[i]
+        ch = PyUnicode_READ(kind, data, i)
         w = ch < limit and table[ch]
         if w and not inside:
             k += 1
@@ -40,7 +75,7 @@ def words(str text, const uint8_t[::1] table, bint hashes=True):
     k = 0
     inside = False
     for i in range(n):
-        ch = text[i]
+        ch = PyUnicode_READ(kind, data, i)
         w = ch < limit and table[ch]
         if w:
             if not inside:
@@ -81,20 +116,15 @@ def grams(const uint64_t[::1] h, int64_t n):
     return out
 
 
-cdef extern from "Python.h":
-    object PyUnicode_FromKindAndData(int kind, const void* buffer, Py_ssize_t size)
-    int PyUnicode_4BYTE_KIND
-    bint Py_UNICODE_ISSPACE(Py_UCS4 ch)
-    bint Py_UNICODE_ISDECIMAL(Py_UCS4 ch)
-
-
 def normalize_simple(str text, const uint32_t[::1] mapped, const uint8_t[::1] delete, const uint8_t[::1] special):
     """``normalize``'s one-to-one rows over ``text``: ``(normalized, src)``, or None when a character
     needs the general path (one that expands or composes)."""
     cdef Py_ssize_t n = len(text), i, k = 0
     cdef Py_UCS4 ch
+    cdef int kind = PyUnicode_KIND(text)
+    cdef const void* data = PyUnicode_DATA(text)
     for i in range(n):
-        ch = text[i]
+        ch = PyUnicode_READ(kind, data, i)
         if special[ch]:
             return None
         if not delete[ch]:
@@ -107,7 +137,7 @@ def normalize_simple(str text, const uint32_t[::1] mapped, const uint8_t[::1] de
     try:
         k = 0
         for i in range(n):
-            ch = text[i]
+            ch = PyUnicode_READ(kind, data, i)
             if not delete[ch]:
                 buf[k] = mapped[ch]
                 s[k] = i
@@ -117,38 +147,98 @@ def normalize_simple(str text, const uint32_t[::1] mapped, const uint8_t[::1] de
         free(buf)
 
 
-def template_canon(str line):
-    """``" ".join(re.sub(r"\\d+", "0", line).split())``: a template line with its numbers as wildcards
-    (``\\d`` is a Unicode decimal digit, ``split()`` splits on Unicode whitespace)."""
+cdef Py_ssize_t _canon(str line, uint32_t* buf) except -1:
+    """:func:`template_canon` into ``buf`` (room for ``len(line)`` code points); its length."""
     cdef Py_ssize_t n = len(line), i, k = 0
     cdef Py_UCS4 ch
     cdef bint in_digits = False, pending_space = False
-    cdef uint32_t* buf = <uint32_t*>malloc(max(1, n) * sizeof(uint32_t))
+    cdef int kind = PyUnicode_KIND(line)
+    cdef const void* data = PyUnicode_DATA(line)
+    for i in range(n):
+        ch = PyUnicode_READ(kind, data, i)
+        if _space(ch):
+            pending_space = k > 0
+            in_digits = False
+            continue
+        if _decimal(ch):
+            if in_digits:
+                continue
+            in_digits = True
+            ch = 48  # "0"
+        else:
+            in_digits = False
+        if pending_space:
+            buf[k] = 32
+            k += 1
+            pending_space = False
+        buf[k] = ch
+        k += 1
+    return k
+
+
+def template_canon(str line):
+    """``" ".join(re.sub(r"\\d+", "0", line).split())``: a template line with its numbers as wildcards
+    (``\\d`` is a Unicode decimal digit, ``split()`` splits on Unicode whitespace)."""
+    cdef uint32_t* buf = <uint32_t*>malloc(max(1, len(line)) * sizeof(uint32_t))
     if buf == NULL:
         raise MemoryError()
     try:
-        for i in range(n):
-            ch = line[i]
-            if Py_UNICODE_ISSPACE(ch):
-                pending_space = k > 0
-                in_digits = False
-                continue
-            if Py_UNICODE_ISDECIMAL(ch):
-                if in_digits:
-                    continue
-                in_digits = True
-                ch = 48  # "0"
-            else:
-                in_digits = False
-            if pending_space:
-                buf[k] = 32
-                k += 1
-                pending_space = False
-            buf[k] = ch
-            k += 1
-        return PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, buf, k)
+        return PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, buf, _canon(line, buf))
     finally:
         free(buf)
+
+
+cdef Py_ssize_t _utf8(const uint32_t* cps, Py_ssize_t n, uint8_t* out) noexcept nogil:
+    """UTF-8 of ``cps[:n]`` into ``out`` (room for 4 bytes each; a lone surrogate takes 3 bytes, as
+    with ``surrogatepass``); the number of bytes."""
+    cdef Py_ssize_t i, k = 0
+    cdef uint32_t c
+    for i in range(n):
+        c = cps[i]
+        if c < 0x80:
+            out[k] = c
+            k += 1
+        elif c < 0x800:
+            out[k] = 0xC0 | (c >> 6)
+            out[k + 1] = 0x80 | (c & 0x3F)
+            k += 2
+        elif c < 0x10000:
+            out[k] = 0xE0 | (c >> 12)
+            out[k + 1] = 0x80 | ((c >> 6) & 0x3F)
+            out[k + 2] = 0x80 | (c & 0x3F)
+            k += 3
+        else:
+            out[k] = 0xF0 | (c >> 18)
+            out[k + 1] = 0x80 | ((c >> 12) & 0x3F)
+            out[k + 2] = 0x80 | ((c >> 6) & 0x3F)
+            out[k + 3] = 0x80 | (c & 0x3F)
+            k += 4
+    return k
+
+
+def template_key(str line):
+    """``int.from_bytes(blake2b(template_canon(line).encode("utf-8"), digest_size=8).digest(), "little")``
+    in one call."""
+    cdef Py_ssize_t n = len(line), k
+    cdef uint32_t* buf = <uint32_t*>malloc(max(1, n) * sizeof(uint32_t))
+    cdef uint8_t* raw = <uint8_t*>malloc(max(1, 4 * n))
+    cdef uint64_t key
+    if buf == NULL or raw == NULL:
+        free(buf)
+        free(raw)
+        raise MemoryError()
+    try:
+        k = _canon(line, buf)
+        key = blake2b64(raw, _utf8(buf, k, raw))
+        return key
+    finally:
+        free(buf)
+        free(raw)
+
+
+def blake2b_64(const uint8_t[::1] data):
+    """``int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little")``."""
+    return blake2b64(&data[0] if data.shape[0] else <const uint8_t*>NULL, data.shape[0])
 
 
 cdef inline bint _line_break(Py_UCS4 ch) noexcept:
@@ -164,15 +254,18 @@ def lines(str text, str norm, const int64_t[::1] src, const int64_t[::1] word_st
     start in ``norm``."""
     cdef Py_ssize_t n = len(text), m = src.shape[0], nw = word_starts.shape[0]
     cdef Py_ssize_t start = 0, end, i = 0, nb0 = 0, nb1, w0 = 0, w1, s, e
+    cdef int tkind = PyUnicode_KIND(text), nkind = PyUnicode_KIND(norm)
+    cdef const void* tdata = PyUnicode_DATA(text)
+    cdef const void* ndata = PyUnicode_DATA(norm)
     out = []
     if n == 0:
         return out
     while start < n:
         end = start
-        while end < n and not _line_break(text[end]):
+        while end < n and not _line_break(PyUnicode_READ(tkind, tdata, end)):
             end += 1
         if end < n:
-            if text[end] == 13 and end + 1 < n and text[end + 1] == 10:
+            if PyUnicode_READ(tkind, tdata, end) == 13 and end + 1 < n and PyUnicode_READ(tkind, tdata, end + 1) == 10:
                 end += 2
             else:
                 end += 1
@@ -184,9 +277,9 @@ def lines(str text, str norm, const int64_t[::1] src, const int64_t[::1] word_st
         while w1 < nw and word_starts[w1] < nb1:
             w1 += 1
         s, e = nb0, nb1
-        while s < e and Py_UNICODE_ISSPACE(norm[s]):
+        while s < e and _space(PyUnicode_READ(nkind, ndata, s)):
             s += 1
-        while e > s and Py_UNICODE_ISSPACE(norm[e - 1]):
+        while e > s and _space(PyUnicode_READ(nkind, ndata, e - 1)):
             e -= 1
         line = make_line(start, end, norm[s:e], w1 - w0)
         if s == e:

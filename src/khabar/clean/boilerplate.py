@@ -30,17 +30,29 @@ _MENU_SEP = re.compile(r"\s+[|/»›•·>-]\s+")
 
 
 def _date_only(line: Line) -> bool:
-    words = _WORD.findall(line.norm)
-    return bool(words) and all(w.isdigit() or w in _DATE_WORDS or w.rstrip("0123456789") in ("", "ه") for w in words)
+    """Only numbers and date words (stops at the first other word: most lines are prose)."""
+    found = False
+    for m in _WORD.finditer(line.norm):
+        w = m.group()
+        if not (w.isdigit() or w in _DATE_WORDS or w.rstrip("0123456789") in ("", "ه")):
+            return False
+        found = True
+    return found
 
 
 def _menu_like(norm: str) -> bool:
     """Several short items separated by pipes, bullets or slashes."""
-    cells = [c for c in _PIPE_CELL.split(norm) if c.strip()]
-    if norm.count("|") >= 2 and (not cells or max(len(_WORD.findall(c)) for c in cells) <= 6):
-        return True
+    if norm.count("|") >= 2:
+        cells = [c for c in _PIPE_CELL.split(norm) if c.strip()]
+        if not cells or max(len(_WORD.findall(c)) for c in cells) <= 6:
+            return True
+    if sum(map(norm.count, _MENU_SEP_CHARS)) < 3:  # four items need three separators
+        return False
     items = _MENU_SEP.split(norm)
     return len(items) >= 4 and max(len(_WORD.findall(i)) for i in items) <= 3
+
+
+_MENU_SEP_CHARS = "|/»›•·>-"  # one of them in each _MENU_SEP
 
 
 def classify_line(line: Line, templates: Collection[int], seen: set[str]) -> None:

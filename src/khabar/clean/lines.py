@@ -69,9 +69,15 @@ def lines_of_reference(text: str, norm: Normalized, word_starts: np.ndarray) -> 
 
 
 def template_key(norm_line: str) -> int:
-    """A stable key for a line as an outlet template: numbers are wildcards (the canonical form is
-    compiled: ``_text_kernel.template_canon``; :func:`template_canon_reference` is the same)."""
-    canon = _text_kernel.template_canon(norm_line)
+    """A stable key for a line as an outlet template: numbers are wildcards.  The 64-bit BLAKE2b of
+    the canonical form, all compiled (``_text_kernel.template_key``); :func:`template_key_reference`
+    is the same with ``hashlib``.  Keys are stored in the serve index: they must never change."""
+    return _text_kernel.template_key(norm_line)
+
+
+def template_key_reference(norm_line: str) -> int:
+    """:func:`template_key` in plain Python."""
+    canon = template_canon_reference(norm_line)
     return int.from_bytes(hashlib.blake2b(canon.encode("utf-8"), digest_size=8).digest(), "little")
 
 
