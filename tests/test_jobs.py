@@ -84,3 +84,43 @@ def test_scan_pauses_garbage_collection_and_restores_it(tmp_path) -> None:  # no
         assert not gc.isenabled()  # ... also when the caller had it off
     finally:
         gc.enable()
+
+
+def _same(a: object, b: object) -> bool:
+    """Equal values, types and dtypes, through lists, tuples, dicts and dataclasses."""
+    import dataclasses
+
+    import numpy as np
+
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, np.ndarray):
+        return a.dtype == b.dtype and a.shape == b.shape and bool(np.array_equal(a, b))  # type: ignore[union-attr]
+    if isinstance(a, list | tuple):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))  # type: ignore[arg-type]
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)  # type: ignore[attr-defined,index]
+    if dataclasses.is_dataclass(a):
+        return all(_same(getattr(a, f.name), getattr(b, f.name)) for f in dataclasses.fields(a))
+    return a == b
+
+
+def test_a_batch_of_prepared_articles_pickles_packed_to_the_same_values(ant: list[dict]) -> None:
+    """Workers send their prepared articles packed into a few arrays: unpacked, every field (arrays
+    with their dtypes, segments, story units, wires, times) is what was prepared."""
+    import pickle
+
+    from khabar.prepare import PreparedBatch, prepare_many
+
+    arts = _corpus(ant, 40)
+    host = ant[0]["text"].split("\n")
+    arts.append(Article(id="appended", text="\n".join([*host, "اقرأ أيضاً", *ant[1]["text"].split("\n")]), source="x"))
+    arts.append(Article(id="empty-ish", text="١٢ | ٣٤ | ٥٦", source="x"))
+    batch = prepare_many([(a, k, frozenset()) for k, a in enumerate(arts)])
+    assert any(u.key.startswith("appended") for p in batch for u in p.units)
+    blob = pickle.dumps(PreparedBatch(batch), protocol=pickle.HIGHEST_PROTOCOL)
+    back = pickle.loads(blob)
+    assert isinstance(back, PreparedBatch)
+    assert _same(list(back), batch)
+    assert len(blob) < len(pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL))
+    assert _same(list(pickle.loads(pickle.dumps(PreparedBatch(), protocol=5))), [])

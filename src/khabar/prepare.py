@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import numpy as np
+
 from khabar.article import Article, Segment
 from khabar.clean.lines import Line, lines_of, split_lines
 from khabar.clean.segment import classify_lines, to_segments
@@ -24,7 +26,7 @@ from khabar.clean.templates import ArticleKeys, TemplateLearner, article_keys
 from khabar.fingerprint import Unit, article_units, unit_words
 from khabar.normalize import normalize
 from khabar.parallel import map_ranges
-from khabar.stories.features import StoryUnit, story_units_of
+from khabar.stories.features import StoryUnit, TermVector, story_units_of
 from khabar.stories.wires import wire_credits
 from khabar.times import article_time
 from khabar.words import word_bounds
@@ -95,10 +97,114 @@ def prepare_many(items: Sequence[tuple[Article, int, frozenset[int]]]) -> list[P
 
 
 def prepare_range(shared: dict[str, Any], lo: int, hi: int) -> list[Prepared]:
-    """The prepared articles ``lo`` to ``hi`` of ``shared["articles"]`` (``shared["templates"]``: by outlet)."""
+    """The prepared articles ``lo`` to ``hi`` of ``shared["articles"]`` (``shared["templates"]``: by outlet),
+    as a :class:`PreparedBatch` (it crosses from a worker to the parent packed)."""
     articles, templates = shared["articles"], shared["templates"]
     empty: frozenset[int] = frozenset()
-    return prepare_many([(articles[k], k, templates.get(articles[k].source or "", empty)) for k in range(lo, hi)])
+    return PreparedBatch(
+        prepare_many([(articles[k], k, templates.get(articles[k].source or "", empty)) for k in range(lo, hi)])
+    )
+
+
+class PreparedBatch(list[Prepared]):
+    """Prepared articles that pickle packed: the words and weights of all their units as a few long
+    arrays instead of eight small ones per article, so the parent unpickling every worker's results
+    (the serial part of a parallel scan) does not pay per array.  Unpickled, each unit's arrays are
+    views into the long ones: the same values, dtypes and memory."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_unpack, _pack(self))
+
+
+def _cat(parts: list[np.ndarray], dtype: type) -> np.ndarray:
+    return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype)
+
+
+def _pack(batch: Sequence[Prepared]) -> tuple[Any, ...]:
+    heads = [
+        ([(s.start, s.end, s.kind) for s in p.segments], p.wires, p.time, len(p.units), len(p.story_units))
+        for p in batch
+    ]
+    units = [u for p in batch for u in p.units]
+    unit_meta = [(u.article, u.key, len(u.hashes), -1 if u.ngrams is None else len(u.ngrams)) for u in units]
+    words = (
+        _cat([u.hashes for u in units], np.uint64),
+        _cat([u.starts for u in units], np.int32),
+        _cat([u.ends for u in units], np.int32),
+        _cat([u.ngrams for u in units if u.ngrams is not None], np.uint64),
+    )
+    stories = [s for p in batch for s in p.story_units]
+    story_meta = [
+        (
+            s.article,
+            s.article_id,
+            s.key,
+            s.segments,
+            s.title,
+            s.time,
+            s.source,
+            len(s.weights.ids),
+            -1 if s.title_weights is None else len(s.title_weights.ids),
+        )
+        for s in stories
+    ]
+    titled = [s.title_weights for s in stories if s.title_weights is not None]
+    weights = (
+        _cat([s.weights.ids for s in stories], np.int64),
+        _cat([s.weights.values for s in stories], np.float64),
+        _cat([t.ids for t in titled], np.int64),
+        _cat([t.values for t in titled], np.float64),
+    )
+    return heads, unit_meta, words, story_meta, weights
+
+
+def _unpack(
+    heads: list[Any],
+    unit_meta: list[Any],
+    words: tuple[np.ndarray, ...],
+    story_meta: list[Any],
+    weights: tuple[np.ndarray, ...],
+) -> PreparedBatch:
+    hashes, starts, ends, grams = words
+    units: list[Unit] = []
+    w = g = 0
+    for article, key, n, m in unit_meta:
+        units.append(
+            Unit(
+                article, key, hashes[w : w + n], starts[w : w + n], ends[w : w + n], None if m < 0 else grams[g : g + m]
+            )
+        )
+        w += n
+        g += max(m, 0)
+    ids, values, title_ids, title_values = weights
+    stories: list[StoryUnit] = []
+    w = t = 0
+    for article, article_id, key, segments, title, time, source, n, m in story_meta:
+        title_weights = None if m < 0 else TermVector(title_ids[t : t + m], title_values[t : t + m])
+        stories.append(
+            StoryUnit(
+                article,
+                article_id,
+                key,
+                segments,
+                title,
+                time,
+                TermVector(ids[w : w + n], values[w : w + n]),
+                source,
+                title_weights,
+            )
+        )
+        w += n
+        t += max(m, 0)
+    out = PreparedBatch()
+    u = s = 0
+    for segments, wires, time, n_units, n_stories in heads:
+        out.append(
+            Prepared([Segment(*x) for x in segments], units[u : u + n_units], stories[s : s + n_stories], wires, time)
+        )
+        u += n_units
+        s += n_stories
+    return out
 
 
 def learn_templates(
