@@ -210,6 +210,61 @@ def test_story_vectors_equal_the_reference_tf_idf(ant: list[dict]) -> None:
     assert checked > len(arts)  # appended units were checked too
 
 
+def test_compiled_story_vectors_equal_the_numpy_reference_bit_for_bit(ant: list[dict], monkeypatch) -> None:  # noqa: ANN001
+    """The hash-table kernel gives exactly the numpy path's vectors, batch by batch, while its table
+    grows from empty, and after it is cleared for bounded memory (a tiny limit forces that)."""
+    import numpy as np
+
+    from khabar.stories import features
+
+    arts = [Article(id=f"a{k}", text=d["text"], title=d["title"], source=d["source"]) for k, d in enumerate(ant)]
+    arts += [
+        Article(
+            id=f"m{k}", text=f"{ant[k % 8]['text']}\nاقرأ أيضاً\n{ant[(k + 3) % 8]['title']}\n{ant[(k + 3) % 8]['text']}"
+        )
+        for k in range(8)
+    ]
+    arts.append(Article(id="empty", text="١٢ | ٣٤", title=""))
+    clean_articles(arts)
+    items = [(a, k, None) for k, a in enumerate(arts)]
+    monkeypatch.setattr(features, "_TABLE", features._features_kernel.TermTable())
+    for limit in (features._TABLE_LIMIT, 300):
+        monkeypatch.setattr(features, "_TABLE_LIMIT", limit)
+        for lo in range(0, len(items), 5):
+            got = features.story_units_of(items[lo : lo + 5])
+            want = features.story_units_of_reference(items[lo : lo + 5])
+            assert [len(g) for g in got] == [len(w) for w in want]
+            for g, w in zip((u for us in got for u in us), (u for us in want for u in us), strict=True):
+                for a, b in ((g.weights, w.weights), (g.title_weights, w.title_weights)):
+                    assert a.ids.dtype == b.ids.dtype and a.values.dtype == b.values.dtype
+                    assert np.array_equal(a.ids, b.ids) and np.array_equal(a.values, b.values)
+        assert len(features._TABLE) <= max(limit, 2000)
+
+
+def test_term_table_holds_what_was_inserted_through_growth() -> None:
+    import numpy as np
+    from khabar.stories._features_kernel import TermTable, unit_terms
+
+    rng = np.random.default_rng(5)
+    keys = np.unique(np.concatenate([rng.integers(0, 2**64, 100_000, dtype=np.uint64), np.array([0], np.uint64)]))
+    table = TermTable()
+    half = len(keys) // 2
+    table.insert(keys[:half], np.arange(half, dtype=np.int64), np.arange(half, dtype=np.float64) / 2)
+    assert len(table) == half
+    assert np.array_equal(table.missing(keys), np.arange(half, len(keys)))
+    table.insert(keys, np.arange(len(keys), dtype=np.int64) % 7 - 1, np.ones(len(keys)))  # replaces the first half
+    assert len(table) == len(keys) and table.missing(keys).size == 0
+    bounds = np.array([0, 3, 3, len(keys)], dtype=np.int64)
+    (ids, tf, idf, b), _ = unit_terms(table, keys, bounds, keys[:0], np.zeros(4, np.int64), 2.0)
+    tids = np.arange(len(keys)) % 7 - 1
+    for k in range(3):
+        mine = tids[bounds[k] : bounds[k + 1]]
+        want_ids, want_tf = np.unique(mine[mine >= 0], return_counts=True)
+        assert np.array_equal(ids[b[k] : b[k + 1]], want_ids) and np.array_equal(tf[b[k] : b[k + 1]], want_tf)
+    table.clear()
+    assert len(table) == 0 and table.missing(keys).size == len(keys)
+
+
 def test_wire_credits_from_split_lines_and_units() -> None:
     from khabar.clean.lines import split_lines
 

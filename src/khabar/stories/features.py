@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from importlib import resources
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -24,6 +24,7 @@ from khabar.article import Article
 from khabar.fingerprint import unit_words
 from khabar.normalize import Normalized, normalize_text
 from khabar.stem import STOPWORDS, stem, stems
+from khabar.stories import _features_kernel
 from khabar.words import TextView
 from khabar.words import words as split_words
 
@@ -218,30 +219,25 @@ def story_units_of(
     items: Sequence[tuple[Article, int, datetime | None]], word_idx: Sequence[dict[str, np.ndarray]] | None = None
 ) -> list[list[StoryUnit]]:
     """:func:`story_units` of many ``(article, index, time)`` at once: the words of all their units
-    are looked up and counted in a few vectorized steps (the same vectors, computed faster).
-    ``word_idx``: each article's ``fingerprint.unit_words``, if already computed."""
-    units: list[StoryUnit] = []
-    owners: list[int] = []  # position in items of each unit
-    text_words: list[tuple[TextView, np.ndarray]] = []
-    headlines: list[str] = []
-    empty = np.zeros(0, dtype=np.int64)
-    for pos, (article, index, time) in enumerate(items):
-        v = article.text_view()
-        words_of = unit_words(article) if word_idx is None else word_idx[pos]
-        for key, segs in article.units().items():
-            if key == "body":
-                headline = article.title or _first_line(_unit_text(article, segs))
-                unit_time = time
-            else:
-                headline = _first_line(_unit_text(article, segs))
-                unit_time = None  # an appended article was published some other time
-            empty_vector = TermVector(empty, np.zeros(0))
-            units.append(
-                StoryUnit(index, article.id, key, segs, headline, unit_time, empty_vector, article.source, empty_vector)
-            )
-            owners.append(pos)
-            text_words.append((v, words_of.get(key, empty)))
-            headlines.append(headline)
+    are looked up and counted in one compiled call (``_features_kernel``); the same vectors as
+    :func:`story_units_of_reference`, bit for bit.  ``word_idx``: each article's
+    ``fingerprint.unit_words``, if already computed."""
+    units, owners, text_words, headlines = _units(items, word_idx)
+    n = len(units)
+    heads_words = [_headline_view(h) for h in headlines]
+    text, text_bounds = _concat_words(text_words)
+    title, title_bounds = _concat_words(heads_words)
+    _learn_words(text, text_bounds, text_words)
+    _learn_words(title, title_bounds, heads_words)
+    both, alone = _features_kernel.unit_terms(_TABLE, text, text_bounds, title, title_bounds, float(TITLE_WEIGHT))
+    return _assemble(items, units, owners, _normalized(*both, n), _normalized(*alone, n))
+
+
+def story_units_of_reference(
+    items: Sequence[tuple[Article, int, datetime | None]], word_idx: Sequence[dict[str, np.ndarray]] | None = None
+) -> list[list[StoryUnit]]:
+    """:func:`story_units_of` in numpy (sorting and ``np.unique`` instead of a hash table)."""
+    units, owners, text_words, headlines = _units(items, word_idx)
     n = len(units)
     t_unit, t_tids, t_idfs, t_counts = _text_rows([_headline_view(h) for h in headlines])
     t_counts = t_counts * TITLE_WEIGHT
@@ -254,10 +250,98 @@ def story_units_of(
         n,
     )
     heads = _vectors(t_unit, t_tids.astype(np.int64), t_idfs, t_counts, n)
+    return _assemble(items, units, owners, texts, heads)
+
+
+def _units(
+    items: Sequence[tuple[Article, int, datetime | None]], word_idx: Sequence[dict[str, np.ndarray]] | None
+) -> tuple[list[StoryUnit], list[int], list[tuple[TextView, np.ndarray]], list[str]]:
+    """The story units of ``items`` (weights not yet set), the position in ``items`` of each, its
+    text words (view, word indices) and its headline."""
+    units: list[StoryUnit] = []
+    owners: list[int] = []  # position in items of each unit
+    text_words: list[tuple[TextView, np.ndarray]] = []
+    headlines: list[str] = []
+    empty = np.zeros(0, dtype=np.int64)
+    empty_vector = TermVector(empty, np.zeros(0))
+    for pos, (article, index, time) in enumerate(items):
+        v = article.text_view()
+        words_of = unit_words(article) if word_idx is None else word_idx[pos]
+        for key, segs in article.units().items():
+            if key == "body":
+                headline = article.title or _first_line(_unit_text(article, segs))
+                unit_time = time
+            else:
+                headline = _first_line(_unit_text(article, segs))
+                unit_time = None  # an appended article was published some other time
+            units.append(
+                StoryUnit(index, article.id, key, segs, headline, unit_time, empty_vector, article.source, empty_vector)
+            )
+            owners.append(pos)
+            text_words.append((v, words_of.get(key, empty)))
+            headlines.append(headline)
+    return units, owners, text_words, headlines
+
+
+def _assemble(
+    items: Sequence[Any], units: list[StoryUnit], owners: list[int], texts: list[TermVector], heads: list[TermVector]
+) -> list[list[StoryUnit]]:
     out: list[list[StoryUnit]] = [[] for _ in items]
     for u, pos, text, head in zip(units, owners, texts, heads, strict=True):
         u.weights, u.title_weights = text, head
         out[pos].append(u)
+    return out
+
+
+_TABLE = _features_kernel.TermTable()  # word hash → (term id, IDF) of every word seen in this process
+_TABLE_LIMIT = 4_000_000  # bounded memory: start afresh beyond this many words
+
+
+def _concat_words(text_words: list[tuple[TextView, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """The word hashes of all units end to end, and where each unit's start (``n + 1`` bounds)."""
+    bounds = np.zeros(len(text_words) + 1, dtype=np.int64)
+    np.cumsum([len(idx) for _, idx in text_words], out=bounds[1:])
+    if not bounds[-1]:
+        return np.zeros(0, dtype=np.uint64), bounds
+    return np.concatenate([v.words.hashes[idx] for v, idx in text_words]).astype(np.uint64, copy=False), bounds
+
+
+def _learn_words(hashes: np.ndarray, bounds: np.ndarray, text_words: list[tuple[TextView, np.ndarray]]) -> None:
+    """Put the words of ``hashes`` that :data:`_TABLE` lacks into it: each one's stem's term id and
+    IDF, or -1 for a function word (the word's string is read back from its unit's view)."""
+    miss = _TABLE.missing(hashes)
+    if not miss.size:
+        return
+    if len(_TABLE) + miss.size > _TABLE_LIMIT:
+        _TABLE.clear()
+        miss = _TABLE.missing(hashes)
+    first: dict[int, int] = {}
+    for pos, h in zip(miss.tolist(), hashes[miss].tolist(), strict=True):
+        first.setdefault(h, pos)
+    positions = np.fromiter(first.values(), dtype=np.int64, count=len(first))
+    owner = np.searchsorted(bounds, positions, side="right") - 1
+    info = []
+    for pos, k in zip(positions.tolist(), owner.tolist(), strict=True):
+        v, idx = text_words[k]
+        j = idx[pos - bounds[k]]
+        w = v.norm.text[v.words.starts[j] : v.words.ends[j]]
+        info.append((-1, 0.0) if w in STOPWORDS else _term(stem(w)))
+    _TABLE.insert(
+        np.fromiter(first, dtype=np.uint64, count=len(first)),
+        np.array([t for t, _ in info], dtype=np.int64),
+        np.array([x for _, x in info], dtype=np.float64),
+    )
+
+
+def _normalized(ids: np.ndarray, tf: np.ndarray, idf: np.ndarray, bounds: np.ndarray, n: int) -> list[TermVector]:
+    """Sub-linear tf × idf, L2-normalized per unit: the same arithmetic as :func:`_vectors`."""
+    w = (1.0 + np.log(tf)) * idf
+    b = bounds.tolist()
+    out = []
+    for k in range(n):
+        wk = w[b[k] : b[k + 1]]
+        norm = math.sqrt(float(np.dot(wk, wk))) or 1.0
+        out.append(TermVector(ids[b[k] : b[k + 1]], wk / norm))
     return out
 
 
