@@ -320,11 +320,11 @@ def _learn_words(hashes: np.ndarray, bounds: np.ndarray, text_words: list[tuple[
         first.setdefault(h, pos)
     positions = np.fromiter(first.values(), dtype=np.int64, count=len(first))
     owner = np.searchsorted(bounds, positions, side="right") - 1
+    word = np.concatenate([idx for _, idx in text_words])[positions]  # index in its unit's view
     info = []
-    for pos, k in zip(positions.tolist(), owner.tolist(), strict=True):
-        v, idx = text_words[k]
-        j = idx[pos - bounds[k]]
-        w = v.norm.text[v.words.starts[j] : v.words.ends[j]]
+    for k, j in zip(owner.tolist(), word.tolist(), strict=True):
+        words = text_words[k][0].words
+        w = text_words[k][0].norm.text[words.starts[j] : words.ends[j]]
         info.append((-1, 0.0) if w in STOPWORDS else _term(stem(w)))
     _TABLE.insert(
         np.fromiter(first, dtype=np.uint64, count=len(first)),
