@@ -251,3 +251,60 @@ def test_compiled_lines_equal_the_reference(text: str) -> None:
     norm = normalize(text)
     starts = word_bounds(norm)[0]
     assert lines_of(text, norm, starts) == lines_of_reference(text, norm, starts)
+
+
+def _lexicon_snippets() -> list[str]:
+    """Pieces of every lexicon pattern's literal text, triggers and credits, to build lines from."""
+    import re
+
+    from khabar.clean.lexicon import CREDIT_PATTERNS, RULES, TRIGGERS
+
+    words: set[str] = set()
+    for pats in [*RULES.values(), CREDIT_PATTERNS]:
+        for p in pats:
+            words.update(w for w in re.split(r"[\\^$()?:|*+\[\]{}.,\s]+|\\[sdbw]", p) if w and len(w) > 1)
+    for ts in TRIGGERS.values():
+        words.update(ts)
+    return sorted(words)
+
+
+_SNIPPETS = _lexicon_snippets()
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(_SNIPPETS),
+            st.sampled_from(["", " ", ": ", " | ", " - ", "©", "2018", "١٢", "x.jpg ", "\t", "(c) 2019", "*"]),
+            st.text(max_size=4),
+        ),
+        max_size=8,
+    ),
+    st.integers(0, 90),
+)
+def test_lexicon_match_equals_searching_every_rule_whole(parts: list[str], n_words: int) -> None:
+    """Anchored patterns tried at the start only, and triggers, never change which rule matches."""
+    from khabar.clean.lexicon import lexicon
+    from khabar.normalize import normalize_text
+
+    lex = lexicon()
+    for line in ("".join(parts), " ".join(parts), normalize_text(" ".join(parts))):
+        assert lex.match(line, n_words) == lex.match_reference(line, n_words)
+        assert lex.is_credit(line) == bool(lex.credit.search(line))
+
+
+def test_lexicon_match_equals_the_reference_on_real_lines(ant: list[dict]) -> None:
+    from khabar.clean.lexicon import anchored, lexicon
+    from khabar.clean.lines import split_lines
+
+    lex = lexicon()
+    lines = [ln for d in ant for ln in split_lines(d["text"]) if not ln.blank]
+    lines += [ln for t in (SEED_A, SEED_B) for ln in split_lines(t.read_text(encoding="utf-8")) if not ln.blank]
+    hits = 0
+    for ln in lines:
+        got = lex.match(ln.norm, ln.n_words)
+        assert got == lex.match_reference(ln.norm, ln.n_words)
+        hits += got is not None
+    assert hits >= 5  # the seed pages' boilerplate is in there
+    assert anchored("^a(b|c)[|]\\|") and not anchored("^a|b") and not anchored("a") and not anchored("^a\\\\|b")

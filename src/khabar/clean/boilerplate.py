@@ -44,12 +44,12 @@ def _menu_like(norm: str) -> bool:
     """Several short items separated by pipes, bullets or slashes."""
     if norm.count("|") >= 2:
         cells = [c for c in _PIPE_CELL.split(norm) if c.strip()]
-        if not cells or max(len(_WORD.findall(c)) for c in cells) <= 6:
+        if all(len(_WORD.findall(c)) <= 6 for c in cells):  # (no cells at all counts too)
             return True
     if sum(map(norm.count, _MENU_SEP_CHARS)) < 3:  # four items need three separators
         return False
     items = _MENU_SEP.split(norm)
-    return len(items) >= 4 and max(len(_WORD.findall(i)) for i in items) <= 3
+    return len(items) >= 4 and all(len(_WORD.findall(i)) <= 3 for i in items)
 
 
 _MENU_SEP_CHARS = "|/»›•·>-"  # one of them in each _MENU_SEP

@@ -151,46 +151,107 @@ MAX_WORDS: dict[str, int] = {
 DEFAULT_MAX_WORDS = 30
 
 
+Pattern = re.Pattern[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    name: str
+    max_words: int
+    triggers: tuple[str, ...] | None
+    pattern: Pattern  # all its patterns in one: what a line is searched with
+    anchored: Pattern | None  # its patterns that match only at a line's start (``^…``): tried with ``match``
+    floating: Pattern | None  # the others, searched anywhere
+
+
 @dataclass(frozen=True, slots=True)
 class Lexicon:
-    rules: tuple[tuple[str, int, tuple[str, ...] | None, re.Pattern[str]], ...]
-    related: re.Pattern[str]
-    credit: re.Pattern[str]
+    rules: tuple[Rule, ...]
+    related: Pattern
+    credit: Pattern  # every credit pattern is anchored: ``match`` is ``search``
     triggers: ahocorasick.Automaton  # every rule's trigger strings → the rules they trigger
 
     def match(self, normalized_line: str, n_words: int) -> str | None:
         """The name of the first rule the line matches, or None.  A rule with triggers is tried
-        only on a line holding one of them (all triggers are found in one pass over the line)."""
+        only on a line holding one of them (all triggers are found in one pass over the line).
+        A rule's anchored patterns are tried at the line's start only: the same answer as searching
+        its whole pattern (:meth:`match_reference`), without trying every position."""
         triggered: set[int] | None = None
-        for r, (name, max_words, triggers, pattern) in enumerate(self.rules):
-            if n_words > max_words:
+        for r, rule in enumerate(self.rules):
+            if n_words > rule.max_words:
                 continue
-            if triggers is not None:
+            if rule.triggers is not None:
                 if triggered is None:
-                    triggered = {rule for _, rules in self.triggers.iter(normalized_line) for rule in rules}
+                    triggered = {k for _, rules in self.triggers.iter(normalized_line) for k in rules}
                 if r not in triggered:
                     continue
-            if pattern.search(normalized_line):
-                return name
+            if (rule.anchored is not None and rule.anchored.match(normalized_line)) or (
+                rule.floating is not None and rule.floating.search(normalized_line)
+            ):
+                return rule.name
+        return None
+
+    def match_reference(self, normalized_line: str, n_words: int) -> str | None:
+        """:meth:`match` with each rule's whole pattern searched, and no triggers."""
+        for rule in self.rules:
+            if n_words <= rule.max_words and rule.pattern.search(normalized_line):
+                return rule.name
         return None
 
     def is_related_marker(self, normalized_line: str) -> bool:
         return bool(self.related.search(normalized_line))
 
     def is_credit(self, normalized_line: str) -> bool:
-        return bool(self.credit.search(normalized_line))
+        return bool(self.credit.match(normalized_line))
 
 
-def _compile(patterns: tuple[str, ...]) -> re.Pattern[str]:
+def anchored(pattern: str) -> bool:
+    """Whether ``pattern`` can only match at the start of the text: it begins with ``^`` and has no
+    ``|`` outside a group or a character class."""
+    if not pattern.startswith("^"):
+        return False
+    depth, in_class, escaped = 0, False, False
+    for ch in pattern:
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            return False
+    return True
+
+
+def _compile(patterns: tuple[str, ...]) -> Pattern:
     return re.compile("|".join(f"(?:{normalize_text(p)})" for p in patterns))  # normalized text is lower case
 
 
-def _automaton(rules: tuple[tuple[str, int, tuple[str, ...] | None, re.Pattern[str]], ...]) -> ahocorasick.Automaton:
+def _rule(name: str, patterns: tuple[str, ...]) -> Rule:
+    start = tuple(p for p in patterns if anchored(p))
+    rest = tuple(p for p in patterns if not anchored(p))
+    return Rule(
+        name,
+        MAX_WORDS.get(name, DEFAULT_MAX_WORDS),
+        tuple(normalize_text(t) for t in TRIGGERS[name]) if name in TRIGGERS else None,
+        _compile(patterns),
+        _compile(start) if start else None,
+        _compile(rest) if rest else None,
+    )
+
+
+def _automaton(rules: tuple[Rule, ...]) -> ahocorasick.Automaton:
     by_trigger: dict[str, set[int]] = {}
-    for r, (_, _, triggers, _) in enumerate(rules):
-        for t in triggers or ():
+    for r, rule in enumerate(rules):
+        for t in rule.triggers or ():
             if not t:
-                raise ValueError(f"rule {rules[r][0]!r} has an empty trigger")
+                raise ValueError(f"rule {rule.name!r} has an empty trigger")
             by_trigger.setdefault(t, set()).add(r)
     automaton = ahocorasick.Automaton()
     for t, rs in by_trigger.items():
@@ -202,15 +263,9 @@ def _automaton(rules: tuple[tuple[str, int, tuple[str, ...] | None, re.Pattern[s
 @lru_cache(maxsize=1)
 def lexicon() -> Lexicon:
     """The compiled lexicon (patterns normalized like the text they are matched against)."""
-    rules = tuple(
-        (
-            name,
-            MAX_WORDS.get(name, DEFAULT_MAX_WORDS),
-            tuple(normalize_text(t) for t in TRIGGERS[name]) if name in TRIGGERS else None,
-            _compile(pats),
-        )
-        for name, pats in RULES.items()
-    )
+    rules = tuple(_rule(name, pats) for name, pats in RULES.items())
+    if not all(anchored(p) for p in CREDIT_PATTERNS):
+        raise ValueError("credit patterns must all be anchored (is_credit matches at the start)")
     return Lexicon(
         rules, related=_compile(RELATED_MARKERS), credit=_compile(CREDIT_PATTERNS), triggers=_automaton(rules)
     )
