@@ -292,6 +292,7 @@ def test_lexicon_match_equals_searching_every_rule_whole(parts: list[str], n_wor
     for line in ("".join(parts), " ".join(parts), normalize_text(" ".join(parts))):
         assert lex.match(line, n_words) == lex.match_reference(line, n_words)
         assert lex.is_credit(line) == bool(lex.credit.search(line))
+        assert lex.trigger_bits.mask(line) == sum(1 << r for r in lex.triggered(line))
 
 
 def test_lexicon_match_equals_the_reference_on_real_lines(ant: list[dict]) -> None:
@@ -308,3 +309,20 @@ def test_lexicon_match_equals_the_reference_on_real_lines(ant: list[dict]) -> No
         hits += got is not None
     assert hits >= 5  # the seed pages' boilerplate is in there
     assert anchored("^a(b|c)[|]\\|") and not anchored("^a|b") and not anchored("a") and not anchored("^a\\\\|b")
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(st.text(alphabet="abأبةﻻ\U0001f600", min_size=1, max_size=4), min_size=1, max_size=12),
+    st.text(alphabet="abأبةﻻ \U0001f600", max_size=40),
+)
+def test_compiled_substrings_find_every_string_that_occurs(strings: list[str], text: str) -> None:
+    from khabar._text_kernel import Substrings
+
+    strings = [s for s in strings if ord(s[0]) <= 0xFFFF] or ["a"]
+    masks = [1 << (k % 64) | 1 << ((3 * k) % 64) for k in range(len(strings))]
+    want = 0
+    for s, m in zip(strings, masks, strict=True):
+        if s in text:
+            want |= m
+    assert Substrings(strings, masks).mask(text) == want

@@ -345,3 +345,32 @@ def test_link_arrays_sum_like_a_dict(raw: list[tuple[int, int, float]]) -> None:
         np.array([r[0] for r in raw], np.int64), np.array([r[1] for r in raw], np.int64), np.array([r[2] for r in raw])
     )
     assert list(zip(zip(lo.tolist(), hi.tolist(), strict=True), w.tolist(), strict=True)) == list(expected.items())
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 2**63 - 1) | st.integers(0, 30), max_size=300))
+def test_term_ranks_equal_numpy_unique(ids: list[int]) -> None:
+    import numpy as np
+
+    from khabar.stories.link import _ranks
+
+    arr = np.array(ids, dtype=np.int64)
+    terms, inverse = np.unique(arr, return_inverse=True)
+    n, ranks = _ranks(arr)
+    assert n == len(terms) and np.array_equal(ranks, inverse.ravel()) and ranks.dtype == np.int64
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["رويترز", "قناة", "واسع", "ب", " ", "-", "(", ")", "_", "x", "afp", "afpx", "وكالات", "تاس"])
+        | st.text(max_size=3),
+        max_size=10,
+    )
+)
+def test_agency_prefilter_gives_the_plain_search(parts: list[str]) -> None:
+    from khabar.normalize import normalize_text
+    from khabar.stories.wires import _ANY_AGENCY, mentions_agency
+
+    for line in ("".join(parts), normalize_text(" ".join(parts))):
+        assert mentions_agency(line) == bool(_ANY_AGENCY.search(line))

@@ -7,7 +7,7 @@ The same words, hashes and n-grams as the numpy versions kept in those modules a
 folds the words' hashes left to right (``acc * MULT + next``, mixed after each step).
 """
 
-from libc.stdint cimport int64_t, uint8_t, uint32_t, uint64_t
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc
 
 from khabar._hash cimport fold, mix
@@ -331,3 +331,79 @@ cdef class Stemmer:
         if start == 0 and end == n:
             return word
         return word[start:end]
+
+
+cdef class Substrings:
+    """Which of a fixed set of strings occur in a text: ``mask(text)`` ORs the bit masks of every one
+    that occurs (a string is found at any position, overlapping others).  For the lexicon's trigger
+    words: a few dozen short strings looked for in every line, scanned in one pass over the line
+    with a table of the strings' first characters (all in the Basic Multilingual Plane)."""
+
+    cdef uint32_t* chars  # the strings' code points, end to end
+    cdef int64_t* offsets  # string k is chars[offsets[k]:offsets[k + 1]]
+    cdef uint64_t* masks
+    cdef int32_t* head  # first character → the first string starting with it (-1: none) ...
+    cdef int32_t* chain  # ... and the next string with the same first character
+    cdef Py_ssize_t count
+
+    def __cinit__(self, strings, masks):
+        strings = list(strings)
+        masks = list(masks)
+        if len(strings) != len(masks):
+            raise ValueError("one mask per string")
+        cdef Py_ssize_t n = len(strings), k, i, total = sum(len(s) for s in strings)
+        self.count = n
+        self.chars = <uint32_t*>malloc(max(1, total) * sizeof(uint32_t))
+        self.offsets = <int64_t*>malloc((n + 1) * sizeof(int64_t))
+        self.masks = <uint64_t*>malloc(max(1, n) * sizeof(uint64_t))
+        self.head = <int32_t*>malloc(65536 * sizeof(int32_t))
+        self.chain = <int32_t*>malloc(max(1, n) * sizeof(int32_t))
+        if not (self.chars and self.offsets and self.masks and self.head and self.chain):
+            raise MemoryError()
+        for i in range(65536):
+            self.head[i] = -1
+        cdef Py_ssize_t pos = 0
+        cdef str s
+        for k in range(n):
+            s = strings[k]
+            if not s or ord(s[0]) > 0xFFFF:
+                raise ValueError(f"a string must be non-empty and start in the BMP: {s!r}")
+            self.offsets[k] = pos
+            for i in range(len(s)):
+                self.chars[pos] = ord(s[i])
+                pos += 1
+            self.masks[k] = masks[k]
+        self.offsets[n] = pos
+        for k in range(n - 1, -1, -1):  # chains in input order
+            self.chain[k] = self.head[self.chars[self.offsets[k]]]
+            self.head[self.chars[self.offsets[k]]] = k
+
+    def __dealloc__(self):
+        free(self.chars)
+        free(self.offsets)
+        free(self.masks)
+        free(self.head)
+        free(self.chain)
+
+    def mask(self, str text):
+        cdef Py_ssize_t n = len(text), i, j, length
+        cdef int kind = PyUnicode_KIND(text)
+        cdef const void* data = PyUnicode_DATA(text)
+        cdef Py_UCS4 ch
+        cdef int32_t k
+        cdef uint64_t m = 0
+        for i in range(n):
+            ch = PyUnicode_READ(kind, data, i)
+            if ch > 0xFFFF:
+                continue
+            k = self.head[ch]
+            while k >= 0:
+                length = self.offsets[k + 1] - self.offsets[k]
+                if i + length <= n:
+                    j = 1
+                    while j < length and PyUnicode_READ(kind, data, i + j) == self.chars[self.offsets[k] + j]:
+                        j += 1
+                    if j == length:
+                        m |= self.masks[k]
+                k = self.chain[k]
+        return m

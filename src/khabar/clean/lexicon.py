@@ -13,6 +13,7 @@ from functools import lru_cache
 
 import ahocorasick
 
+from khabar._text_kernel import Substrings
 from khabar.normalize import normalize_text
 
 # Lines that introduce "related" content: a list of links or a whole appended article.
@@ -170,20 +171,26 @@ class Lexicon:
     related: Pattern
     credit: Pattern  # every credit pattern is anchored: ``match`` is ``search``
     triggers: ahocorasick.Automaton  # every rule's trigger strings → the rules they trigger
+    trigger_bits: Substrings  # the same, compiled: a line → the bit mask of the rules it triggers
+
+    def triggered(self, normalized_line: str) -> set[int]:
+        """The rules (by position) one of whose triggers the line holds (:attr:`trigger_bits` is the same
+        as a bit mask)."""
+        return {k for _, rules in self.triggers.iter(normalized_line) for k in rules}
 
     def match(self, normalized_line: str, n_words: int) -> str | None:
         """The name of the first rule the line matches, or None.  A rule with triggers is tried
         only on a line holding one of them (all triggers are found in one pass over the line).
         A rule's anchored patterns are tried at the line's start only: the same answer as searching
         its whole pattern (:meth:`match_reference`), without trying every position."""
-        triggered: set[int] | None = None
+        triggered = -1  # not computed yet
         for r, rule in enumerate(self.rules):
             if n_words > rule.max_words:
                 continue
             if rule.triggers is not None:
-                if triggered is None:
-                    triggered = {k for _, rules in self.triggers.iter(normalized_line) for k in rules}
-                if r not in triggered:
+                if triggered < 0:
+                    triggered = self.trigger_bits.mask(normalized_line)
+                if not triggered >> r & 1:
                     continue
             if (rule.anchored is not None and rule.anchored.match(normalized_line)) or (
                 rule.floating is not None and rule.floating.search(normalized_line)
@@ -246,13 +253,25 @@ def _rule(name: str, patterns: tuple[str, ...]) -> Rule:
     )
 
 
-def _automaton(rules: tuple[Rule, ...]) -> ahocorasick.Automaton:
+def _by_trigger(rules: tuple[Rule, ...]) -> dict[str, set[int]]:
     by_trigger: dict[str, set[int]] = {}
     for r, rule in enumerate(rules):
         for t in rule.triggers or ():
             if not t:
                 raise ValueError(f"rule {rule.name!r} has an empty trigger")
             by_trigger.setdefault(t, set()).add(r)
+    return by_trigger
+
+
+def _trigger_bits(rules: tuple[Rule, ...]) -> Substrings:
+    if len(rules) > 64:
+        raise ValueError("at most 64 rules: triggered rules are a 64-bit mask")
+    by_trigger = _by_trigger(rules)
+    return Substrings(list(by_trigger), [sum(1 << r for r in rs) for rs in by_trigger.values()])
+
+
+def _automaton(rules: tuple[Rule, ...]) -> ahocorasick.Automaton:
+    by_trigger = _by_trigger(rules)
     automaton = ahocorasick.Automaton()
     for t, rs in by_trigger.items():
         automaton.add_word(t, frozenset(rs))
@@ -267,5 +286,9 @@ def lexicon() -> Lexicon:
     if not all(anchored(p) for p in CREDIT_PATTERNS):
         raise ValueError("credit patterns must all be anchored (is_credit matches at the start)")
     return Lexicon(
-        rules, related=_compile(RELATED_MARKERS), credit=_compile(CREDIT_PATTERNS), triggers=_automaton(rules)
+        rules,
+        related=_compile(RELATED_MARKERS),
+        credit=_compile(CREDIT_PATTERNS),
+        triggers=_automaton(rules),
+        trigger_bits=_trigger_bits(rules),
     )

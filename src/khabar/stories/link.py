@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
+from khabar._sort_kernel import argsort_stable
 from khabar.article import Article
 from khabar.fingerprint import article_units
 from khabar.parallel import map_tasks, pool
@@ -104,9 +105,22 @@ def _matrix(vectors: Sequence[TermVector | None]) -> sparse.csr_matrix:
     indptr = np.concatenate([[0], np.cumsum(lengths)])
     if indptr[-1] == 0:
         return sparse.csr_matrix((len(vectors), 1), dtype=np.float64)
-    terms, cols = np.unique(np.concatenate(ids), return_inverse=True)
+    n_terms, cols = _ranks(np.concatenate(ids))
     data = np.concatenate(vals)
-    return sparse.csr_matrix((data, cols.ravel(), indptr), shape=(len(vectors), len(terms)), dtype=np.float64)
+    return sparse.csr_matrix((data, cols, indptr), shape=(len(vectors), n_terms), dtype=np.float64)
+
+
+def _ranks(ids: np.ndarray) -> tuple[int, np.ndarray]:
+    """How many distinct term ids there are, and each id's rank among them: ``np.unique(ids,
+    return_inverse=True)``, sorted by the compiled radix sort (term ids are non-negative)."""
+    order = argsort_stable(np.ascontiguousarray(ids).view(np.uint64))
+    ordered = ids[order]
+    new = np.empty(len(ids), dtype=np.int64)
+    new[:1] = 0
+    np.not_equal(ordered[1:], ordered[:-1], out=new[1:], casting="unsafe")
+    ranks = np.empty(len(ids), dtype=np.int64)
+    ranks[order] = np.cumsum(new)
+    return int(ranks[order[-1]]) + 1 if len(ids) else 0, ranks
 
 
 def lexical_link_arrays(

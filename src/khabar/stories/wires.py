@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+import ahocorasick
+
 from khabar.article import Article
 from khabar.clean.lines import Line, split_lines
 from khabar.normalize import normalize_text
@@ -55,6 +57,24 @@ _ANY_AGENCY = re.compile(
 )
 
 
+def _spelling_automaton() -> ahocorasick.Automaton:
+    automaton = ahocorasick.Automaton()
+    for spellings in AGENCIES.values():
+        for spelling in spellings:
+            automaton.add_word(normalize_text(spelling), None)
+    automaton.make_automaton()
+    return automaton
+
+
+_SPELLINGS = _spelling_automaton()  # every spelling as a plain substring: one C pass rules most lines out
+
+
+def mentions_agency(normalized: str) -> bool:
+    """Whether an agency is named as a whole word: :data:`_ANY_AGENCY` searched only in text holding
+    one of the spellings at all (the same answer; most lines hold none)."""
+    return next(_SPELLINGS.iter(normalized), None) is not None and _ANY_AGENCY.search(normalized) is not None
+
+
 def wire_credits(article: Article, segments: list[int] | None = None, lines: list[Line] | None = None) -> list[str]:
     """Agencies and sources credited at the start or end of the article, or of the unit made of
     ``segments`` (indices into ``article.segments``), in order of first mention, without repeats.
@@ -70,7 +90,7 @@ def wire_credits(article: Article, segments: list[int] | None = None, lines: lis
     for ln in edge:
         short = ln.n_words <= MAX_WORDS
         where = ln.norm if short else ln.norm[:80]
-        for name, pattern in _AGENCIES if _ANY_AGENCY.search(where) else ():
+        for name, pattern in _AGENCIES if mentions_agency(where) else ():
             m = pattern.search(where)
             # in a long line only a dateline credit counts: «القاهرة - (رويترز) -» near its start
             if m and (short or m.start() < 40) and name not in found:
