@@ -404,3 +404,19 @@ def test_radix_argsort_is_numpys_stable_argsort(values: list[int]) -> None:
 
     keys = np.array(values, dtype=np.uint64)
     assert argsort_stable(keys).tolist() == np.argsort(keys, kind="stable").tolist()
+
+
+def test_unit_words_of_a_one_segment_article_are_all_its_words(ant: list[dict]) -> None:
+    import numpy as np
+
+    from khabar.fingerprint import unit_words, unit_words_by_segment
+
+    arts = [Article(id=f"a{k}", text=d["text"]) for k, d in enumerate(ant)]
+    arts += [Article(id="tail", text=ant[0]["text"] + "\nتابعونا على فيسبوك\n"), Article(id="marks", text="، ، ،")]
+    clean_articles(arts, learn_templates=False)
+    assert any(len(a.segments) == 1 for a in arts) and any(len(a.segments) > 1 for a in arts)
+    for a in arts:
+        fast, general = unit_words(a), unit_words_by_segment(a)
+        assert fast.keys() == general.keys()
+        for key in fast:
+            assert fast[key].dtype == general[key].dtype and np.array_equal(fast[key], general[key])

@@ -64,6 +64,17 @@ def unit_words(article: Article) -> dict[str, np.ndarray]:
     v = article.text_view()
     if len(v.words) == 0:
         return {}
+    segments = article.segments
+    if len(segments) == 1 and segments[0].kind == "body":  # most articles: every word is the body's
+        return {"body": np.arange(len(v.words), dtype=np.int64)}
+    return unit_words_by_segment(article)
+
+
+def unit_words_by_segment(article: Article) -> dict[str, np.ndarray]:
+    """:func:`unit_words` for any segments: each word goes to the unit of the segment it starts in."""
+    v = article.text_view()
+    if len(v.words) == 0:
+        return {}
     units = article.units()
     seg_starts = np.array([s.start for s in article.segments], dtype=np.int64)
     unit_of_seg = np.full(len(seg_starts), -1, dtype=np.int64)  # boilerplate is in no unit
