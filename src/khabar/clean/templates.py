@@ -105,7 +105,11 @@ class TemplateLearner:
             n_articles = self.articles[source]
             prose = self.prose_lines.get(source, set())
             longs = self.long_lines.get(source, set())
+            need = {(p, g): support_needed(n_articles, p, g) for p in (False, True) for g in (False, True)}
+            least = min(need.values())
             out[source] = frozenset(
-                key for key, n in counter.items() if n >= support_needed(n_articles, key in prose, key in longs)
+                key
+                for key, n in counter.items()
+                if n >= least and n >= need[key in prose, key in longs]  # most lines occur once: cheap test first
             )
         return out
