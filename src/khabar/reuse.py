@@ -15,7 +15,7 @@ from khabar.align_many import align_many
 from khabar.article import Article
 from khabar.candidates import CandidateParams, DocumentFrequency, candidate_pairs
 from khabar.fingerprint import Unit, article_units
-from khabar.parallel import map_tasks, pool
+from khabar.parallel import map_ranges, map_tasks, pool
 from khabar.relate import UnitPassage, pair_record, same_words
 
 
@@ -40,12 +40,28 @@ def _sizes(units: Sequence[Unit]) -> dict[int, dict[str, int]]:
 
 
 def _records(
-    articles: Sequence[Article], units: Sequence[Unit], found: dict[tuple[int, int], list[UnitPassage]]
+    articles: Sequence[Article],
+    units: Sequence[Unit],
+    found: dict[tuple[int, int], list[UnitPassage]],
+    jobs: int = 1,
 ) -> list[dict[str, Any]]:
-    sizes = _sizes(units)
-    bodies = {u.article: u.hashes for u in units if u.key == "body"}
+    """The pairs.jsonl records of ``found``, in order of article pair (``jobs`` processes)."""
+    shared = {
+        "articles": articles,
+        "items": sorted(found.items()),
+        "sizes": _sizes(units),
+        "bodies": {u.article: u.hashes for u in units if u.key == "body"},
+    }
+    return map_ranges(_records_range, len(shared["items"]), jobs, shared, chunk=RECORD_TASK)
+
+
+RECORD_TASK = 4096  # pair records per task
+
+
+def _records_range(shared: dict[str, Any], lo: int, hi: int) -> list[dict[str, Any]]:
+    articles, sizes, bodies = shared["articles"], shared["sizes"], shared["bodies"]
     out = []
-    for (ia, ib), passages in sorted(found.items()):
+    for (ia, ib), passages in shared["items"][lo:hi]:
         dup = same_words(bodies.get(ia), bodies.get(ib))
         out.append(pair_record(articles[ia].id, articles[ib].id, sizes[ia], sizes[ib], passages, dup))
     return out
@@ -108,7 +124,7 @@ def find_pairs(
                     if progress:
                         progress(len(task_lo))
     sizes = {(u.article, u.key): len(u) for u in units}
-    return ReuseResult(_records(articles, units, found), sizes, n_candidates)
+    return ReuseResult(_records(articles, units, found, jobs), sizes, n_candidates)
 
 
 def compare_articles(a: Article, b: Article, params: ReuseParams = ReuseParams()) -> dict[str, Any]:
