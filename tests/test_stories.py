@@ -374,3 +374,22 @@ def test_agency_prefilter_gives_the_plain_search(parts: list[str]) -> None:
 
     for line in ("".join(parts), normalize_text(" ".join(parts))):
         assert mentions_agency(line) == bool(_ANY_AGENCY.search(line))
+
+
+def test_compiled_average_linkage_equals_the_reference_on_large_dense_graphs() -> None:
+    """Hundreds of nodes with dozens of neighbours each: the compiled maps grow, shrink and wrap around."""
+    import numpy as np
+
+    from khabar.stories.cluster import average_linkage_arrays, average_linkage_reference
+
+    for seed in range(3):
+        rng = np.random.default_rng(seed)
+        n = 400
+        key = np.unique(rng.integers(0, n, 6000) * n + rng.integers(0, n, 6000))
+        lo, hi = key // n, key % n
+        keep = lo < hi
+        lo, hi = lo[keep], hi[keep]
+        w = np.round(rng.random(len(lo)) ** 2, 2)  # repeated weights: ties
+        got = average_linkage_arrays(n, lo, hi, w, 0.08)
+        assert got == average_linkage_reference(n, lo, hi, w, 0.08)
+        assert 1 < len(set(got)) < n

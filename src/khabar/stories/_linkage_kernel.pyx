@@ -20,16 +20,103 @@ cdef extern from * nogil:
     #include <numeric>
     #include <queue>
     #include <tuple>
-    #include <unordered_map>
     #include <vector>
+
+    // An open-addressing map int64 -> double (keys >= 0; linear probing, backward-shift deletion):
+    // a cluster's neighbours and the sums of the links to them.
+    struct KhabarLinks {
+        std::vector<int64_t> keys;  // -1: empty slot
+        std::vector<double> vals;
+        size_t count = 0;
+        static size_t slot_of(int64_t k, size_t mask) {
+            uint64_t x = (uint64_t)k * 0x9E3779B97F4A7C15ULL;
+            return (size_t)(x >> 17) & mask;
+        }
+        void reserve(size_t n) {
+            size_t cap = 8;
+            while (cap < 2 * n) cap *= 2;
+            if (cap > keys.size()) rehash(cap);
+        }
+        void rehash(size_t cap) {
+            std::vector<int64_t> ok(cap, -1);
+            std::vector<double> ov(cap, 0.0);
+            ok.swap(keys);
+            ov.swap(vals);
+            size_t mask = cap - 1;
+            for (size_t i = 0; i < ok.size(); ++i)
+                if (ok[i] >= 0) {
+                    size_t j = slot_of(ok[i], mask);
+                    while (keys[j] >= 0) j = (j + 1) & mask;
+                    keys[j] = ok[i];
+                    vals[j] = ov[i];
+                }
+        }
+        double* find(int64_t k) {
+            if (keys.empty()) return nullptr;
+            size_t mask = keys.size() - 1, j = slot_of(k, mask);
+            while (keys[j] >= 0) {
+                if (keys[j] == k) return &vals[j];
+                j = (j + 1) & mask;
+            }
+            return nullptr;
+        }
+        double& at(int64_t k) {  // the value of k, inserted as 0.0 if absent
+            if (2 * (count + 1) > keys.size()) rehash(keys.empty() ? 8 : 2 * keys.size());
+            size_t mask = keys.size() - 1, j = slot_of(k, mask);
+            while (keys[j] >= 0) {
+                if (keys[j] == k) return vals[j];
+                j = (j + 1) & mask;
+            }
+            keys[j] = k;
+            vals[j] = 0.0;
+            ++count;
+            return vals[j];
+        }
+        void erase(int64_t k) {
+            if (keys.empty()) return;
+            size_t mask = keys.size() - 1, j = slot_of(k, mask);
+            while (keys[j] != k) {
+                if (keys[j] < 0) return;
+                j = (j + 1) & mask;
+            }
+            size_t hole = j;
+            for (size_t i = (hole + 1) & mask; keys[i] >= 0; i = (i + 1) & mask) {
+                size_t home = slot_of(keys[i], mask);
+                // move keys[i] into the hole unless its home lies cyclically in (hole, i]
+                bool stays = hole < i ? (home > hole && home <= i) : (home > hole || home <= i);
+                if (!stays) {
+                    keys[hole] = keys[i];
+                    vals[hole] = vals[i];
+                    hole = i;
+                }
+            }
+            keys[hole] = -1;
+            --count;
+        }
+        size_t size() const { return count; }
+        void release() {
+            std::vector<int64_t>().swap(keys);
+            std::vector<double>().swap(vals);
+            count = 0;
+        }
+    };
 
     static void khabar_average_linkage(int64_t n, const int64_t* lo, const int64_t* hi, const double* w,
                                        int64_t m, double join, int64_t* roots) {
         typedef std::tuple<double, int64_t, int64_t> Entry;
-        std::vector<std::unordered_map<int64_t, double>> sums(n);
+        std::vector<KhabarLinks> sums(n);
+        {
+            std::vector<int64_t> degree(n, 0);
+            for (int64_t k = 0; k < m; ++k) {
+                ++degree[lo[k]];
+                ++degree[hi[k]];
+            }
+            for (int64_t i = 0; i < n; ++i)
+                if (degree[i]) sums[i].reserve(degree[i]);  // no rehashing while the links go in
+        }
         for (int64_t k = 0; k < m; ++k) {
-            sums[lo[k]][hi[k]] = 0.0 + w[k];
-            sums[hi[k]][lo[k]] = 0.0 + w[k];
+            sums[lo[k]].at(hi[k]) = 0.0 + w[k];
+            sums[hi[k]].at(lo[k]) = 0.0 + w[k];
         }
         std::vector<int64_t> size(n, 1), parent(n);
         std::iota(parent.begin(), parent.end(), 0);
@@ -42,25 +129,29 @@ cdef extern from * nogil:
             double neg = std::get<0>(e);
             int64_t a = std::get<1>(e), b = std::get<2>(e);
             if (parent[a] != a || parent[b] != b) continue;
-            auto it = sums[a].find(b);
-            double v = it == sums[a].end() ? 0.0 : it->second;
+            double* found = sums[a].find(b);
+            double v = found ? *found : 0.0;
             if (v / (double)(size[a] * size[b]) != -neg) continue;  // stale entry
             if (std::make_pair((int64_t)sums[a].size(), -a) < std::make_pair((int64_t)sums[b].size(), -b))
                 std::swap(a, b);  // fold the smaller neighbourhood into the larger
             parent[b] = a;
-            for (auto& cw : sums[b]) {
-                int64_t c = cw.first;
-                if (c == a) continue;
-                sums[a][c] += cw.second;
-                sums[c][a] += cw.second;
+            KhabarLinks& nb = sums[b];
+            for (size_t s = 0; s < nb.keys.size(); ++s) {
+                int64_t c = nb.keys[s];
+                if (c < 0 || c == a) continue;
+                double cw = nb.vals[s];
+                sums[a].at(c) += cw;
+                sums[c].at(a) += cw;
                 sums[c].erase(b);
             }
             sums[a].erase(b);
-            std::unordered_map<int64_t, double>().swap(sums[b]);
+            nb.release();
             size[a] += size[b];
-            for (auto& cw : sums[a]) {
-                int64_t c = cw.first;
-                double avg = cw.second / (double)(size[a] * size[c]);
+            KhabarLinks& na = sums[a];
+            for (size_t s = 0; s < na.keys.size(); ++s) {
+                int64_t c = na.keys[s];
+                if (c < 0) continue;
+                double avg = na.vals[s] / (double)(size[a] * size[c]);
                 if (avg >= join) heap.push(Entry(-avg, std::min(a, c), std::max(a, c)));
             }
         }
