@@ -276,3 +276,15 @@ def test_strict_loads_is_json_loads_with_one_decoder(text: str, as_bytes: bool) 
             sanity.loads(doc)
         return
     assert sanity.loads(doc) == expected
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.text(alphabet=st.sampled_from([*"\x00\x01\x08\t\n\x0b\x0c\r\x0e\x1f \x7f\x80aب"]), max_size=300),
+    st.integers(0, 300),
+)
+def test_compiled_binary_check_equals_the_regex_reference(text: str, pad: int) -> None:
+    from khabar.readers import sanity
+
+    for t in (text, "x" * pad + text, text * 80):  # * 80: past the 20,000-character sample
+        assert sanity.binary_junk(t) == sanity.binary_junk_reference(t)
