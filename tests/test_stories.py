@@ -393,3 +393,44 @@ def test_compiled_average_linkage_equals_the_reference_on_large_dense_graphs() -
         got = average_linkage_arrays(n, lo, hi, w, 0.08)
         assert got == average_linkage_reference(n, lo, hi, w, 0.08)
         assert 1 < len(set(got)) < n
+
+
+def test_each_lexical_link_is_computed_once_and_equals_the_all_pairs_product(ant: list[dict]) -> None:
+    """Blocks meet only the columns no other block covers; the links (and their weights, bit for
+    bit) are those of every row against every unit, for a scan and for units added later."""
+    import numpy as np
+
+    from khabar.stories.features import story_units
+    from khabar.stories.link import LinkParams, _block_link_arrays, _matrix, lexical_link_arrays
+
+    rng = random.Random(4)
+    arts = []
+    for k in range(90):
+        d = ant[k % len(ant)]
+        paras = [x for x in d["text"].split("\n") if x.strip()]
+        keep = [x for x in paras if rng.random() < 0.7] or paras[:1]
+        day = rng.choice([None, 1, 1, 2, 3, 5, 9])  # ties in time, untimed units, several windows
+        published = None if day is None else f"2018-05-{day:02}T{rng.randint(0, 23):02}:00:00+00:00"
+        arts.append(Article(id=f"u{k}", text="\n".join(keep), title=d["title"], source=f"s{k}", published=published))
+    clean_articles(arts)
+    units = [u for k, a in enumerate(arts) for u in story_units(a, k, article_time(a)[0])]
+    p = LinkParams(block=7)
+    for new_from in (0, 50):
+
+        def links(parts: object) -> dict[tuple[int, int], float]:
+            out: dict[tuple[int, int], float] = {}
+            for lo, hi, w in parts:  # type: ignore[attr-defined]
+                for key, value in zip(zip(lo.tolist(), hi.tolist(), strict=True), w.tolist(), strict=True):
+                    assert key not in out  # once
+                    out[key] = value
+            return out
+
+        got = links(lexical_link_arrays(units, p, new_from=new_from, jobs=1))
+        x, titles = _matrix([u.weights for u in units]), _matrix([u.title_weights for u in units])
+        ts = np.array([u.timestamp if u.time else np.nan for u in units], dtype=np.float64)
+        everything = np.arange(len(units))
+        want = links(
+            _block_link_arrays(x, titles, ts, np.arange(s, min(len(units), s + 7)), everything, new_from, p)
+            for s in range(new_from, len(units), 7)
+        )
+        assert got == want and len(got) > 50

@@ -129,8 +129,12 @@ def lexical_link_arrays(
     """``(i, j, weight)`` with ``i < j`` for every lexically linked pair of units where ``j >= new_from``,
     a block at a time as arrays, in block order (blocks computed by ``jobs`` worker processes).
 
-    Rows are the new units, in blocks sorted by time; columns are the units within ``max_days`` of
-    the block (all units, for untimed rows and against untimed columns).
+    Rows are the new units, in blocks sorted by time.  Each pair is computed once (or twice within
+    one block): a block of timed rows meets the new timed units from the start of its time window up
+    to itself, every old unit of its window and the old untimed ones; a block of untimed rows meets
+    every old unit, every new timed one and the new untimed ones up to itself.  A pair's weight does
+    not depend on which of its units is the row: the sparse products add the same terms in the same
+    (term) order, so it is bit for bit what computing both directions would give.
     """
     n = len(units)
     if n < 2 or new_from >= n:
@@ -142,26 +146,31 @@ def lexical_link_arrays(
     timed = np.flatnonzero(has_time)
     untimed = np.flatnonzero(~has_time)
     by_time = timed[np.argsort(ts[timed], kind="stable")]
-    sorted_ts = ts[by_time]
-    new = np.arange(new_from, n)
-    new_timed = new[has_time[new]]
-    new_timed = new_timed[np.argsort(ts[new_timed], kind="stable")]
+    old_timed = by_time[by_time < new_from]  # by time
+    new_timed = by_time[by_time >= new_from]  # by time (stable: equal times in index order)
+    old_ts, new_ts = ts[old_timed], ts[new_timed]
+    old_untimed, new_untimed = untimed[untimed < new_from], untimed[untimed >= new_from]
+    window = p.max_days * DAY
     blocks: list[tuple[np.ndarray, np.ndarray]] = []
     for lo in range(0, len(new_timed), p.block):
         rows = new_timed[lo : lo + p.block]
-        left = np.searchsorted(sorted_ts, ts[rows[0]] - p.max_days * DAY, side="left")
-        right = np.searchsorted(sorted_ts, ts[rows[-1]] + p.max_days * DAY, side="right")
-        blocks.append((rows, np.concatenate([by_time[left:right], untimed])))
-    new_untimed = new[~has_time[new]]
+        first, last = ts[rows[0]] - window, ts[rows[-1]] + window
+        old_cols = old_timed[np.searchsorted(old_ts, first, side="left") : np.searchsorted(old_ts, last, side="right")]
+        new_cols = new_timed[np.searchsorted(new_ts, first, side="left") : lo + len(rows)]
+        blocks.append((rows, np.concatenate([old_cols, new_cols, old_untimed])))
+    everything_old = np.arange(new_from)
     for lo in range(0, len(new_untimed), p.block):
-        blocks.append((new_untimed[lo : lo + p.block], np.arange(n)))
+        rows = new_untimed[lo : lo + p.block]
+        blocks.append((rows, np.concatenate([everything_old, new_timed, new_untimed[: lo + len(rows)]])))
     shared = {"x": x, "titles": titles, "ts": ts, "new_from": new_from, "p": p}
     with pool(jobs if len(blocks) > 1 else 1, shared) as workers:
         yield from map_tasks(workers, _block_task, blocks)
 
 
 def _block_task(shared: dict[str, Any], rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, ...]:
-    return _block_link_arrays(shared["x"], shared["titles"], shared["ts"], rows, cols, shared["new_from"], shared["p"])
+    return _block_link_arrays(
+        shared["x"], shared["titles"], shared["ts"], rows, cols, shared["new_from"], shared["p"], rows_only_twice=True
+    )
 
 
 def _block_link_arrays(
@@ -172,8 +181,14 @@ def _block_link_arrays(
     cols: np.ndarray,
     new_from: int,
     p: LinkParams,
+    rows_only_twice: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The links of one block of rows against its columns: ``(lo, hi, weight)`` with ``lo < hi``."""
+    """The links of one block of rows against its columns: ``(lo, hi, weight)`` with ``lo < hi``.
+
+    Each pair once: by default the columns are everything the rows may link to, so a pair of two new
+    units is kept from the row of its later-indexed unit; with ``rows_only_twice`` the columns hold
+    a pair's other unit only when no other block computes the pair, so only pairs of two of the
+    block's rows (met in both directions) are thinned."""
     sims = (x[rows] @ x[cols].T).tocoo()
     keep = sims.data >= p.floor  # nothing links below the floor
     r, c, s = rows[sims.row[keep]], cols[sims.col[keep]], sims.data[keep]
@@ -184,8 +199,12 @@ def _block_link_arrays(
     pen = np.where(np.isnan(dt), p.untimed, p.per_day * np.maximum(0.0, dt - p.grace_days))
     w = (1 - p.title_share) * s + p.title_share * t - pen
     lo, hi = np.minimum(r, c), np.maximum(r, c)
-    # each pair once: from the row of its later-indexed unit if both are new, else from the new one
-    once = (r == hi) | (lo < new_from)
+    if rows_only_twice:
+        in_block = np.zeros(len(ts), dtype=bool)
+        in_block[rows] = True
+        once = (r == hi) | ~in_block[c]
+    else:  # from the row of its later-indexed unit if both are new, else from the new one
+        once = (r == hi) | (lo < new_from)
     return lo[once], hi[once], w[once]
 
 
