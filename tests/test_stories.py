@@ -434,3 +434,24 @@ def test_each_lexical_link_is_computed_once_and_equals_the_all_pairs_product(ant
             for s in range(new_from, len(units), 7)
         )
         assert got == want and len(got) > 50
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.sampled_from([0.0, 0.05, 0.3]))
+def test_compiled_block_similarities_equal_the_sparse_product(seed: int, floor: float) -> None:
+    """Every (row, column) pair at or above the floor with the sparse product's value, bit for bit."""
+    import numpy as np
+    from scipy import sparse
+
+    from khabar.stories.link import block_similarities, block_similarities_reference
+
+    rng = np.random.default_rng(seed)
+    n, terms = int(rng.integers(1, 60)), int(rng.integers(1, 40))
+    dense = rng.random((n, terms)) * (rng.random((n, terms)) < 0.2)
+    x = sparse.csr_matrix(dense / np.maximum(1e-9, np.linalg.norm(dense, axis=1, keepdims=True)))
+    rows = rng.choice(n, int(rng.integers(1, n + 1)), replace=False)
+    cols = rng.choice(n, int(rng.integers(1, n + 1)), replace=False)
+    got = {(i, j): v for i, j, v in zip(*(a.tolist() for a in block_similarities(x, rows, cols, floor)), strict=True)}
+    ref = block_similarities_reference(x, rows, cols, floor)
+    want = {(i, j): v for i, j, v in zip(*(a.tolist() for a in ref), strict=True)}
+    assert got == want

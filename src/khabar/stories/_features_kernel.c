@@ -3325,6 +3325,7 @@ static int __pyx_memoryview_thread_locks_used;
 static PyThread_type_lock __pyx_memoryview_thread_locks[8];
 static int __pyx_f_6khabar_7stories_16_features_kernel__by_tid(void const *, void const *); /*proto*/
 static PyObject *__pyx_f_6khabar_7stories_16_features_kernel__terms(struct __pyx_obj_6khabar_7stories_16_features_kernel_TermTable *, __Pyx_memviewslice, __Pyx_memviewslice, __Pyx_memviewslice, __Pyx_memviewslice, double, Py_ssize_t, int); /*proto*/
+static void __pyx_f_6khabar_7stories_16_features_kernel__copy_out(__Pyx_memviewslice, __Pyx_memviewslice, __Pyx_memviewslice, int64_t const *, int64_t const *, double const *, Py_ssize_t); /*proto*/
 static int __pyx_array_allocate_buffer(struct __pyx_array_obj *); /*proto*/
 static struct __pyx_array_obj *__pyx_array_new(PyObject *, Py_ssize_t, char *, char const *, char *); /*proto*/
 static PyObject *__pyx_memoryview_new(PyObject *, int, int, __Pyx_TypeInfo const *); /*proto*/
@@ -3447,6 +3448,7 @@ static PyObject *__pyx_pf_6khabar_7stories_16_features_kernel_9TermTable_10inser
 static PyObject *__pyx_pf_6khabar_7stories_16_features_kernel_9TermTable_12__reduce_cython__(CYTHON_UNUSED struct __pyx_obj_6khabar_7stories_16_features_kernel_TermTable *__pyx_v_self); /* proto */
 static PyObject *__pyx_pf_6khabar_7stories_16_features_kernel_9TermTable_14__setstate_cython__(CYTHON_UNUSED struct __pyx_obj_6khabar_7stories_16_features_kernel_TermTable *__pyx_v_self, CYTHON_UNUSED PyObject *__pyx_v___pyx_state); /* proto */
 static PyObject *__pyx_pf_6khabar_7stories_16_features_kernel_unit_terms(CYTHON_UNUSED PyObject *__pyx_self, struct __pyx_obj_6khabar_7stories_16_features_kernel_TermTable *__pyx_v_table, __Pyx_memviewslice __pyx_v_text, __Pyx_memviewslice __pyx_v_text_bounds, __Pyx_memviewslice __pyx_v_title, __Pyx_memviewslice __pyx_v_title_bounds, double __pyx_v_title_weight); /* proto */
+static PyObject *__pyx_pf_6khabar_7stories_16_features_kernel_2block_similarities(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_a_indptr, __Pyx_memviewslice __pyx_v_a_indices, __Pyx_memviewslice __pyx_v_a_data, __Pyx_memviewslice __pyx_v_b_indptr, __Pyx_memviewslice __pyx_v_b_indices, __Pyx_memviewslice __pyx_v_b_data, Py_ssize_t __pyx_v_n_cols, double __pyx_v_floor); /* proto */
 static PyObject *__pyx_tp_new__initialisation_6khabar_7stories_16_features_kernel_TermTable(PyObject *o, 
 #if CYTHON_VECTORCALL_TPNEW
     PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames
@@ -3606,8 +3608,8 @@ namespace {
     __Pyx_CachedCFunction __pyx_umethod_PyDict_Type_values;
     PyObject *__pyx_slice[1];
     PyObject *__pyx_tuple[2];
-    PyObject *__pyx_codeobj_tab[6];
-    PyObject *__pyx_string_tab[134];
+    PyObject *__pyx_codeobj_tab[7];
+    PyObject *__pyx_string_tab[162];
     PyObject *__pyx_number_tab[3];
 /* #### Code section: module_state_contents ### */
 /* PyFrozenDict.module_state_decls */
@@ -3720,77 +3722,105 @@ static __pyx_mstatetype * const __pyx_mstate_global = &__pyx_mstate_global_stati
 #define __pyx_n_u_setstate_cython __pyx_string_tab[60]
 #define __pyx_n_u_test __pyx_string_tab[61]
 #define __pyx_n_u_is_coroutine __pyx_string_tab[62]
-#define __pyx_n_u_abc __pyx_string_tab[63]
-#define __pyx_n_u_allocate_buffer __pyx_string_tab[64]
-#define __pyx_n_u_alone __pyx_string_tab[65]
-#define __pyx_n_u_asyncio_coroutines __pyx_string_tab[66]
-#define __pyx_n_u_base __pyx_string_tab[67]
-#define __pyx_n_u_both __pyx_string_tab[68]
-#define __pyx_n_u_c __pyx_string_tab[69]
-#define __pyx_n_u_clear __pyx_string_tab[70]
-#define __pyx_n_u_cline_in_traceback __pyx_string_tab[71]
-#define __pyx_n_u_count __pyx_string_tab[72]
-#define __pyx_n_u_dtype_is_object __pyx_string_tab[73]
-#define __pyx_n_u_empty __pyx_string_tab[74]
-#define __pyx_n_u_encode __pyx_string_tab[75]
-#define __pyx_n_u_enumerate __pyx_string_tab[76]
-#define __pyx_n_u_error __pyx_string_tab[77]
-#define __pyx_n_u_flags __pyx_string_tab[78]
-#define __pyx_n_u_float64 __pyx_string_tab[79]
-#define __pyx_n_u_format __pyx_string_tab[80]
-#define __pyx_n_u_fortran __pyx_string_tab[81]
-#define __pyx_n_u_hashes __pyx_string_tab[82]
-#define __pyx_n_u_i __pyx_string_tab[83]
-#define __pyx_n_u_id __pyx_string_tab[84]
-#define __pyx_n_u_idfs __pyx_string_tab[85]
-#define __pyx_n_u_index __pyx_string_tab[86]
-#define __pyx_n_u_insert __pyx_string_tab[87]
-#define __pyx_n_u_int64 __pyx_string_tab[88]
-#define __pyx_n_u_items __pyx_string_tab[89]
-#define __pyx_n_u_itemsize __pyx_string_tab[90]
-#define __pyx_n_u_j __pyx_string_tab[91]
-#define __pyx_n_u_k __pyx_string_tab[92]
-#define __pyx_n_u_khabar_stories__features_kernel __pyx_string_tab[93]
-#define __pyx_n_u_memview __pyx_string_tab[94]
-#define __pyx_n_u_missing __pyx_string_tab[95]
-#define __pyx_n_u_mode __pyx_string_tab[96]
-#define __pyx_n_u_n __pyx_string_tab[97]
-#define __pyx_n_u_name __pyx_string_tab[98]
-#define __pyx_n_u_ndim __pyx_string_tab[99]
-#define __pyx_n_u_np __pyx_string_tab[100]
-#define __pyx_n_u_numpy __pyx_string_tab[101]
-#define __pyx_n_u_o __pyx_string_tab[102]
-#define __pyx_n_u_obj __pyx_string_tab[103]
-#define __pyx_n_u_out __pyx_string_tab[104]
-#define __pyx_n_u_pack __pyx_string_tab[105]
-#define __pyx_n_u_pop __pyx_string_tab[106]
-#define __pyx_n_u_register __pyx_string_tab[107]
-#define __pyx_n_u_self __pyx_string_tab[108]
-#define __pyx_n_u_setdefault __pyx_string_tab[109]
-#define __pyx_n_u_shape __pyx_string_tab[110]
-#define __pyx_n_u_size __pyx_string_tab[111]
-#define __pyx_n_u_start __pyx_string_tab[112]
-#define __pyx_n_u_step __pyx_string_tab[113]
-#define __pyx_n_u_stop __pyx_string_tab[114]
-#define __pyx_n_u_struct __pyx_string_tab[115]
-#define __pyx_n_u_table __pyx_string_tab[116]
-#define __pyx_n_u_text __pyx_string_tab[117]
-#define __pyx_n_u_text_bounds __pyx_string_tab[118]
-#define __pyx_n_u_tids __pyx_string_tab[119]
-#define __pyx_n_u_title __pyx_string_tab[120]
-#define __pyx_n_u_title_bounds __pyx_string_tab[121]
-#define __pyx_n_u_title_weight __pyx_string_tab[122]
-#define __pyx_n_u_unit_terms __pyx_string_tab[123]
-#define __pyx_n_u_unpack __pyx_string_tab[124]
-#define __pyx_n_u_update __pyx_string_tab[125]
-#define __pyx_n_u_values __pyx_string_tab[126]
-#define __pyx_n_u_x __pyx_string_tab[127]
-#define __pyx_n_b_O __pyx_string_tab[128]
-#define __pyx_kp_b_iso88591_Q __pyx_string_tab[129]
-#define __pyx_kp_b_iso88591_6_Rq_6_G_sRS_F_7_WN_PSST_6 __pyx_string_tab[130]
-#define __pyx_kp_b_iso88591_A_F_G1_HA_G3a __pyx_string_tab[131]
-#define __pyx_kp_b_iso88591_A_F_A_b_as_A_a_E_aq_t4uAT_q_aq_q __pyx_string_tab[132]
-#define __pyx_kp_b_iso88591_A_E_avV1A_r_D_b_2T_F_F_6_t4uAQ_E __pyx_string_tab[133]
+#define __pyx_n_u_a_data __pyx_string_tab[63]
+#define __pyx_n_u_a_indices __pyx_string_tab[64]
+#define __pyx_n_u_a_indptr __pyx_string_tab[65]
+#define __pyx_n_u_abc __pyx_string_tab[66]
+#define __pyx_n_u_acc __pyx_string_tab[67]
+#define __pyx_n_u_allocate_buffer __pyx_string_tab[68]
+#define __pyx_n_u_alone __pyx_string_tab[69]
+#define __pyx_n_u_asyncio_coroutines __pyx_string_tab[70]
+#define __pyx_n_u_b_data __pyx_string_tab[71]
+#define __pyx_n_u_b_indices __pyx_string_tab[72]
+#define __pyx_n_u_b_indptr __pyx_string_tab[73]
+#define __pyx_n_u_base __pyx_string_tab[74]
+#define __pyx_n_u_block_similarities __pyx_string_tab[75]
+#define __pyx_n_u_both __pyx_string_tab[76]
+#define __pyx_n_u_c __pyx_string_tab[77]
+#define __pyx_n_u_cap __pyx_string_tab[78]
+#define __pyx_n_u_clear __pyx_string_tab[79]
+#define __pyx_n_u_cline_in_traceback __pyx_string_tab[80]
+#define __pyx_n_u_cols __pyx_string_tab[81]
+#define __pyx_n_u_count __pyx_string_tab[82]
+#define __pyx_n_u_dtype_is_object __pyx_string_tab[83]
+#define __pyx_n_u_empty __pyx_string_tab[84]
+#define __pyx_n_u_encode __pyx_string_tab[85]
+#define __pyx_n_u_enumerate __pyx_string_tab[86]
+#define __pyx_n_u_error __pyx_string_tab[87]
+#define __pyx_n_u_flags __pyx_string_tab[88]
+#define __pyx_n_u_float64 __pyx_string_tab[89]
+#define __pyx_n_u_floor __pyx_string_tab[90]
+#define __pyx_n_u_format __pyx_string_tab[91]
+#define __pyx_n_u_fortran __pyx_string_tab[92]
+#define __pyx_n_u_grown __pyx_string_tab[93]
+#define __pyx_n_u_hashes __pyx_string_tab[94]
+#define __pyx_n_u_i __pyx_string_tab[95]
+#define __pyx_n_u_id __pyx_string_tab[96]
+#define __pyx_n_u_idfs __pyx_string_tab[97]
+#define __pyx_n_u_index __pyx_string_tab[98]
+#define __pyx_n_u_insert __pyx_string_tab[99]
+#define __pyx_n_u_int64 __pyx_string_tab[100]
+#define __pyx_n_u_items __pyx_string_tab[101]
+#define __pyx_n_u_itemsize __pyx_string_tab[102]
+#define __pyx_n_u_j __pyx_string_tab[103]
+#define __pyx_n_u_jj __pyx_string_tab[104]
+#define __pyx_n_u_k __pyx_string_tab[105]
+#define __pyx_n_u_khabar_stories__features_kernel __pyx_string_tab[106]
+#define __pyx_n_u_kk __pyx_string_tab[107]
+#define __pyx_n_u_m __pyx_string_tab[108]
+#define __pyx_n_u_memview __pyx_string_tab[109]
+#define __pyx_n_u_missing __pyx_string_tab[110]
+#define __pyx_n_u_mode __pyx_string_tab[111]
+#define __pyx_n_u_n __pyx_string_tab[112]
+#define __pyx_n_u_n_cols __pyx_string_tab[113]
+#define __pyx_n_u_n_rows __pyx_string_tab[114]
+#define __pyx_n_u_n_touched __pyx_string_tab[115]
+#define __pyx_n_u_name __pyx_string_tab[116]
+#define __pyx_n_u_ndim __pyx_string_tab[117]
+#define __pyx_n_u_np __pyx_string_tab[118]
+#define __pyx_n_u_numpy __pyx_string_tab[119]
+#define __pyx_n_u_o __pyx_string_tab[120]
+#define __pyx_n_u_obj __pyx_string_tab[121]
+#define __pyx_n_u_out __pyx_string_tab[122]
+#define __pyx_n_u_out_c __pyx_string_tab[123]
+#define __pyx_n_u_out_r __pyx_string_tab[124]
+#define __pyx_n_u_out_v __pyx_string_tab[125]
+#define __pyx_n_u_pack __pyx_string_tab[126]
+#define __pyx_n_u_pop __pyx_string_tab[127]
+#define __pyx_n_u_register __pyx_string_tab[128]
+#define __pyx_n_u_rows __pyx_string_tab[129]
+#define __pyx_n_u_seen __pyx_string_tab[130]
+#define __pyx_n_u_self __pyx_string_tab[131]
+#define __pyx_n_u_setdefault __pyx_string_tab[132]
+#define __pyx_n_u_shape __pyx_string_tab[133]
+#define __pyx_n_u_size __pyx_string_tab[134]
+#define __pyx_n_u_start __pyx_string_tab[135]
+#define __pyx_n_u_step __pyx_string_tab[136]
+#define __pyx_n_u_stop __pyx_string_tab[137]
+#define __pyx_n_u_struct __pyx_string_tab[138]
+#define __pyx_n_u_t __pyx_string_tab[139]
+#define __pyx_n_u_table __pyx_string_tab[140]
+#define __pyx_n_u_text __pyx_string_tab[141]
+#define __pyx_n_u_text_bounds __pyx_string_tab[142]
+#define __pyx_n_u_tids __pyx_string_tab[143]
+#define __pyx_n_u_title __pyx_string_tab[144]
+#define __pyx_n_u_title_bounds __pyx_string_tab[145]
+#define __pyx_n_u_title_weight __pyx_string_tab[146]
+#define __pyx_n_u_touched __pyx_string_tab[147]
+#define __pyx_n_u_unit_terms __pyx_string_tab[148]
+#define __pyx_n_u_unpack __pyx_string_tab[149]
+#define __pyx_n_u_update __pyx_string_tab[150]
+#define __pyx_n_u_v __pyx_string_tab[151]
+#define __pyx_n_u_vals __pyx_string_tab[152]
+#define __pyx_n_u_values __pyx_string_tab[153]
+#define __pyx_n_u_x __pyx_string_tab[154]
+#define __pyx_n_b_O __pyx_string_tab[155]
+#define __pyx_kp_b_iso88591_Q __pyx_string_tab[156]
+#define __pyx_kp_b_iso88591_6_Rq_6_G_sRS_F_7_WN_PSST_6 __pyx_string_tab[157]
+#define __pyx_kp_b_iso88591_XV1Cr1WW_a_y_e3iq_vU_Ya_JfE_HBa __pyx_string_tab[158]
+#define __pyx_kp_b_iso88591_A_F_G1_HA_G3a __pyx_string_tab[159]
+#define __pyx_kp_b_iso88591_A_F_A_b_as_A_a_E_aq_t4uAT_q_aq_q __pyx_string_tab[160]
+#define __pyx_kp_b_iso88591_A_E_avV1A_r_D_b_2T_F_F_6_t4uAQ_E __pyx_string_tab[161]
 #define __pyx_int_0 __pyx_number_tab[0]
 #define __pyx_int_neg_1 __pyx_number_tab[1]
 #define __pyx_int_136983863 __pyx_number_tab[2]
@@ -3823,8 +3853,8 @@ static CYTHON_SMALL_CODE int __pyx_m_clear(PyObject *m) {
   Py_CLEAR(clear_module_state->__pyx_umethod_PyDict_Type_values.method);
   for (int i=0; i<1; ++i) { Py_CLEAR(clear_module_state->__pyx_slice[i]); }
   for (int i=0; i<2; ++i) { Py_CLEAR(clear_module_state->__pyx_tuple[i]); }
-  for (int i=0; i<6; ++i) { Py_CLEAR(clear_module_state->__pyx_codeobj_tab[i]); }
-  for (int i=0; i<134; ++i) { Py_CLEAR(clear_module_state->__pyx_string_tab[i]); }
+  for (int i=0; i<7; ++i) { Py_CLEAR(clear_module_state->__pyx_codeobj_tab[i]); }
+  for (int i=0; i<162; ++i) { Py_CLEAR(clear_module_state->__pyx_string_tab[i]); }
   for (int i=0; i<3; ++i) { Py_CLEAR(clear_module_state->__pyx_number_tab[i]); }
 /* #### Code section: module_state_clear_contents ### */
 /* CommonTypesMetaclass.module_state_clear */
@@ -3863,8 +3893,8 @@ static CYTHON_SMALL_CODE int __pyx_m_traverse(PyObject *m, visitproc visit, void
   Py_VISIT(traverse_module_state->__pyx_umethod_PyDict_Type_values.method);
   for (int i=0; i<1; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_slice[i]); }
   for (int i=0; i<2; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_tuple[i]); }
-  for (int i=0; i<6; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_codeobj_tab[i]); }
-  for (int i=0; i<134; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_string_tab[i]); }
+  for (int i=0; i<7; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_codeobj_tab[i]); }
+  for (int i=0; i<162; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_string_tab[i]); }
   for (int i=0; i<3; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_number_tab[i]); }
 /* #### Code section: module_state_traverse_contents ### */
 /* CommonTypesMetaclass.module_state_traverse */
@@ -21063,6 +21093,7 @@ static PyObject *__pyx_f_6khabar_7stories_16_features_kernel__terms(struct __pyx
  *     finally:
  *         free(buf)             # <<<<<<<<<<<<<<
  *     return ids[:r], tf[:r], idf[:r], bounds
+ * 
 */
   /*finally:*/ {
     /*normal exit:*/{
@@ -21076,6 +21107,8 @@ static PyObject *__pyx_f_6khabar_7stories_16_features_kernel__terms(struct __pyx
  *     finally:
  *         free(buf)
  *     return ids[:r], tf[:r], idf[:r], bounds             # <<<<<<<<<<<<<<
+ * 
+ * 
 */
   __pyx_t_5 = __Pyx_PyObject_GetSlice(__pyx_v_ids, 0, __pyx_v_r, NULL, NULL, NULL, 0, 1, 0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 213, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
@@ -21148,6 +21181,1332 @@ static PyObject *__pyx_f_6khabar_7stories_16_features_kernel__terms(struct __pyx
   __Pyx_XGIVEREF(__pyx_r);
   __Pyx_RefNannyFinishContext();
   return __pyx_r;
+}
+
+/* "khabar/stories/_features_kernel.pyx":216
+ * 
+ * 
+ * def block_similarities(             # <<<<<<<<<<<<<<
+ *     const int64_t[::1] a_indptr,
+ *     const int64_t[::1] a_indices,
+*/
+
+/* Python wrapper */
+static PyObject *__pyx_pw_6khabar_7stories_16_features_kernel_3block_similarities(PyObject *__pyx_self, 
+#if CYTHON_VECTORCALL
+PyObject *const *__pyx_args, Py_ssize_t __pyx_nargs, PyObject *__pyx_kwds
+#else
+PyObject *__pyx_args, PyObject *__pyx_kwds
+#endif
+); /*proto*/
+PyDoc_STRVAR(__pyx_doc_6khabar_7stories_16_features_kernel_2block_similarities, "The dot products of the rows of ``A`` (CSR) with the columns of ``B`` (CSC over the same\n    terms) that reach ``floor``: ``(row, column, value)`` arrays.\n\n    ``A @ B`` as scipy\047s ``csr_matmat`` computes it \342\200\224 per row, a running sum per column, adding\n    ``a * b`` term by term in the order of the row\047s terms \342\200\224 so each value is bit for bit the\n    product\047s, without materializing the pairs below the floor (most of them).");
+static PyMethodDef __pyx_mdef_6khabar_7stories_16_features_kernel_3block_similarities = {"block_similarities", (PyCFunction)(void(*)(void))(__Pyx_PyCFunction_FastCallWithKeywords)__pyx_pw_6khabar_7stories_16_features_kernel_3block_similarities, __Pyx_METH_FASTCALL|METH_KEYWORDS, __pyx_doc_6khabar_7stories_16_features_kernel_2block_similarities};
+static PyObject *__pyx_pw_6khabar_7stories_16_features_kernel_3block_similarities(PyObject *__pyx_self, 
+#if CYTHON_VECTORCALL
+PyObject *const *__pyx_args, Py_ssize_t __pyx_nargs, PyObject *__pyx_kwds
+#else
+PyObject *__pyx_args, PyObject *__pyx_kwds
+#endif
+) {
+  __Pyx_memviewslice __pyx_v_a_indptr = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_v_a_indices = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_v_a_data = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_v_b_indptr = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_v_b_indices = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_v_b_data = { 0, 0, { 0 }, { 0 }, { 0 } };
+  Py_ssize_t __pyx_v_n_cols;
+  double __pyx_v_floor;
+  #if !CYTHON_VECTORCALL
+  CYTHON_UNUSED Py_ssize_t __pyx_nargs;
+  #endif
+  CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
+  PyObject* values[8] = {0,0,0,0,0,0,0,0};
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  PyObject *__pyx_r = 0;
+  __Pyx_RefNannyDeclarations
+  __Pyx_RefNannySetupContext("block_similarities (wrapper)", 0);
+  #if !CYTHON_VECTORCALL
+  #if CYTHON_ASSUME_SAFE_SIZE
+  __pyx_nargs = PyTuple_GET_SIZE(__pyx_args);
+  #else
+  __pyx_nargs = PyTuple_Size(__pyx_args); if (unlikely(__pyx_nargs < 0)) return NULL;
+  #endif
+  #endif
+  __pyx_kwvalues = __Pyx_KwValues_FASTCALL(__pyx_args, __pyx_nargs);
+  {
+    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_a_indptr,&__pyx_mstate_global->__pyx_n_u_a_indices,&__pyx_mstate_global->__pyx_n_u_a_data,&__pyx_mstate_global->__pyx_n_u_b_indptr,&__pyx_mstate_global->__pyx_n_u_b_indices,&__pyx_mstate_global->__pyx_n_u_b_data,&__pyx_mstate_global->__pyx_n_u_n_cols,&__pyx_mstate_global->__pyx_n_u_floor,0};
+    const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 216, __pyx_L3_error)
+    if (__pyx_kwds_len > 0) {
+      switch (__pyx_nargs) {
+        case  8:
+        values[7] = __Pyx_ArgRef_FASTCALL(__pyx_args, 7);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 216, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  7:
+        values[6] = __Pyx_ArgRef_FASTCALL(__pyx_args, 6);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 216, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  6:
+        values[5] = __Pyx_ArgRef_FASTCALL(__pyx_args, 5);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 216, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  5:
+        values[4] = __Pyx_ArgRef_FASTCALL(__pyx_args, 4);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 216, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  4:
+        values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 216, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  3:
+        values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 216, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  2:
+        values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 216, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  1:
+        values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 216, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  0: break;
+        default: goto __pyx_L5_argtuple_error;
+      }
+      const Py_ssize_t kwd_pos_args = __pyx_nargs;
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "block_similarities", 0) < (0)) __PYX_ERR(0, 216, __pyx_L3_error)
+      for (Py_ssize_t i = __pyx_nargs; i < 8; i++) {
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("block_similarities", 1, 8, 8, i); __PYX_ERR(0, 216, __pyx_L3_error) }
+      }
+    } else if (unlikely(__pyx_nargs != 8)) {
+      goto __pyx_L5_argtuple_error;
+    } else {
+      values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 216, __pyx_L3_error)
+      values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 216, __pyx_L3_error)
+      values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 216, __pyx_L3_error)
+      values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 216, __pyx_L3_error)
+      values[4] = __Pyx_ArgRef_FASTCALL(__pyx_args, 4);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 216, __pyx_L3_error)
+      values[5] = __Pyx_ArgRef_FASTCALL(__pyx_args, 5);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 216, __pyx_L3_error)
+      values[6] = __Pyx_ArgRef_FASTCALL(__pyx_args, 6);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 216, __pyx_L3_error)
+      values[7] = __Pyx_ArgRef_FASTCALL(__pyx_args, 7);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 216, __pyx_L3_error)
+    }
+    __pyx_v_a_indptr = __Pyx_PyObject_to_MemoryviewSlice_dc_nn_int64_t__const__(values[0], 0); if (unlikely(!__pyx_v_a_indptr.memview)) __PYX_ERR(0, 217, __pyx_L3_error)
+    __pyx_v_a_indices = __Pyx_PyObject_to_MemoryviewSlice_dc_nn_int64_t__const__(values[1], 0); if (unlikely(!__pyx_v_a_indices.memview)) __PYX_ERR(0, 218, __pyx_L3_error)
+    __pyx_v_a_data = __Pyx_PyObject_to_MemoryviewSlice_dc_double__const__(values[2], 0); if (unlikely(!__pyx_v_a_data.memview)) __PYX_ERR(0, 219, __pyx_L3_error)
+    __pyx_v_b_indptr = __Pyx_PyObject_to_MemoryviewSlice_dc_nn_int64_t__const__(values[3], 0); if (unlikely(!__pyx_v_b_indptr.memview)) __PYX_ERR(0, 220, __pyx_L3_error)
+    __pyx_v_b_indices = __Pyx_PyObject_to_MemoryviewSlice_dc_nn_int64_t__const__(values[4], 0); if (unlikely(!__pyx_v_b_indices.memview)) __PYX_ERR(0, 221, __pyx_L3_error)
+    __pyx_v_b_data = __Pyx_PyObject_to_MemoryviewSlice_dc_double__const__(values[5], 0); if (unlikely(!__pyx_v_b_data.memview)) __PYX_ERR(0, 222, __pyx_L3_error)
+    __pyx_v_n_cols = __Pyx_PyIndex_AsSsize_t(values[6]); if (unlikely((__pyx_v_n_cols == (Py_ssize_t)-1) && PyErr_Occurred())) __PYX_ERR(0, 223, __pyx_L3_error)
+    __pyx_v_floor = __Pyx_PyFloat_AsDouble(values[7]); if (unlikely((__pyx_v_floor == (double)-1) && PyErr_Occurred())) __PYX_ERR(0, 224, __pyx_L3_error)
+  }
+  goto __pyx_L6_skip;
+  __pyx_L5_argtuple_error:;
+  __Pyx_RaiseArgtupleInvalid("block_similarities", 1, 8, 8, __pyx_nargs); __PYX_ERR(0, 216, __pyx_L3_error)
+  __pyx_L6_skip:;
+  goto __pyx_L4_argument_unpacking_done;
+  __pyx_L3_error:;
+  for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
+    Py_XDECREF(values[__pyx_temp]);
+  }
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_a_indptr, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_a_indices, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_a_data, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_b_indptr, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_b_indices, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_b_data, 1);
+  __Pyx_AddTraceback("khabar.stories._features_kernel.block_similarities", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __Pyx_RefNannyFinishContext();
+  return NULL;
+  __pyx_L4_argument_unpacking_done:;
+  __pyx_r = __pyx_pf_6khabar_7stories_16_features_kernel_2block_similarities(__pyx_self, __pyx_v_a_indptr, __pyx_v_a_indices, __pyx_v_a_data, __pyx_v_b_indptr, __pyx_v_b_indices, __pyx_v_b_data, __pyx_v_n_cols, __pyx_v_floor);
+
+  /* function exit code */
+  for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
+    Py_XDECREF(values[__pyx_temp]);
+  }
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_a_indptr, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_a_indices, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_a_data, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_b_indptr, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_b_indices, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_b_data, 1);
+
+
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+static PyObject *__pyx_pf_6khabar_7stories_16_features_kernel_2block_similarities(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_a_indptr, __Pyx_memviewslice __pyx_v_a_indices, __Pyx_memviewslice __pyx_v_a_data, __Pyx_memviewslice __pyx_v_b_indptr, __Pyx_memviewslice __pyx_v_b_indices, __Pyx_memviewslice __pyx_v_b_data, Py_ssize_t __pyx_v_n_cols, double __pyx_v_floor) {
+  Py_ssize_t __pyx_v_n_rows;
+  Py_ssize_t __pyx_v_i;
+  Py_ssize_t __pyx_v_jj;
+  Py_ssize_t __pyx_v_kk;
+  Py_ssize_t __pyx_v_k;
+  Py_ssize_t __pyx_v_j;
+  Py_ssize_t __pyx_v_t;
+  Py_ssize_t __pyx_v_n_touched;
+  Py_ssize_t __pyx_v_m;
+  Py_ssize_t __pyx_v_cap;
+  double __pyx_v_v;
+  double *__pyx_v_acc;
+  unsigned char *__pyx_v_seen;
+  int64_t *__pyx_v_touched;
+  int64_t *__pyx_v_out_r;
+  int64_t *__pyx_v_out_c;
+  double *__pyx_v_out_v;
+  void *__pyx_v_grown;
+  PyObject *__pyx_v_rows = NULL;
+  PyObject *__pyx_v_cols = NULL;
+  PyObject *__pyx_v_vals = NULL;
+  PyObject *__pyx_r = NULL;
+  __Pyx_RefNannyDeclarations
+  Py_ssize_t __pyx_t_1;
+  long __pyx_t_2;
+  Py_ssize_t __pyx_t_3;
+  int __pyx_t_4;
+  int __pyx_t_5;
+  Py_ssize_t __pyx_t_6;
+  Py_ssize_t __pyx_t_7;
+  int64_t __pyx_t_8;
+  int64_t __pyx_t_9;
+  Py_ssize_t __pyx_t_10;
+  Py_ssize_t __pyx_t_11;
+  int64_t __pyx_t_12;
+  int64_t __pyx_t_13;
+  Py_ssize_t __pyx_t_14;
+  Py_ssize_t __pyx_t_15;
+  Py_ssize_t __pyx_t_16;
+  PyObject *__pyx_t_17 = NULL;
+  PyObject *__pyx_t_18 = NULL;
+  PyObject *__pyx_t_19 = NULL;
+  PyObject *__pyx_t_20 = NULL;
+  PyObject *__pyx_t_21 = NULL;
+  PyObject *__pyx_t_22 = NULL;
+  size_t __pyx_t_23;
+  __Pyx_memviewslice __pyx_t_24 = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_t_25 = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_t_26 = { 0, 0, { 0 }, { 0 }, { 0 } };
+  int __pyx_t_27;
+  int __pyx_t_28;
+  char const *__pyx_t_29;
+  PyObject *__pyx_t_30 = NULL;
+  PyObject *__pyx_t_31 = NULL;
+  PyObject *__pyx_t_32 = NULL;
+  PyObject *__pyx_t_33 = NULL;
+  PyObject *__pyx_t_34 = NULL;
+  PyObject *__pyx_t_35 = NULL;
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  __Pyx_RefNannySetupContext("block_similarities", 0);
+
+  /* "khabar/stories/_features_kernel.pyx":232
+ *     ``a * b`` term by term in the order of the row's terms  so each value is bit for bit the
+ *     product's, without materializing the pairs below the floor (most of them)."""
+ *     cdef Py_ssize_t n_rows = a_indptr.shape[0] - 1, i, jj, kk, k, j, t, n_touched, m = 0, cap = 1024             # <<<<<<<<<<<<<<
+ *     cdef double v
+ *     cdef double* acc = <double*>calloc(max(1, n_cols), sizeof(double))
+*/
+  __pyx_v_n_rows = ((__pyx_v_a_indptr.shape[0]) - 1);
+  __pyx_v_m = 0;
+  __pyx_v_cap = 0x400;
+
+  /* "khabar/stories/_features_kernel.pyx":234
+ *     cdef Py_ssize_t n_rows = a_indptr.shape[0] - 1, i, jj, kk, k, j, t, n_touched, m = 0, cap = 1024
+ *     cdef double v
+ *     cdef double* acc = <double*>calloc(max(1, n_cols), sizeof(double))             # <<<<<<<<<<<<<<
+ *     cdef unsigned char* seen = <unsigned char*>calloc(max(1, n_cols), 1)
+ *     cdef int64_t* touched = <int64_t*>malloc(max(1, n_cols) * sizeof(int64_t))
+*/
+
+  __pyx_t_1 = __pyx_v_n_cols;
+
+  __pyx_t_2 = 1;
+  __pyx_t_4 = (__pyx_t_1 > __pyx_t_2);
+
+  if (__pyx_t_4) {
+
+    __pyx_t_3 = __pyx_t_1;
+  } else {
+
+    __pyx_t_3 = __pyx_t_2;
+  }
+
+  __pyx_v_acc = ((double *)calloc(__pyx_t_3, (sizeof(double))));
+
+
+  /* "khabar/stories/_features_kernel.pyx":235
+ *     cdef double v
+ *     cdef double* acc = <double*>calloc(max(1, n_cols), sizeof(double))
+ *     cdef unsigned char* seen = <unsigned char*>calloc(max(1, n_cols), 1)             # <<<<<<<<<<<<<<
+ *     cdef int64_t* touched = <int64_t*>malloc(max(1, n_cols) * sizeof(int64_t))
+ *     cdef int64_t* out_r = <int64_t*>malloc(cap * sizeof(int64_t))
+*/
+
+  __pyx_t_3 = __pyx_v_n_cols;
+
+  __pyx_t_2 = 1;
+  __pyx_t_4 = (__pyx_t_3 > __pyx_t_2);
+
+  if (__pyx_t_4) {
+
+    __pyx_t_1 = __pyx_t_3;
+  } else {
+
+    __pyx_t_1 = __pyx_t_2;
+  }
+
+  __pyx_v_seen = ((unsigned char *)calloc(__pyx_t_1, 1));
+
+
+  /* "khabar/stories/_features_kernel.pyx":236
+ *     cdef double* acc = <double*>calloc(max(1, n_cols), sizeof(double))
+ *     cdef unsigned char* seen = <unsigned char*>calloc(max(1, n_cols), 1)
+ *     cdef int64_t* touched = <int64_t*>malloc(max(1, n_cols) * sizeof(int64_t))             # <<<<<<<<<<<<<<
+ *     cdef int64_t* out_r = <int64_t*>malloc(cap * sizeof(int64_t))
+ *     cdef int64_t* out_c = <int64_t*>malloc(cap * sizeof(int64_t))
+*/
+
+  __pyx_t_1 = __pyx_v_n_cols;
+
+  __pyx_t_2 = 1;
+  __pyx_t_4 = (__pyx_t_1 > __pyx_t_2);
+
+  if (__pyx_t_4) {
+
+    __pyx_t_3 = __pyx_t_1;
+  } else {
+
+    __pyx_t_3 = __pyx_t_2;
+  }
+
+  __pyx_v_touched = ((int64_t *)malloc((__pyx_t_3 * (sizeof(int64_t)))));
+
+
+  /* "khabar/stories/_features_kernel.pyx":237
+ *     cdef unsigned char* seen = <unsigned char*>calloc(max(1, n_cols), 1)
+ *     cdef int64_t* touched = <int64_t*>malloc(max(1, n_cols) * sizeof(int64_t))
+ *     cdef int64_t* out_r = <int64_t*>malloc(cap * sizeof(int64_t))             # <<<<<<<<<<<<<<
+ *     cdef int64_t* out_c = <int64_t*>malloc(cap * sizeof(int64_t))
+ *     cdef double* out_v = <double*>malloc(cap * sizeof(double))
+*/
+  __pyx_v_out_r = ((int64_t *)malloc((__pyx_v_cap * (sizeof(int64_t)))));
+
+  /* "khabar/stories/_features_kernel.pyx":238
+ *     cdef int64_t* touched = <int64_t*>malloc(max(1, n_cols) * sizeof(int64_t))
+ *     cdef int64_t* out_r = <int64_t*>malloc(cap * sizeof(int64_t))
+ *     cdef int64_t* out_c = <int64_t*>malloc(cap * sizeof(int64_t))             # <<<<<<<<<<<<<<
+ *     cdef double* out_v = <double*>malloc(cap * sizeof(double))
+ *     cdef void* grown
+*/
+  __pyx_v_out_c = ((int64_t *)malloc((__pyx_v_cap * (sizeof(int64_t)))));
+
+  /* "khabar/stories/_features_kernel.pyx":239
+ *     cdef int64_t* out_r = <int64_t*>malloc(cap * sizeof(int64_t))
+ *     cdef int64_t* out_c = <int64_t*>malloc(cap * sizeof(int64_t))
+ *     cdef double* out_v = <double*>malloc(cap * sizeof(double))             # <<<<<<<<<<<<<<
+ *     cdef void* grown
+ *     try:
+*/
+  __pyx_v_out_v = ((double *)malloc((__pyx_v_cap * (sizeof(double)))));
+
+  /* "khabar/stories/_features_kernel.pyx":241
+ *     cdef double* out_v = <double*>malloc(cap * sizeof(double))
+ *     cdef void* grown
+ *     try:             # <<<<<<<<<<<<<<
+ *         if not (acc and seen and touched and out_r and out_c and out_v):
+ *             raise MemoryError()
+*/
+  /*try:*/ {
+
+    /* "khabar/stories/_features_kernel.pyx":242
+ *     cdef void* grown
+ *     try:
+ *         if not (acc and seen and touched and out_r and out_c and out_v):             # <<<<<<<<<<<<<<
+ *             raise MemoryError()
+ *         for i in range(n_rows):
+*/
+    __pyx_t_5 = (__pyx_v_acc != 0);
+
+    if (__pyx_t_5) {
+
+    } else {
+
+      __pyx_t_4 = __pyx_t_5;
+
+      goto __pyx_L7_bool_binop_done;
+    }
+    __pyx_t_5 = (__pyx_v_seen != 0);
+
+    if (__pyx_t_5) {
+
+    } else {
+
+      __pyx_t_4 = __pyx_t_5;
+
+      goto __pyx_L7_bool_binop_done;
+    }
+    __pyx_t_5 = (__pyx_v_touched != 0);
+
+    if (__pyx_t_5) {
+
+    } else {
+
+      __pyx_t_4 = __pyx_t_5;
+
+      goto __pyx_L7_bool_binop_done;
+    }
+    __pyx_t_5 = (__pyx_v_out_r != 0);
+
+    if (__pyx_t_5) {
+
+    } else {
+
+      __pyx_t_4 = __pyx_t_5;
+
+      goto __pyx_L7_bool_binop_done;
+    }
+    __pyx_t_5 = (__pyx_v_out_c != 0);
+
+    if (__pyx_t_5) {
+
+    } else {
+
+      __pyx_t_4 = __pyx_t_5;
+
+      goto __pyx_L7_bool_binop_done;
+    }
+    __pyx_t_5 = (__pyx_v_out_v != 0);
+
+
+    __pyx_t_4 = __pyx_t_5;
+
+    __pyx_L7_bool_binop_done:;
+    __pyx_t_5 = (!__pyx_t_4);
+
+
+    if (unlikely(__pyx_t_5)) {
+
+
+      /* "khabar/stories/_features_kernel.pyx":243
+ *     try:
+ *         if not (acc and seen and touched and out_r and out_c and out_v):
+ *             raise MemoryError()             # <<<<<<<<<<<<<<
+ *         for i in range(n_rows):
+ *             n_touched = 0
+*/
+      PyErr_NoMemory(); __PYX_ERR(0, 243, __pyx_L4_error)
+
+      /* "khabar/stories/_features_kernel.pyx":242
+ *     cdef void* grown
+ *     try:
+ *         if not (acc and seen and touched and out_r and out_c and out_v):             # <<<<<<<<<<<<<<
+ *             raise MemoryError()
+ *         for i in range(n_rows):
+*/
+    }
+
+    /* "khabar/stories/_features_kernel.pyx":244
+ *         if not (acc and seen and touched and out_r and out_c and out_v):
+ *             raise MemoryError()
+ *         for i in range(n_rows):             # <<<<<<<<<<<<<<
+ *             n_touched = 0
+ *             for jj in range(a_indptr[i], a_indptr[i + 1]):
+*/
+
+    __pyx_t_3 = __pyx_v_n_rows;
+    __pyx_t_1 = __pyx_t_3;
+
+    for (__pyx_t_6 = 0; __pyx_t_6 < __pyx_t_1; __pyx_t_6+=1) {
+      __pyx_v_i = __pyx_t_6;
+
+      /* "khabar/stories/_features_kernel.pyx":245
+ *             raise MemoryError()
+ *         for i in range(n_rows):
+ *             n_touched = 0             # <<<<<<<<<<<<<<
+ *             for jj in range(a_indptr[i], a_indptr[i + 1]):
+ *                 k = a_indices[jj]
+*/
+      __pyx_v_n_touched = 0;
+
+      /* "khabar/stories/_features_kernel.pyx":246
+ *         for i in range(n_rows):
+ *             n_touched = 0
+ *             for jj in range(a_indptr[i], a_indptr[i + 1]):             # <<<<<<<<<<<<<<
+ *                 k = a_indices[jj]
+ *                 v = a_data[jj]
+*/
+      __pyx_t_7 = (__pyx_v_i + 1);
+
+      __pyx_t_8 = (*((int64_t const  *) ( /* dim=0 */ ((char *) (((int64_t const  *) __pyx_v_a_indptr.data) + __pyx_t_7)) )));
+      __pyx_t_7 = __pyx_v_i;
+      __pyx_t_9 = __pyx_t_8;
+
+      for (__pyx_t_10 = (*((int64_t const  *) ( /* dim=0 */ ((char *) (((int64_t const  *) __pyx_v_a_indptr.data) + __pyx_t_7)) ))); __pyx_t_10 < __pyx_t_9; __pyx_t_10+=1) {
+        __pyx_v_jj = __pyx_t_10;
+
+        /* "khabar/stories/_features_kernel.pyx":247
+ *             n_touched = 0
+ *             for jj in range(a_indptr[i], a_indptr[i + 1]):
+ *                 k = a_indices[jj]             # <<<<<<<<<<<<<<
+ *                 v = a_data[jj]
+ *                 for kk in range(b_indptr[k], b_indptr[k + 1]):
+*/
+        __pyx_t_11 = __pyx_v_jj;
+        __pyx_v_k = (*((int64_t const  *) ( /* dim=0 */ ((char *) (((int64_t const  *) __pyx_v_a_indices.data) + __pyx_t_11)) )));
+
+        /* "khabar/stories/_features_kernel.pyx":248
+ *             for jj in range(a_indptr[i], a_indptr[i + 1]):
+ *                 k = a_indices[jj]
+ *                 v = a_data[jj]             # <<<<<<<<<<<<<<
+ *                 for kk in range(b_indptr[k], b_indptr[k + 1]):
+ *                     j = b_indices[kk]
+*/
+        __pyx_t_11 = __pyx_v_jj;
+        __pyx_v_v = (*((double const  *) ( /* dim=0 */ ((char *) (((double const  *) __pyx_v_a_data.data) + __pyx_t_11)) )));
+
+        /* "khabar/stories/_features_kernel.pyx":249
+ *                 k = a_indices[jj]
+ *                 v = a_data[jj]
+ *                 for kk in range(b_indptr[k], b_indptr[k + 1]):             # <<<<<<<<<<<<<<
+ *                     j = b_indices[kk]
+ *                     if not seen[j]:
+*/
+        __pyx_t_11 = (__pyx_v_k + 1);
+
+        __pyx_t_12 = (*((int64_t const  *) ( /* dim=0 */ ((char *) (((int64_t const  *) __pyx_v_b_indptr.data) + __pyx_t_11)) )));
+        __pyx_t_11 = __pyx_v_k;
+        __pyx_t_13 = __pyx_t_12;
+
+        for (__pyx_t_14 = (*((int64_t const  *) ( /* dim=0 */ ((char *) (((int64_t const  *) __pyx_v_b_indptr.data) + __pyx_t_11)) ))); __pyx_t_14 < __pyx_t_13; __pyx_t_14+=1) {
+          __pyx_v_kk = __pyx_t_14;
+
+          /* "khabar/stories/_features_kernel.pyx":250
+ *                 v = a_data[jj]
+ *                 for kk in range(b_indptr[k], b_indptr[k + 1]):
+ *                     j = b_indices[kk]             # <<<<<<<<<<<<<<
+ *                     if not seen[j]:
+ *                         seen[j] = 1
+*/
+          __pyx_t_15 = __pyx_v_kk;
+          __pyx_v_j = (*((int64_t const  *) ( /* dim=0 */ ((char *) (((int64_t const  *) __pyx_v_b_indices.data) + __pyx_t_15)) )));
+
+          /* "khabar/stories/_features_kernel.pyx":251
+ *                 for kk in range(b_indptr[k], b_indptr[k + 1]):
+ *                     j = b_indices[kk]
+ *                     if not seen[j]:             # <<<<<<<<<<<<<<
+ *                         seen[j] = 1
+ *                         acc[j] = 0.0
+*/
+          __pyx_t_5 = (!((__pyx_v_seen[__pyx_v_j]) != 0));
+
+          if (__pyx_t_5) {
+
+
+            /* "khabar/stories/_features_kernel.pyx":252
+ *                     j = b_indices[kk]
+ *                     if not seen[j]:
+ *                         seen[j] = 1             # <<<<<<<<<<<<<<
+ *                         acc[j] = 0.0
+ *                         touched[n_touched] = j
+*/
+            (__pyx_v_seen[__pyx_v_j]) = 1;
+
+            /* "khabar/stories/_features_kernel.pyx":253
+ *                     if not seen[j]:
+ *                         seen[j] = 1
+ *                         acc[j] = 0.0             # <<<<<<<<<<<<<<
+ *                         touched[n_touched] = j
+ *                         n_touched += 1
+*/
+            (__pyx_v_acc[__pyx_v_j]) = 0.0;
+
+            /* "khabar/stories/_features_kernel.pyx":254
+ *                         seen[j] = 1
+ *                         acc[j] = 0.0
+ *                         touched[n_touched] = j             # <<<<<<<<<<<<<<
+ *                         n_touched += 1
+ *                     acc[j] += v * b_data[kk]
+*/
+            (__pyx_v_touched[__pyx_v_n_touched]) = __pyx_v_j;
+
+            /* "khabar/stories/_features_kernel.pyx":255
+ *                         acc[j] = 0.0
+ *                         touched[n_touched] = j
+ *                         n_touched += 1             # <<<<<<<<<<<<<<
+ *                     acc[j] += v * b_data[kk]
+ *             for t in range(n_touched):
+*/
+            __pyx_v_n_touched = (__pyx_v_n_touched + 1);
+
+            /* "khabar/stories/_features_kernel.pyx":251
+ *                 for kk in range(b_indptr[k], b_indptr[k + 1]):
+ *                     j = b_indices[kk]
+ *                     if not seen[j]:             # <<<<<<<<<<<<<<
+ *                         seen[j] = 1
+ *                         acc[j] = 0.0
+*/
+          }
+
+          /* "khabar/stories/_features_kernel.pyx":256
+ *                         touched[n_touched] = j
+ *                         n_touched += 1
+ *                     acc[j] += v * b_data[kk]             # <<<<<<<<<<<<<<
+ *             for t in range(n_touched):
+ *                 j = touched[t]
+*/
+
+          __pyx_t_16 = __pyx_v_j;
+          __pyx_t_15 = __pyx_v_kk;
+          (__pyx_v_acc[__pyx_t_16]) = ((__pyx_v_acc[__pyx_t_16]) + (__pyx_v_v * (*((double const  *) ( /* dim=0 */ ((char *) (((double const  *) __pyx_v_b_data.data) + __pyx_t_15)) )))));
+        }
+
+      }
+
+
+      /* "khabar/stories/_features_kernel.pyx":257
+ *                         n_touched += 1
+ *                     acc[j] += v * b_data[kk]
+ *             for t in range(n_touched):             # <<<<<<<<<<<<<<
+ *                 j = touched[t]
+ *                 seen[j] = 0
+*/
+
+      __pyx_t_10 = __pyx_v_n_touched;
+      __pyx_t_14 = __pyx_t_10;
+
+      for (__pyx_t_16 = 0; __pyx_t_16 < __pyx_t_14; __pyx_t_16+=1) {
+        __pyx_v_t = __pyx_t_16;
+
+        /* "khabar/stories/_features_kernel.pyx":258
+ *                     acc[j] += v * b_data[kk]
+ *             for t in range(n_touched):
+ *                 j = touched[t]             # <<<<<<<<<<<<<<
+ *                 seen[j] = 0
+ *                 if acc[j] != 0.0 and acc[j] >= floor:  # a sum of exactly 0 is no entry (as in scipy)
+*/
+        __pyx_v_j = (__pyx_v_touched[__pyx_v_t]);
+
+        /* "khabar/stories/_features_kernel.pyx":259
+ *             for t in range(n_touched):
+ *                 j = touched[t]
+ *                 seen[j] = 0             # <<<<<<<<<<<<<<
+ *                 if acc[j] != 0.0 and acc[j] >= floor:  # a sum of exactly 0 is no entry (as in scipy)
+ *                     if m == cap:
+*/
+        (__pyx_v_seen[__pyx_v_j]) = 0;
+
+        /* "khabar/stories/_features_kernel.pyx":260
+ *                 j = touched[t]
+ *                 seen[j] = 0
+ *                 if acc[j] != 0.0 and acc[j] >= floor:  # a sum of exactly 0 is no entry (as in scipy)             # <<<<<<<<<<<<<<
+ *                     if m == cap:
+ *                         cap *= 2
+*/
+        __pyx_t_4 = ((__pyx_v_acc[__pyx_v_j]) != 0.0);
+
+        if (__pyx_t_4) {
+
+        } else {
+
+          __pyx_t_5 = __pyx_t_4;
+
+          goto __pyx_L23_bool_binop_done;
+        }
+        __pyx_t_4 = ((__pyx_v_acc[__pyx_v_j]) >= __pyx_v_floor);
+
+
+        __pyx_t_5 = __pyx_t_4;
+
+        __pyx_L23_bool_binop_done:;
+        if (__pyx_t_5) {
+
+
+          /* "khabar/stories/_features_kernel.pyx":261
+ *                 seen[j] = 0
+ *                 if acc[j] != 0.0 and acc[j] >= floor:  # a sum of exactly 0 is no entry (as in scipy)
+ *                     if m == cap:             # <<<<<<<<<<<<<<
+ *                         cap *= 2
+ *                         grown = realloc(out_r, cap * sizeof(int64_t))
+*/
+          __pyx_t_5 = (__pyx_v_m == __pyx_v_cap);
+
+          if (__pyx_t_5) {
+
+
+            /* "khabar/stories/_features_kernel.pyx":262
+ *                 if acc[j] != 0.0 and acc[j] >= floor:  # a sum of exactly 0 is no entry (as in scipy)
+ *                     if m == cap:
+ *                         cap *= 2             # <<<<<<<<<<<<<<
+ *                         grown = realloc(out_r, cap * sizeof(int64_t))
+ *                         if grown == NULL:
+*/
+            __pyx_v_cap = (__pyx_v_cap * 2);
+
+            /* "khabar/stories/_features_kernel.pyx":263
+ *                     if m == cap:
+ *                         cap *= 2
+ *                         grown = realloc(out_r, cap * sizeof(int64_t))             # <<<<<<<<<<<<<<
+ *                         if grown == NULL:
+ *                             raise MemoryError()
+*/
+            __pyx_v_grown = realloc(__pyx_v_out_r, (__pyx_v_cap * (sizeof(int64_t))));
+
+            /* "khabar/stories/_features_kernel.pyx":264
+ *                         cap *= 2
+ *                         grown = realloc(out_r, cap * sizeof(int64_t))
+ *                         if grown == NULL:             # <<<<<<<<<<<<<<
+ *                             raise MemoryError()
+ *                         out_r = <int64_t*>grown
+*/
+            __pyx_t_5 = (__pyx_v_grown == NULL);
+
+            if (unlikely(__pyx_t_5)) {
+
+
+              /* "khabar/stories/_features_kernel.pyx":265
+ *                         grown = realloc(out_r, cap * sizeof(int64_t))
+ *                         if grown == NULL:
+ *                             raise MemoryError()             # <<<<<<<<<<<<<<
+ *                         out_r = <int64_t*>grown
+ *                         grown = realloc(out_c, cap * sizeof(int64_t))
+*/
+              PyErr_NoMemory(); __PYX_ERR(0, 265, __pyx_L4_error)
+
+              /* "khabar/stories/_features_kernel.pyx":264
+ *                         cap *= 2
+ *                         grown = realloc(out_r, cap * sizeof(int64_t))
+ *                         if grown == NULL:             # <<<<<<<<<<<<<<
+ *                             raise MemoryError()
+ *                         out_r = <int64_t*>grown
+*/
+            }
+
+            /* "khabar/stories/_features_kernel.pyx":266
+ *                         if grown == NULL:
+ *                             raise MemoryError()
+ *                         out_r = <int64_t*>grown             # <<<<<<<<<<<<<<
+ *                         grown = realloc(out_c, cap * sizeof(int64_t))
+ *                         if grown == NULL:
+*/
+            __pyx_v_out_r = ((int64_t *)__pyx_v_grown);
+
+            /* "khabar/stories/_features_kernel.pyx":267
+ *                             raise MemoryError()
+ *                         out_r = <int64_t*>grown
+ *                         grown = realloc(out_c, cap * sizeof(int64_t))             # <<<<<<<<<<<<<<
+ *                         if grown == NULL:
+ *                             raise MemoryError()
+*/
+            __pyx_v_grown = realloc(__pyx_v_out_c, (__pyx_v_cap * (sizeof(int64_t))));
+
+            /* "khabar/stories/_features_kernel.pyx":268
+ *                         out_r = <int64_t*>grown
+ *                         grown = realloc(out_c, cap * sizeof(int64_t))
+ *                         if grown == NULL:             # <<<<<<<<<<<<<<
+ *                             raise MemoryError()
+ *                         out_c = <int64_t*>grown
+*/
+            __pyx_t_5 = (__pyx_v_grown == NULL);
+
+            if (unlikely(__pyx_t_5)) {
+
+
+              /* "khabar/stories/_features_kernel.pyx":269
+ *                         grown = realloc(out_c, cap * sizeof(int64_t))
+ *                         if grown == NULL:
+ *                             raise MemoryError()             # <<<<<<<<<<<<<<
+ *                         out_c = <int64_t*>grown
+ *                         grown = realloc(out_v, cap * sizeof(double))
+*/
+              PyErr_NoMemory(); __PYX_ERR(0, 269, __pyx_L4_error)
+
+              /* "khabar/stories/_features_kernel.pyx":268
+ *                         out_r = <int64_t*>grown
+ *                         grown = realloc(out_c, cap * sizeof(int64_t))
+ *                         if grown == NULL:             # <<<<<<<<<<<<<<
+ *                             raise MemoryError()
+ *                         out_c = <int64_t*>grown
+*/
+            }
+
+            /* "khabar/stories/_features_kernel.pyx":270
+ *                         if grown == NULL:
+ *                             raise MemoryError()
+ *                         out_c = <int64_t*>grown             # <<<<<<<<<<<<<<
+ *                         grown = realloc(out_v, cap * sizeof(double))
+ *                         if grown == NULL:
+*/
+            __pyx_v_out_c = ((int64_t *)__pyx_v_grown);
+
+            /* "khabar/stories/_features_kernel.pyx":271
+ *                             raise MemoryError()
+ *                         out_c = <int64_t*>grown
+ *                         grown = realloc(out_v, cap * sizeof(double))             # <<<<<<<<<<<<<<
+ *                         if grown == NULL:
+ *                             raise MemoryError()
+*/
+            __pyx_v_grown = realloc(__pyx_v_out_v, (__pyx_v_cap * (sizeof(double))));
+
+            /* "khabar/stories/_features_kernel.pyx":272
+ *                         out_c = <int64_t*>grown
+ *                         grown = realloc(out_v, cap * sizeof(double))
+ *                         if grown == NULL:             # <<<<<<<<<<<<<<
+ *                             raise MemoryError()
+ *                         out_v = <double*>grown
+*/
+            __pyx_t_5 = (__pyx_v_grown == NULL);
+
+            if (unlikely(__pyx_t_5)) {
+
+
+              /* "khabar/stories/_features_kernel.pyx":273
+ *                         grown = realloc(out_v, cap * sizeof(double))
+ *                         if grown == NULL:
+ *                             raise MemoryError()             # <<<<<<<<<<<<<<
+ *                         out_v = <double*>grown
+ *                     out_r[m] = i
+*/
+              PyErr_NoMemory(); __PYX_ERR(0, 273, __pyx_L4_error)
+
+              /* "khabar/stories/_features_kernel.pyx":272
+ *                         out_c = <int64_t*>grown
+ *                         grown = realloc(out_v, cap * sizeof(double))
+ *                         if grown == NULL:             # <<<<<<<<<<<<<<
+ *                             raise MemoryError()
+ *                         out_v = <double*>grown
+*/
+            }
+
+            /* "khabar/stories/_features_kernel.pyx":274
+ *                         if grown == NULL:
+ *                             raise MemoryError()
+ *                         out_v = <double*>grown             # <<<<<<<<<<<<<<
+ *                     out_r[m] = i
+ *                     out_c[m] = j
+*/
+            __pyx_v_out_v = ((double *)__pyx_v_grown);
+
+            /* "khabar/stories/_features_kernel.pyx":261
+ *                 seen[j] = 0
+ *                 if acc[j] != 0.0 and acc[j] >= floor:  # a sum of exactly 0 is no entry (as in scipy)
+ *                     if m == cap:             # <<<<<<<<<<<<<<
+ *                         cap *= 2
+ *                         grown = realloc(out_r, cap * sizeof(int64_t))
+*/
+          }
+
+          /* "khabar/stories/_features_kernel.pyx":275
+ *                             raise MemoryError()
+ *                         out_v = <double*>grown
+ *                     out_r[m] = i             # <<<<<<<<<<<<<<
+ *                     out_c[m] = j
+ *                     out_v[m] = acc[j]
+*/
+          (__pyx_v_out_r[__pyx_v_m]) = __pyx_v_i;
+
+          /* "khabar/stories/_features_kernel.pyx":276
+ *                         out_v = <double*>grown
+ *                     out_r[m] = i
+ *                     out_c[m] = j             # <<<<<<<<<<<<<<
+ *                     out_v[m] = acc[j]
+ *                     m += 1
+*/
+          (__pyx_v_out_c[__pyx_v_m]) = __pyx_v_j;
+
+          /* "khabar/stories/_features_kernel.pyx":277
+ *                     out_r[m] = i
+ *                     out_c[m] = j
+ *                     out_v[m] = acc[j]             # <<<<<<<<<<<<<<
+ *                     m += 1
+ *         rows = np.empty(m, np.int64)
+*/
+          (__pyx_v_out_v[__pyx_v_m]) = (__pyx_v_acc[__pyx_v_j]);
+
+          /* "khabar/stories/_features_kernel.pyx":278
+ *                     out_c[m] = j
+ *                     out_v[m] = acc[j]
+ *                     m += 1             # <<<<<<<<<<<<<<
+ *         rows = np.empty(m, np.int64)
+ *         cols = np.empty(m, np.int64)
+*/
+          __pyx_v_m = (__pyx_v_m + 1);
+
+          /* "khabar/stories/_features_kernel.pyx":260
+ *                 j = touched[t]
+ *                 seen[j] = 0
+ *                 if acc[j] != 0.0 and acc[j] >= floor:  # a sum of exactly 0 is no entry (as in scipy)             # <<<<<<<<<<<<<<
+ *                     if m == cap:
+ *                         cap *= 2
+*/
+        }
+      }
+
+    }
+
+
+    /* "khabar/stories/_features_kernel.pyx":279
+ *                     out_v[m] = acc[j]
+ *                     m += 1
+ *         rows = np.empty(m, np.int64)             # <<<<<<<<<<<<<<
+ *         cols = np.empty(m, np.int64)
+ *         vals = np.empty(m, np.float64)
+*/
+    __pyx_t_18 = NULL;
+    __Pyx_GetModuleGlobalName(__pyx_t_19, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_19)) __PYX_ERR(0, 279, __pyx_L4_error)
+    __Pyx_GOTREF(__pyx_t_19);
+    __pyx_t_20 = __Pyx_PyObject_GetAttrStr(__pyx_t_19, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_20)) __PYX_ERR(0, 279, __pyx_L4_error)
+    __Pyx_GOTREF(__pyx_t_20);
+    __Pyx_DECREF(__pyx_t_19); __pyx_t_19 = 0;
+    __pyx_t_19 = PyLong_FromSsize_t(__pyx_v_m); if (unlikely(!__pyx_t_19)) __PYX_ERR(0, 279, __pyx_L4_error)
+    __Pyx_GOTREF(__pyx_t_19);
+    __Pyx_GetModuleGlobalName(__pyx_t_21, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_21)) __PYX_ERR(0, 279, __pyx_L4_error)
+    __Pyx_GOTREF(__pyx_t_21);
+    __pyx_t_22 = __Pyx_PyObject_GetAttrStr(__pyx_t_21, __pyx_mstate_global->__pyx_n_u_int64); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 279, __pyx_L4_error)
+    __Pyx_GOTREF(__pyx_t_22);
+    __Pyx_DECREF(__pyx_t_21); __pyx_t_21 = 0;
+    __pyx_t_23 = 1;
+    #if CYTHON_UNPACK_METHODS
+    if (unlikely(PyMethod_Check(__pyx_t_20))) {
+      __pyx_t_18 = PyMethod_GET_SELF(__pyx_t_20);
+      assert(__pyx_t_18);
+      PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_20);
+      __Pyx_INCREF(__pyx_t_18);
+      __Pyx_INCREF(__pyx__function);
+      __Pyx_DECREF_SET(__pyx_t_20, __pyx__function);
+      __pyx_t_23 = 0;
+    }
+    #endif
+    {
+      PyObject *__pyx_callargs[3] = {__pyx_t_18, __pyx_t_19, __pyx_t_22};
+      __pyx_t_17 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_20, __pyx_callargs+__pyx_t_23, (3-__pyx_t_23) | (__pyx_t_23*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+      __Pyx_XDECREF(__pyx_t_18); __pyx_t_18 = 0;
+      __Pyx_DECREF(__pyx_t_19); __pyx_t_19 = 0;
+      __Pyx_DECREF(__pyx_t_22); __pyx_t_22 = 0;
+      __Pyx_DECREF(__pyx_t_20); __pyx_t_20 = 0;
+      if (unlikely(!__pyx_t_17)) __PYX_ERR(0, 279, __pyx_L4_error)
+      __Pyx_GOTREF(__pyx_t_17);
+    }
+    __pyx_v_rows = __pyx_t_17;
+    __pyx_t_17 = 0;
+
+    /* "khabar/stories/_features_kernel.pyx":280
+ *                     m += 1
+ *         rows = np.empty(m, np.int64)
+ *         cols = np.empty(m, np.int64)             # <<<<<<<<<<<<<<
+ *         vals = np.empty(m, np.float64)
+ *         _copy_out(rows, cols, vals, out_r, out_c, out_v, m)
+*/
+    __pyx_t_20 = NULL;
+    __Pyx_GetModuleGlobalName(__pyx_t_22, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 280, __pyx_L4_error)
+    __Pyx_GOTREF(__pyx_t_22);
+    __pyx_t_19 = __Pyx_PyObject_GetAttrStr(__pyx_t_22, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_19)) __PYX_ERR(0, 280, __pyx_L4_error)
+    __Pyx_GOTREF(__pyx_t_19);
+    __Pyx_DECREF(__pyx_t_22); __pyx_t_22 = 0;
+    __pyx_t_22 = PyLong_FromSsize_t(__pyx_v_m); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 280, __pyx_L4_error)
+    __Pyx_GOTREF(__pyx_t_22);
+    __Pyx_GetModuleGlobalName(__pyx_t_18, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_18)) __PYX_ERR(0, 280, __pyx_L4_error)
+    __Pyx_GOTREF(__pyx_t_18);
+    __pyx_t_21 = __Pyx_PyObject_GetAttrStr(__pyx_t_18, __pyx_mstate_global->__pyx_n_u_int64); if (unlikely(!__pyx_t_21)) __PYX_ERR(0, 280, __pyx_L4_error)
+    __Pyx_GOTREF(__pyx_t_21);
+    __Pyx_DECREF(__pyx_t_18); __pyx_t_18 = 0;
+    __pyx_t_23 = 1;
+    #if CYTHON_UNPACK_METHODS
+    if (unlikely(PyMethod_Check(__pyx_t_19))) {
+      __pyx_t_20 = PyMethod_GET_SELF(__pyx_t_19);
+      assert(__pyx_t_20);
+      PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_19);
+      __Pyx_INCREF(__pyx_t_20);
+      __Pyx_INCREF(__pyx__function);
+      __Pyx_DECREF_SET(__pyx_t_19, __pyx__function);
+      __pyx_t_23 = 0;
+    }
+    #endif
+    {
+      PyObject *__pyx_callargs[3] = {__pyx_t_20, __pyx_t_22, __pyx_t_21};
+      __pyx_t_17 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_19, __pyx_callargs+__pyx_t_23, (3-__pyx_t_23) | (__pyx_t_23*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+      __Pyx_XDECREF(__pyx_t_20); __pyx_t_20 = 0;
+      __Pyx_DECREF(__pyx_t_22); __pyx_t_22 = 0;
+      __Pyx_DECREF(__pyx_t_21); __pyx_t_21 = 0;
+      __Pyx_DECREF(__pyx_t_19); __pyx_t_19 = 0;
+      if (unlikely(!__pyx_t_17)) __PYX_ERR(0, 280, __pyx_L4_error)
+      __Pyx_GOTREF(__pyx_t_17);
+    }
+    __pyx_v_cols = __pyx_t_17;
+    __pyx_t_17 = 0;
+
+    /* "khabar/stories/_features_kernel.pyx":281
+ *         rows = np.empty(m, np.int64)
+ *         cols = np.empty(m, np.int64)
+ *         vals = np.empty(m, np.float64)             # <<<<<<<<<<<<<<
+ *         _copy_out(rows, cols, vals, out_r, out_c, out_v, m)
+ *         return rows, cols, vals
+*/
+    __pyx_t_19 = NULL;
+    __Pyx_GetModuleGlobalName(__pyx_t_21, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_21)) __PYX_ERR(0, 281, __pyx_L4_error)
+    __Pyx_GOTREF(__pyx_t_21);
+    __pyx_t_22 = __Pyx_PyObject_GetAttrStr(__pyx_t_21, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_22)) __PYX_ERR(0, 281, __pyx_L4_error)
+    __Pyx_GOTREF(__pyx_t_22);
+    __Pyx_DECREF(__pyx_t_21); __pyx_t_21 = 0;
+    __pyx_t_21 = PyLong_FromSsize_t(__pyx_v_m); if (unlikely(!__pyx_t_21)) __PYX_ERR(0, 281, __pyx_L4_error)
+    __Pyx_GOTREF(__pyx_t_21);
+    __Pyx_GetModuleGlobalName(__pyx_t_20, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_20)) __PYX_ERR(0, 281, __pyx_L4_error)
+    __Pyx_GOTREF(__pyx_t_20);
+    __pyx_t_18 = __Pyx_PyObject_GetAttrStr(__pyx_t_20, __pyx_mstate_global->__pyx_n_u_float64); if (unlikely(!__pyx_t_18)) __PYX_ERR(0, 281, __pyx_L4_error)
+    __Pyx_GOTREF(__pyx_t_18);
+    __Pyx_DECREF(__pyx_t_20); __pyx_t_20 = 0;
+    __pyx_t_23 = 1;
+    #if CYTHON_UNPACK_METHODS
+    if (unlikely(PyMethod_Check(__pyx_t_22))) {
+      __pyx_t_19 = PyMethod_GET_SELF(__pyx_t_22);
+      assert(__pyx_t_19);
+      PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_22);
+      __Pyx_INCREF(__pyx_t_19);
+      __Pyx_INCREF(__pyx__function);
+      __Pyx_DECREF_SET(__pyx_t_22, __pyx__function);
+      __pyx_t_23 = 0;
+    }
+    #endif
+    {
+      PyObject *__pyx_callargs[3] = {__pyx_t_19, __pyx_t_21, __pyx_t_18};
+      __pyx_t_17 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_22, __pyx_callargs+__pyx_t_23, (3-__pyx_t_23) | (__pyx_t_23*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+      __Pyx_XDECREF(__pyx_t_19); __pyx_t_19 = 0;
+      __Pyx_DECREF(__pyx_t_21); __pyx_t_21 = 0;
+      __Pyx_DECREF(__pyx_t_18); __pyx_t_18 = 0;
+      __Pyx_DECREF(__pyx_t_22); __pyx_t_22 = 0;
+      if (unlikely(!__pyx_t_17)) __PYX_ERR(0, 281, __pyx_L4_error)
+      __Pyx_GOTREF(__pyx_t_17);
+    }
+    __pyx_v_vals = __pyx_t_17;
+    __pyx_t_17 = 0;
+
+    /* "khabar/stories/_features_kernel.pyx":282
+ *         cols = np.empty(m, np.int64)
+ *         vals = np.empty(m, np.float64)
+ *         _copy_out(rows, cols, vals, out_r, out_c, out_v, m)             # <<<<<<<<<<<<<<
+ *         return rows, cols, vals
+ *     finally:
+*/
+    __pyx_t_24 = __Pyx_PyObject_to_MemoryviewSlice_dc_nn_int64_t(__pyx_v_rows, PyBUF_WRITABLE); if (unlikely(!__pyx_t_24.memview)) __PYX_ERR(0, 282, __pyx_L4_error)
+    __pyx_t_25 = __Pyx_PyObject_to_MemoryviewSlice_dc_nn_int64_t(__pyx_v_cols, PyBUF_WRITABLE); if (unlikely(!__pyx_t_25.memview)) __PYX_ERR(0, 282, __pyx_L4_error)
+    __pyx_t_26 = __Pyx_PyObject_to_MemoryviewSlice_dc_double(__pyx_v_vals, PyBUF_WRITABLE); if (unlikely(!__pyx_t_26.memview)) __PYX_ERR(0, 282, __pyx_L4_error)
+    __pyx_f_6khabar_7stories_16_features_kernel__copy_out(__pyx_t_24, __pyx_t_25, __pyx_t_26, __pyx_v_out_r, __pyx_v_out_c, __pyx_v_out_v, __pyx_v_m);
+    __PYX_XCLEAR_MEMVIEW(&__pyx_t_24, 1);; __pyx_t_24.memview = NULL; __pyx_t_24.data = NULL;
+    __PYX_XCLEAR_MEMVIEW(&__pyx_t_25, 1);; __pyx_t_25.memview = NULL; __pyx_t_25.data = NULL;
+    __PYX_XCLEAR_MEMVIEW(&__pyx_t_26, 1);; __pyx_t_26.memview = NULL; __pyx_t_26.data = NULL;
+
+    /* "khabar/stories/_features_kernel.pyx":283
+ *         vals = np.empty(m, np.float64)
+ *         _copy_out(rows, cols, vals, out_r, out_c, out_v, m)
+ *         return rows, cols, vals             # <<<<<<<<<<<<<<
+ *     finally:
+ *         free(acc)
+*/
+    __pyx_t_17 = PyTuple_New(3); if (unlikely(!__pyx_t_17)) __PYX_ERR(0, 283, __pyx_L4_error)
+    __Pyx_GOTREF(__pyx_t_17);
+    __Pyx_INCREF(__pyx_v_rows);
+    __Pyx_GIVEREF(__pyx_v_rows);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_17, 0, __pyx_v_rows) != (0)) __PYX_ERR(0, 283, __pyx_L4_error);
+    __Pyx_INCREF(__pyx_v_cols);
+    __Pyx_GIVEREF(__pyx_v_cols);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_17, 1, __pyx_v_cols) != (0)) __PYX_ERR(0, 283, __pyx_L4_error);
+    __Pyx_INCREF(__pyx_v_vals);
+    __Pyx_GIVEREF(__pyx_v_vals);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_17, 2, __pyx_v_vals) != (0)) __PYX_ERR(0, 283, __pyx_L4_error);
+    {
+      PyObject *__pyx_temp;
+      {
+        __pyx_temp = __pyx_r;
+        __pyx_r = __pyx_t_17;
+      }
+      __Pyx_XDECREF(__pyx_temp);
+    }
+    __pyx_t_17 = 0;
+    goto __pyx_L3_return;
+  }
+
+  /* "khabar/stories/_features_kernel.pyx":285
+ *         return rows, cols, vals
+ *     finally:
+ *         free(acc)             # <<<<<<<<<<<<<<
+ *         free(seen)
+ *         free(touched)
+*/
+  /*finally:*/ {
+    __pyx_L4_error:;
+    /*exception exit:*/{
+      __Pyx_PyThreadState_declare
+      __Pyx_PyThreadState_assign
+      __pyx_t_30 = 0; __pyx_t_31 = 0; __pyx_t_32 = 0; __pyx_t_33 = 0; __pyx_t_34 = 0; __pyx_t_35 = 0;
+      __Pyx_XDECREF(__pyx_t_17); __pyx_t_17 = 0;
+      __Pyx_XDECREF(__pyx_t_18); __pyx_t_18 = 0;
+      __Pyx_XDECREF(__pyx_t_19); __pyx_t_19 = 0;
+      __Pyx_XDECREF(__pyx_t_20); __pyx_t_20 = 0;
+      __Pyx_XDECREF(__pyx_t_21); __pyx_t_21 = 0;
+      __Pyx_XDECREF(__pyx_t_22); __pyx_t_22 = 0;
+      __PYX_XCLEAR_MEMVIEW(&__pyx_t_24, 1);; __pyx_t_24.memview = NULL; __pyx_t_24.data = NULL;
+      __PYX_XCLEAR_MEMVIEW(&__pyx_t_25, 1);; __pyx_t_25.memview = NULL; __pyx_t_25.data = NULL;
+      __PYX_XCLEAR_MEMVIEW(&__pyx_t_26, 1);; __pyx_t_26.memview = NULL; __pyx_t_26.data = NULL;
+       __Pyx_ExceptionSwap(&__pyx_t_33, &__pyx_t_34, &__pyx_t_35);
+      if ( unlikely(__Pyx_GetException(&__pyx_t_30, &__pyx_t_31, &__pyx_t_32) < 0)) __Pyx_ErrFetch(&__pyx_t_30, &__pyx_t_31, &__pyx_t_32);
+      __Pyx_XGOTREF(__pyx_t_30);
+      __Pyx_XGOTREF(__pyx_t_31);
+      __Pyx_XGOTREF(__pyx_t_32);
+      __Pyx_XGOTREF(__pyx_t_33);
+      __Pyx_XGOTREF(__pyx_t_34);
+      __Pyx_XGOTREF(__pyx_t_35);
+      __pyx_t_27 = __pyx_lineno; __pyx_t_28 = __pyx_clineno; __pyx_t_29 = __pyx_filename;
+      {
+        free(__pyx_v_acc);
+
+        /* "khabar/stories/_features_kernel.pyx":286
+ *     finally:
+ *         free(acc)
+ *         free(seen)             # <<<<<<<<<<<<<<
+ *         free(touched)
+ *         free(out_r)
+*/
+        free(__pyx_v_seen);
+
+        /* "khabar/stories/_features_kernel.pyx":287
+ *         free(acc)
+ *         free(seen)
+ *         free(touched)             # <<<<<<<<<<<<<<
+ *         free(out_r)
+ *         free(out_c)
+*/
+        free(__pyx_v_touched);
+
+        /* "khabar/stories/_features_kernel.pyx":288
+ *         free(seen)
+ *         free(touched)
+ *         free(out_r)             # <<<<<<<<<<<<<<
+ *         free(out_c)
+ *         free(out_v)
+*/
+        free(__pyx_v_out_r);
+
+        /* "khabar/stories/_features_kernel.pyx":289
+ *         free(touched)
+ *         free(out_r)
+ *         free(out_c)             # <<<<<<<<<<<<<<
+ *         free(out_v)
+ * 
+*/
+        free(__pyx_v_out_c);
+
+        /* "khabar/stories/_features_kernel.pyx":290
+ *         free(out_r)
+ *         free(out_c)
+ *         free(out_v)             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+        free(__pyx_v_out_v);
+      }
+      __Pyx_XGIVEREF(__pyx_t_33);
+      __Pyx_XGIVEREF(__pyx_t_34);
+      __Pyx_XGIVEREF(__pyx_t_35);
+      __Pyx_ExceptionReset(__pyx_t_33, __pyx_t_34, __pyx_t_35);
+      __Pyx_XGIVEREF(__pyx_t_30);
+      __Pyx_XGIVEREF(__pyx_t_31);
+      __Pyx_XGIVEREF(__pyx_t_32);
+      __Pyx_ErrRestore(__pyx_t_30, __pyx_t_31, __pyx_t_32);
+      __pyx_t_30 = 0; __pyx_t_31 = 0; __pyx_t_32 = 0; __pyx_t_33 = 0; __pyx_t_34 = 0; __pyx_t_35 = 0;
+      __pyx_lineno = __pyx_t_27; __pyx_clineno = __pyx_t_28; __pyx_filename = __pyx_t_29;
+      goto __pyx_L1_error;
+    }
+    __pyx_L3_return: {
+      __pyx_t_35 = __pyx_r;
+      __pyx_r = 0;
+
+      /* "khabar/stories/_features_kernel.pyx":285
+ *         return rows, cols, vals
+ *     finally:
+ *         free(acc)             # <<<<<<<<<<<<<<
+ *         free(seen)
+ *         free(touched)
+*/
+      free(__pyx_v_acc);
+
+      /* "khabar/stories/_features_kernel.pyx":286
+ *     finally:
+ *         free(acc)
+ *         free(seen)             # <<<<<<<<<<<<<<
+ *         free(touched)
+ *         free(out_r)
+*/
+      free(__pyx_v_seen);
+
+      /* "khabar/stories/_features_kernel.pyx":287
+ *         free(acc)
+ *         free(seen)
+ *         free(touched)             # <<<<<<<<<<<<<<
+ *         free(out_r)
+ *         free(out_c)
+*/
+      free(__pyx_v_touched);
+
+      /* "khabar/stories/_features_kernel.pyx":288
+ *         free(seen)
+ *         free(touched)
+ *         free(out_r)             # <<<<<<<<<<<<<<
+ *         free(out_c)
+ *         free(out_v)
+*/
+      free(__pyx_v_out_r);
+
+      /* "khabar/stories/_features_kernel.pyx":289
+ *         free(touched)
+ *         free(out_r)
+ *         free(out_c)             # <<<<<<<<<<<<<<
+ *         free(out_v)
+ * 
+*/
+      free(__pyx_v_out_c);
+
+      /* "khabar/stories/_features_kernel.pyx":290
+ *         free(out_r)
+ *         free(out_c)
+ *         free(out_v)             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+      free(__pyx_v_out_v);
+      __pyx_r = __pyx_t_35;
+      __pyx_t_35 = 0;
+      goto __pyx_L0;
+    }
+  }
+
+  /* "khabar/stories/_features_kernel.pyx":216
+ * 
+ * 
+ * def block_similarities(             # <<<<<<<<<<<<<<
+ *     const int64_t[::1] a_indptr,
+ *     const int64_t[::1] a_indices,
+*/
+
+  /* function exit code */
+  __pyx_L1_error:;
+  __Pyx_XDECREF(__pyx_t_17);
+  __Pyx_XDECREF(__pyx_t_18);
+  __Pyx_XDECREF(__pyx_t_19);
+  __Pyx_XDECREF(__pyx_t_20);
+  __Pyx_XDECREF(__pyx_t_21);
+  __Pyx_XDECREF(__pyx_t_22);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_t_24, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_t_25, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_t_26, 1);
+  __Pyx_AddTraceback("khabar.stories._features_kernel.block_similarities", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __pyx_r = NULL;
+  __pyx_L0:;
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+  __Pyx_XDECREF(__pyx_v_rows);
+  __Pyx_XDECREF(__pyx_v_cols);
+  __Pyx_XDECREF(__pyx_v_vals);
+  __Pyx_XGIVEREF(__pyx_r);
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+/* "khabar/stories/_features_kernel.pyx":293
+ * 
+ * 
+ * cdef void _copy_out(int64_t[::1] rows, int64_t[::1] cols, double[::1] vals, const int64_t* r, const int64_t* c,             # <<<<<<<<<<<<<<
+ *                     const double* v, Py_ssize_t m) noexcept:
+ *     cdef Py_ssize_t t
+*/
+
+static void __pyx_f_6khabar_7stories_16_features_kernel__copy_out(__Pyx_memviewslice __pyx_v_rows, __Pyx_memviewslice __pyx_v_cols, __Pyx_memviewslice __pyx_v_vals, int64_t const *__pyx_v_r, int64_t const *__pyx_v_c, double const *__pyx_v_v, Py_ssize_t __pyx_v_m) {
+  Py_ssize_t __pyx_v_t;
+  Py_ssize_t __pyx_t_1;
+  Py_ssize_t __pyx_t_2;
+  Py_ssize_t __pyx_t_3;
+  Py_ssize_t __pyx_t_4;
+
+  /* "khabar/stories/_features_kernel.pyx":296
+ *                     const double* v, Py_ssize_t m) noexcept:
+ *     cdef Py_ssize_t t
+ *     for t in range(m):             # <<<<<<<<<<<<<<
+ *         rows[t] = r[t]
+ *         cols[t] = c[t]
+*/
+
+  __pyx_t_1 = __pyx_v_m;
+  __pyx_t_2 = __pyx_t_1;
+
+  for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
+    __pyx_v_t = __pyx_t_3;
+
+    /* "khabar/stories/_features_kernel.pyx":297
+ *     cdef Py_ssize_t t
+ *     for t in range(m):
+ *         rows[t] = r[t]             # <<<<<<<<<<<<<<
+ *         cols[t] = c[t]
+ *         vals[t] = v[t]
+*/
+    __pyx_t_4 = __pyx_v_t;
+    *((int64_t *) ( /* dim=0 */ ((char *) (((int64_t *) __pyx_v_rows.data) + __pyx_t_4)) )) = (__pyx_v_r[__pyx_v_t]);
+
+    /* "khabar/stories/_features_kernel.pyx":298
+ *     for t in range(m):
+ *         rows[t] = r[t]
+ *         cols[t] = c[t]             # <<<<<<<<<<<<<<
+ *         vals[t] = v[t]
+*/
+    __pyx_t_4 = __pyx_v_t;
+    *((int64_t *) ( /* dim=0 */ ((char *) (((int64_t *) __pyx_v_cols.data) + __pyx_t_4)) )) = (__pyx_v_c[__pyx_v_t]);
+
+    /* "khabar/stories/_features_kernel.pyx":299
+ *         rows[t] = r[t]
+ *         cols[t] = c[t]
+ *         vals[t] = v[t]             # <<<<<<<<<<<<<<
+*/
+    __pyx_t_4 = __pyx_v_t;
+    *((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_vals.data) + __pyx_t_4)) )) = (__pyx_v_v[__pyx_v_t]);
+  }
+
+
+  /* "khabar/stories/_features_kernel.pyx":293
+ * 
+ * 
+ * cdef void _copy_out(int64_t[::1] rows, int64_t[::1] cols, double[::1] vals, const int64_t* r, const int64_t* c,             # <<<<<<<<<<<<<<
+ *                     const double* v, Py_ssize_t m) noexcept:
+ *     cdef Py_ssize_t t
+*/
+
+  /* function exit code */
+
+
 }
 /* #### Code section: module_exttypes ### */
 static struct __pyx_vtabstruct_6khabar_7stories_16_features_kernel_TermTable __pyx_vtable_6khabar_7stories_16_features_kernel_TermTable;
@@ -23560,7 +24919,7 @@ __Pyx_RefNannySetupContext("PyInit__features_kernel", 0);
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
   /* "khabar/stories/_features_kernel.pyx":12
- * from libc.stdlib cimport calloc, free, malloc, qsort
+ * from libc.stdlib cimport calloc, free, malloc, qsort, realloc
  * 
  * import numpy as np             # <<<<<<<<<<<<<<
  * 
@@ -23657,6 +25016,21 @@ __Pyx_RefNannySetupContext("PyInit__features_kernel", 0);
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
   if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_unit_terms, __pyx_t_4) < (0)) __PYX_ERR(0, 136, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
+
+  /* "khabar/stories/_features_kernel.pyx":216
+ * 
+ * 
+ * def block_similarities(             # <<<<<<<<<<<<<<
+ *     const int64_t[::1] a_indptr,
+ *     const int64_t[::1] a_indices,
+*/
+  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_6khabar_7stories_16_features_kernel_3block_similarities, 0, __pyx_mstate_global->__pyx_n_u_block_similarities, NULL, __pyx_mstate_global->__pyx_n_u_khabar_stories__features_kernel, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[6])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 216, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_4);
+  #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
+  PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
+  #endif
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_block_similarities, __pyx_t_4) < (0)) __PYX_ERR(0, 216, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
   /* "khabar/stories/_features_kernel.pyx":1
@@ -23833,38 +25207,38 @@ static int __Pyx_InitConstants(__pyx_mstatetype *__pyx_mstate) {
   int __pyx_clineno = 0;
   CYTHON_UNUSED_VAR(__pyx_mstate);
   {
-    const struct { const unsigned int length: 8; } str_length_index[] = {{6},{8},{15},{1},{2},{15},{23},{25},{32},{20},{22},{1},{1},{37},{45},{22},{179},{8},{15},{7},{6},{2},{9},{50},{39},{30},{37},{5},{8},{8},{9},{27},{29},{15},{16},{17},{15},{20},{12},{9},{17},{8},{8},{12},{10},{8},{10},{8},{7},{14},{11},{10},{19},{14},{12},{10},{17},{13},{12},{12},{19},{8},{13},{3},{15},{5},{18},{4},{4},{1},{5},{18},{5},{15},{5},{6},{9},{5},{5},{7},{6},{7},{6},{1},{2},{4},{5},{6},{5},{5},{8},{1},{1},{31},{7},{7},{4},{1},{4},{4},{2},{5},{1},{3},{3},{4},{3},{8},{4},{10},{5},{4},{5},{4},{4},{6},{5},{4},{11},{4},{5},{12},{12},{10},{6},{6},{6},{1}};
-    const struct { const unsigned int length: 8; } bytes_length_index[] = {{1},{9},{75},{32},{92},{140}};
+    const struct { const unsigned int length: 8; } str_length_index[] = {{6},{8},{15},{1},{2},{15},{23},{25},{32},{20},{22},{1},{1},{37},{45},{22},{179},{8},{15},{7},{6},{2},{9},{50},{39},{30},{37},{5},{8},{8},{9},{27},{29},{15},{16},{17},{15},{20},{12},{9},{17},{8},{8},{12},{10},{8},{10},{8},{7},{14},{11},{10},{19},{14},{12},{10},{17},{13},{12},{12},{19},{8},{13},{6},{9},{8},{3},{3},{15},{5},{18},{6},{9},{8},{4},{18},{4},{1},{3},{5},{18},{4},{5},{15},{5},{6},{9},{5},{5},{7},{5},{6},{7},{5},{6},{1},{2},{4},{5},{6},{5},{5},{8},{1},{2},{1},{31},{2},{1},{7},{7},{4},{1},{6},{6},{9},{4},{4},{2},{5},{1},{3},{3},{5},{5},{5},{4},{3},{8},{4},{4},{4},{10},{5},{4},{5},{4},{4},{6},{1},{5},{4},{11},{4},{5},{12},{12},{7},{10},{6},{6},{1},{4},{6},{1}};
+    const struct { const unsigned int length: 10; } bytes_length_index[] = {{1},{9},{75},{626},{32},{92},{140}};
     #ifndef CYTHON_COMPRESS_STRINGS
       #define CYTHON_COMPRESS_STRINGS 90
     #endif
-    #if (CYTHON_COMPRESS_STRINGS) == 1 /* compression: zlib (1097 bytes) */
-static const char cstring[] = "x\332}TKo\034E\020\216\205c\005\342\020\257 \221\020Q\324\016J\026D<&`\031\204\"\243\225c\007\0370~)\034[==5\273\235\355\351\236\355\307f\027\t\311G\037\3478\3079\356\321?!G\216>\356\221\237\220\237@\365\354\303\306\211\030\251\247\253\353\335_U5a\216|7 :~\r\334m}\355\014\000I\rkg\240\3347\321\317\344\371o\220i3|%\340\r\321)y\316\265r\242\355\265\267\204\251\204$\302\004\273\353l\241f\002\353\214H \271\242L\264\371_\371\177ys\315\255_\266\231R\332\021f\255h+\34241\300\2225\255\344\220du\222}LrO\365\231\024\t\311t\002O\t\014r\264EWM\336\014q\233\2516\3160\325|J\332\350j\246l;,\007\014E\330@X\262\257\035\020\327A`\266\207\256\243\025A^\002R\304`\230\003\214\026\362C\257&()r\260s\260\266\361\323F\235\255\201\000\243%\326\307\\b\242`\003h\261\027\322\241w7\314\301Fd/%C\355\211\002\314\013o\221\243\336U\003\327\001E,\270@\220f}g\346\204V\024\315\205j7\2470\211>\004\353]&-D,I(\352\001\327R\006\231V6b1O\204e\261\004P\341\337\346\302N\250Di\274P\312\274t\204R\003\211\347@)I|\355Qi\265\206\027\354\013&Q\312\205\022\216Rk\370z\267\303bf\326\255\323F\200]\247)0\347\rX\332\005\243@F\371p\340k\377\301\013\223Rs\204\2130c\330\220$\314\261\350\003\322\t\362\001\272I\321m\324:\336\336\333\333\221R\344V\330c\350yP\034N\300d\047\301xND\363\304y]$J\257\212\020>\213\250}H\310%0sy\024\312\202q\227\347L`{\251v\350\367\350\262\365)=\030\016p\275\300\272\323}\030\270#H)\235\326\006\261C\234B\365.\21168\341 \013\214$\330\340\227z\305\303\336\236\345\206\237\310rl\310@eL\250z\327\211\227\265L\261l\262\207\360\224\"\272\224w\200w\255\317&\247\251\227@\206\316\232P^\345\202w\321\303\216\232\351\365]\270Y\360\321\363L\316\334\316\312\376\036\216s\006\014\302\001\241\234\247b\257\244\376\036\304\224:\260\341.\302R\256\215\366\330\362\200M8\2535\215}\232\342\010I\215l;T\\\350h\256gcf!\326\256\303\353\372p\211<\212\210\340\260r\210\031\357r\355\225K\352{\242\377\311s\005Y\356\206\330\0368\352\200\267\255\307\023\214\321&\225\254mS\251\231\333\334\300\211\317\230\233\316}\207\331\016X!\022\221\244X""\346\004\006\223\372\013\205\232\241`v\362\373\023^w\047\355\036M\333=\272\336\356\370\344\204\367f\332/\341\271Q\001&|\2562\225c6\371Pc\226x\273\034\263\317un\240-,>\032\026d\212\330M\347\257\356\377\020\017\2614\010(\344\030\017\227\361\334\325es\330la\321\030\001H\254\023a9\t\365o\316\014\364\033\020\355\216\363a\\1Lf\261\0230\262\317q\364\000\2379\017v\360\373\351\302x\361\223\263o\213\303\323\205w\017n\334\374\242\274]m\216\032\243\257FG\243\336x\361\366\331f\321(\232\345\375\362\257\321\313\363\255\267\017\377\266\027G\307\343\305\345\263\335b\265\370\261|R\335\031\375q\276\3776\27288\2768>\231\032\234\266\306\267j\215\260\275,\236\205\355\327\24259\375P\260\323\326?\267\036\224\273\325\223\321\302\350\313s\344\177z\026\027K\005+l\371\250\304\343\303\222\005\335\235\342\036\362z\343\345\273g\256\330(|\331*O\252\373Uo\2644b\230\334J\003S{\214\362\225{\305\341\370\326\3353[<*Z\247\255wK7>\27635\356\227\257\252gU+\2700\305g\305\213r\251\214\253\217\252\357\253\223Qc\274\362y\261[\256\216\227W\212\305@\224\233U\243Z\275\032\3550\250\354\224\215\362q\331\273$\373\325a\305\302q\017\025\320\370fqX@\271Q\366\252\205k\307\177\001\024\032\327\310";
-    PyObject *data = __Pyx_DecompressString(cstring, 1097, 1);
+    #if (CYTHON_COMPRESS_STRINGS) == 1 /* compression: zlib (1526 bytes) */
+static const char cstring[] = "x\332\245TKs\023G\020\306`\033\003v\260\312\006\344\340\300\030\n\234\007\210\030\034\223JQ\244\004\330\340T\205 l\0149-\263\273-i\254\335\231\365\314\254\220R\225*\037u\334\343\036\367\270\307=\372\350c\216>\356\221\237\300OH\317J2\346Q\341\020\225v\246\247\247\273\247\373\353o\206PM~\354\020ao\203\243\357\177\253%\000\251K\332\360\201\353\357*\277\220{\277\203/dw\213\301\033\"\352\344\236#\270f\215P\204\212P\356\022\227I\343\367\261\232\361\341\206\322\222\271\340\0361&B\376\347\376\207\272C\313\373\277>\244\234\013M\250R\254\301\211\026D\002uo\n\356u\211_$\331\306$\327y\233z\314%\276p\341\006\201N\200\276\030j\321Y4\347.\326\205\324\222\362\305\033\244\201\241\206\306\252I\003\300\243\010\3550E\236\n\rD7\021\230\207]\335\024\234\240\316\005\217\331 \251\006<\315\344\207Q\2451\342\344\331\352\263\233\313?/\027\331J00*\242B\333\3610QP\0064;d\236\306\350\272\033\200\252\220\365:\351\212\220p\300\274\260\212\000\355\216:\350&p\242@\033\201,\0265S\315\004\267\320\235\361\306\342\000&\326\006\343\275F=\005\025\352\272\026\332\201#<\317\354\t\256*\324v\\\246\250\355\001p36\034\246\372\222\313\005\026T\247\241\247\211eIpC\007,\213\270a\021\221\013~\023\013l3\352\341\256\3038\323\226\245\244s\253\325\2446\225\267\224\026\222\201\272e\325\201\352P\202\262Z 9x\225\240\333\t\213\370&\n\365<\341 \\\204JI\273\304\245\232V>\263\333G\336@\327o\272\252T7\036\256\257\257z\036\013\024S\033\260\023\002w`\023\244\277i\234\017\205\312a\342N\321$\313:\272\205\360)D\355s\233\216\007T\276_2\256@\352\367k\237!\275x\303\360\275\362\236\372\226\365\254\333\301\357\021\366\335z\n\035\375\034\352\2265\350\rb\2078\231\356\275\027\032\240\231\006\337(\\\343\203\277z\310\03537\206\271\341\217\371\001\022\322H>e\274\230\205\033z\305\036\247~\1776\307[\026\242k9MpZ*\364\373\253A\024#\032f\365\245\220\007\314ia\204U>\264kkS\231\211\261\023Ro\030v\330\366Op<T@\307,\020\312\303T\324\221\324?\201\330\2624(S\013S\226#\244\010\221\362@-\323yj\231k\354\200*\204\000o\240\355P\307\031\262\300\262\303z\035/""\227\047\320Au\271\303D\3450\202\262\213\020\3660\204=\010aS\0056\372\267,\305|\346Q\3114\262\322\026\272\211\201\203\242\313\216\207\376hn\341\201\016\330\324i\341\375P\216\010\271v\013\3040\323\376\303\007~\240\273H4|4\000q+.:H)d\335\243\rU\367\004\325+\3138\241BH\237\352\3013\322\220\342\roR\325\004\305\230\313\334:R\307\205N\237S\214\243\217!\201\352\017\177\301\366\366v\253\177\211*\203KT\371\370\022\265Z>\276e\346!\033\020\321\274c\234[&qn\341q8j\021\"\021\\\323\024\204\304\347\001f\034t\005V\202\210\341\037\215q0\360Y\355\000\213\016D \241\301\2246\025\275\3017\0060?\257\216\r\034<\002\305%4\tbC%v\025\002L\017?\031:Z\027\344\321Hy\363Y6\202\347*\315\314\247=(\206C\245\221\337\000k4\365 \305\320\274\035x\254\257\220\226\230I\030`+\241\215\217\256\302/\004\325\371cw$\037=\335\373!\252\355\216\274\233?66\027\237IV\322Rz5}\236\356\344\243gz+Q)Z\214\317\307\177\247\217\263\373\373\227\376Q\007\3177\362\321\311\336Z\264\020\335\215\257\047S\351\313\354\351~\345\340\331\306\301\306\346\300\001C\221cc\227\342W\311V\272\224>L\345\301\322\313\203\227\257\017^\323\267\243\027\242n2\236@z\047e\031\036p\371\340\362\255\264\235\275\330\273\272\367\347>\315G\347\343\337\222z\272\232\315dO\366\036\354\241\342\353\370\373d-]H\227S\231\225>Y\316\305s\311\365t$\2355\351\276\035\035\313\047\316\364~\212F\243G\361X\274\231\224Q\277\225-g\355\275\315\375R>9\225OL\366V\243s\021\215v\362\311r<\222ONG\343\021\304K\361\223\244\232l\246\345\254\224]\311\036d4\237\236\215\326\343Z\\\010k\361B\274\324\027\256\305;\311Dq\334\253\254\226\331{\307\367\026\362\331r|*)%(\\\210t\274\214\026#yy>\256\306/PW\276\210\301W\223R^\276\214\033Si-/_Kj\306t\047\036\217\355\344x\221}\311$2\026\275\030\036\364\030\235\252F\250\032]>=\023\335\301\234U|\025k\232M6\320c\006Q\3351ad<\203\246&z^&\311\311d\047=\231\352\354vV3G\257$3I5\237\377\306l\235N\027\376\267\305)\314tv..\031\034>\021T\262\220,\025\213|\342lOF\347\261\304\023\361\355\270\366\245e\t\031v\035\321\250\047\217\323\273\331\342^\341\337\216\266""\342\245\267\330\257j\257\226\177y\332\255\032\0019i\246\307\321\222\231\236D\325\376\n\301\333\255\276\235\230\217\327\n\264/f\250\377\252gc\353\r\250W\020\277\211K\330\352\243\3448\333\323\321r\024b\0277\223\363\010\310xJ\021\357i\223\3525\334\237>\027\025u\250\350JT\335\255\276\033?vjj\340\334\216\267\222%Dl\322T9\203D4m>\221\334Fz\225\006l2\335\036-h\265R\020\347\310i5c\262:\000\366Pl\047\265d\310\311>Uj\310\332>\325>\\\376\013\266\370\r\005";
+    PyObject *data = __Pyx_DecompressString(cstring, 1526, 1);
     #define __Pyx_DecompressString_LZSS_UNUSED
     if (unlikely(!data)) __PYX_ERR(0, 1, __pyx_L1_error)
     const char* const bytes = __Pyx_PyBytes_AsString(data);
     #if !CYTHON_ASSUME_SAFE_MACROS
     if (likely(bytes)); else { Py_DECREF(data); __PYX_ERR(0, 1, __pyx_L1_error) }
     #endif
-    #elif (CYTHON_COMPRESS_STRINGS) > 0 && (CYTHON_COMPRESS_STRINGS) <= 90 /* compression: lzss (1452 bytes) */
-static const char cstring[] = "\377 at 0x o\377bject>(t\377ree frag\377ment).: \377<MemoryV\377iew of <\377contiguo\377us and d\263ir4\001\007\rin\021\005s\277trided\"\010 7or \004\031><(\tA\006\377>?Cannot\377 assign \377to read-\277only m\240\002v\376\242\000Invalid\377 mode, esxp\324\000|\000\047c\047t\001\377\047fortran\317\047, gH\000%\005sh\367ape\222\000 axi\377s Note t\375h\226 Cython\375 \021\000delibe\317ratek\000\320\001ct\373er!\001n PEPo-484\212\"re\303!\177s subcl\246\000\373es\261!built\375i\260\000ypes. \377If you n\311e\224 \303\000p\316\000%\tth\277en set\200\000e\373 \047\357\002ation\377_typing\047\366\355$iv\242\000o Fa\377lse.add_>\231 ecoll\305@+\000\377s.abcdis\277ableen\002\001g\367cis\004\003dno \377default \377__reduce\337__ duM\002no{n-\262@vial\033\000\377cinit__s\377rc/khaba\377r/storie\377s/_featu\377res_kern\177el.pyxue\002\276\230Aalloc\254  \377array da\207ta.\013\020\364#\306a\243cs\377.ASCIIEl\377lipsisSe\377quenceTe\247rmT\307\001\000\006.\260\006cf\240B__\017\t\274 st\252@}_\013\017clear=\007\277insertM\007m\255i\334`ng\354\204\001.\361\204\007_\357_Pyx\001\000Dic\377t_NextRegf__\225D\271 __\352B\373__\001\005getit\313em\r\001d0\001\027\000fu\303nc\035\001\030\000\226\003+\000im\367por\334 __ma\373in;\001modulnM\002nam\002\003ewT\001\376\333 _checks\001uT\000\n\001?\004\025\001\230`\277@\037\001\277unpick?\000E\315n \005vt\201a\230\001qu\303alO\005\357E\267.\211fex\036\314\001set_\203\005\316&\346\000\276\322.__tes\310\001i\377s_corout\277ineabc\202e_\377bufferal\375o\024\000syncio\375.\037\006sbaseboothc\233Bcl9\000\375_\217 traceb\377ackcount\361d\343\002]\000\251\210\003empt=y\234`odee\353\000\232\206\002\377errorfla\377gsfloat6\1774format\361\206\004\377hashesii\377didfsind\233ex\372Cin\047\000\255As\276\000\002izejk\351\204\003.:\350\204\004.\337\204\rmem\354\207\001\251d\372\353\207\001n\256Andimn\375p\371 pyoobj\372\203 p\273\000popre\377gisterse\237lfset\371\205\004\365\207\002s\276m\000start\035\000p\367sto\001\000ruct\262\262Bt\352`\000\001_b\376""\000d7sti\000\001tl\333a\244`\374\r\005\016\000_weigh\373tu\253\206\001terms\374\207`\265 update\377valuesxO\377\200\001\330\004\n\210+\220\377Q\200\001\360\034\000\005\031\377\230\013\2406\250\021\250#\377\250R\250q\330\004\013\210\3776\220\021\220\047\230\026\230\377}\250G\260>\300\036\310\377s\320RS\330\004\014\210\377F\220!\2207\230&\240\377\r\250W\260N\300.\320\337PS\320ST*\004\200As\330\010\035\002\003\001G\2201\n\001\373H\220\020\002G\2203\220a\377\200A\340\010\034\230F\240\277&\250\001\250\033\260*\000\016\377\210b\220\006\220a\220sw\230\"\2309\000\036\230a=\001\367E\220\025\021\000q\330\014\017\377\210t\2204\220u\230A\377\230T\240\026\240q\250\006\333\250a\232\000\020\021\230\000%\220\377q\330\020\025\220Q\330\010\377\017\210s\220\"\220A\200\177A\360\006\000\t\r\2107\003\177v\230V\2401\240A?\001\377r\220\023\220D\230\006\230\377b\240\003\2402\240T\250\377\021\330\020\024\220F\230!\337\330\014\020\220\004\005\001\2306\257\240\021\240!b\tQ\037\001E\277\230\021\230%\230q\001\007v\357\240Q\240a9\001I\230Q\3769\001\005\220Q\220e\2304\017\230q\240\001\000\014";
-    PyObject *data = __Pyx_DecompressString_LZSS(cstring, 1452, 1866);
+    #elif (CYTHON_COMPRESS_STRINGS) > 0 && (CYTHON_COMPRESS_STRINGS) <= 90 /* compression: lzss (2008 bytes) */
+static const char cstring[] = "\377 at 0x o\377bject>(t\377ree frag\377ment).: \377<MemoryV\377iew of <\377contiguo\377us and d\263ir4\001\007\rin\021\005s\277trided\"\010 7or \004\031><(\tA\006\377>?Cannot\377 assign \377to read-\277only m\240\002v\376\242\000Invalid\377 mode, esxp\324\000|\000\047c\047t\001\377\047fortran\317\047, gH\000%\005sh\367ape\222\000 axi\377s Note t\375h\226 Cython\375 \021\000delibe\317ratek\000\320\001ct\373er!\001n PEPo-484\212\"re\303!\177s subcl\246\000\373es\261!built\375i\260\000ypes. \377If you n\311e\224 \303\000p\316\000%\tth\277en set\200\000e\373 \047\357\002ation\377_typing\047\366\355$iv\242\000o Fa\377lse.add_>\231 ecoll\305@+\000\377s.abcdis\277ableen\002\001g\367cis\004\003dno \377default \377__reduce\337__ duM\002no{n-\262@vial\033\000\377cinit__s\377rc/khaba\377r/storie\377s/_featu\377res_kern\177el.pyxue\002\276\230Aalloc\254  \377array da\207ta.\013\020\364#\306a\243cs\377.ASCIIEl\377lipsisSe\377quenceTe\247rmT\307\001\000\006.\260\006cf\240B__\017\t\274 st\252@}_\013\017clear=\007\277insertM\007m\255i\334`ng\354\204\001.\361\204\007_\357_Pyx\001\000Dic\377t_NextRegf__\225D\271 __\352B\373__\001\005getit\313em\r\001d0\001\027\000fu\303nc\035\001\030\000\226\003+\000im\367por\334 __ma\373in;\001modulnM\002nam\002\003ewT\001\376\333 _checks\001uT\000\n\001?\004\025\001\230`\277@\037\001\277unpick?\000E\315n \005vt\201a\230\001qu\303alO\005\357E\267.\211fex\036\314\001set_\203\005\316&\346\000\276\322.__tes\310\001i\377s_corout\337inea_\366Aa_\356\215\207\001ces\004\002ptr\277abcacc\234e_\377bufferal\375o.\000syncio-.9\006sb>\002b;\005\004\002\276@\000baseb\341`k\377_similar\377itiesbot5hV\000p\341Bcl\177\000x\000\377_traceba\377ckcolsco\217untd\255\"\247\000\363\210\003e\357mpty\346`ode\371e\265 \344\206\002error\377flagsflo\317at64\004\000\016\000or\367mat\300\207\004grow\377nhashesi\377ididfsin7dex\316cin1\000\201a\375s\000\002izejjj\325k\277\205\003.\276\205\004.\265\205\rkk\217mmem\305\210\001\202\204\004\304\210\001n=n\316 lsn_l\000\003\000\327t""ou\206`d\234and\357imnp\347@pyo\307obj\361 \364 \373 ut\354)\000\002\000vp\362\000pop\277regist\316\001w\377sseenselOfset\376\206\004\372\210\002s\236\000\337start%\000ps\373to\001\000ructt\336\270btext\000\001_b\336\272 dsti\000\001tl\346\341\204\001le\014\006\016\000_we\257ight\234\004u\270\207\001t\277ermsun\206\001u\377pdatevva\377lsvalues\377xO\200\001\330\004\n\210\377+\220Q\200\001\360\034\000\377\005\031\230\013\2406\250\021\377\250#\250R\250q\330\004\377\013\2106\220\021\220\047\230\377\026\230}\250G\260>\300\377\036\310s\320RS\330\004\377\014\210F\220!\2207\230\377&\240\r\250W\260N\300\177.\320PS\320ST*\004\376H\000 \000\005\036\230X\240\377V\2501\250C\250r\320\3771W\320W`\320`a\377\340\004\027\220y\240\006\240\277e\2503\250i\260^\000\037\377\320\037/\250v\260U\270\377#\270Y\300a\330\004\034\377\230J\240f\250E\260\023\337\260H\270B\270\016\000\032\230\377*\240F\250!\2504\250\337r\260\021\330\004\000\014\031\230\177\031\240&\250\001\250\024\253\001\377\340\004\005\330\010\013\2105\377\220\004\220D\230\005\230T\373\240\030\025\000V\2604\260v\377\270T\300\021\330\014\r\330\377\010\014\210E\220\025\220a\377\220q\330\014\030\230\001\330\377\014\020\220\006\220e\2301\377\230H\240A\240T\250\030\377\260\021\260\"\260B\260a\377\330\020\024\220I\230Q\230\276\004\002F\230!\2301\016\001F\277\230%\230q\240\010j\002X\377\260Q\260b\270\002\270!\377\330\024\030\230\t\240\021\240\276\006\000\027\220t\2304\037\000\001\177\330\030\034\230A\230U\021\000\373\030\033Z\000E\240\021\330\030\375\0378\000\r\250Q\330\030%\377\240Q\330\024\027\220q\230\237\006\230b\240\002\271\002\231\000\020\257\220\005\220Ua\005G\217\000A\372\200\001A\020\001\330\020\023\2203\356\261\000s\230#\321\000\024\240S\352\355\000\023\323 qC\001r\230\023\373\230AY\002\330\030 \240\007\377\240q\250\007\250t\2602\375\260f\000\033\2306\240\023\240\357A\330\034\035\027\001\n\250!\374\000\037%\034\t\250\021\330\024\031\343\230\021\204!\000\006\n\005s\240!\373\2401\032\002\330\010\017\210r\373\220\026\340\000""\003\2302\230Q\324\000\014\r\016\021\337`&\213 f\240\177G\2507\260\047\270\021<\001\277v\220V\2301\340\255@A\215\210>\000\014\210\000\004\000\013\022\007\200\335A\330AF\220!\337AG\220\2551\346AH\220\020\002G\271!\200\277A\340\010\034\230F\247b\033\335\260*\000\016\210b\370@a\2207s\230\"\275 \010\036\350@\221i\177\017\210t\2204\220u\303@\367T\240\026\322 \006\250a\250\327q\330\020\247\001%\272`\020\025\375\220\322\002s\220\"\220A\200\277A\360\006\000\t\r\323dv\257\230V\2401\363 \014\200!\023\273\220D\342B\003\2402\334`\021Z\277c!\363a\004\220\323a6\264b\325\014d\007Q\366aE\333$\020\024=\220\005\003v\240Q\240\214\204\005\260\204\001_\005\220Q\220e\344d\014\266a\000\006\006";
+    PyObject *data = __Pyx_DecompressString_LZSS(cstring, 2008, 2638);
     #define __Pyx_DecompressString_UNUSED
     if (unlikely(!data)) __PYX_ERR(0, 1, __pyx_L1_error)
     const char* const bytes = __Pyx_PyBytes_AsString(data);
     #if !CYTHON_ASSUME_SAFE_MACROS
     if (likely(bytes)); else { Py_DECREF(data); __PYX_ERR(0, 1, __pyx_L1_error) }
     #endif
-    #else /* compression: none (1866 bytes) */
-static const char bytes[] = " at 0x object>(tree fragment).: <MemoryView of <contiguous and direct><contiguous and indirect><strided and direct or indirect><strided and direct><strided and indirect>>?Cannot assign to read-only memoryviewInvalid mode, expected \047c\047 or \047fortran\047, got Invalid shape in axis Note that Cython is deliberately stricter than PEP-484 and rejects subclasses of builtin types. If you need to pass subclasses then set the \047annotation_typing\047 directive to False.add_notecollections.abcdisableenablegcisenabledno default __reduce__ due to non-trivial __cinit__src/khabar/stories/_features_kernel.pyxunable to allocate array data.unable to allocate shape and strides.ASCIIEllipsisSequenceTermTableTermTable.__reduce_cython__TermTable.__setstate_cython__TermTable.clearTermTable.insertTermTable.missingView.MemoryView__Pyx_PyDict_NextRef__annotate____class____class_getitem____dict____func____getstate____import____main____module____name____new____pyx_checksum__pyx_state__pyx_type__pyx_unpickle_Enum__pyx_vtable____qualname____reduce____reduce_cython____reduce_ex____set_name____setstate____setstate_cython____test___is_coroutineabcallocate_bufferaloneasyncio.coroutinesbasebothcclearcline_in_tracebackcountdtype_is_objectemptyencodeenumerateerrorflagsfloat64formatfortranhashesiididfsindexinsertint64itemsitemsizejkkhabar.stories._features_kernelmemviewmissingmodennamendimnpnumpyoobjoutpackpopregisterselfsetdefaultshapesizestartstepstopstructtabletexttext_boundstidstitletitle_boundstitle_weightunit_termsunpackupdatevaluesxO\200\001\330\004\n\210+\220Q\200\001\360\034\000\005\031\230\013\2406\250\021\250#\250R\250q\330\004\013\2106\220\021\220\047\230\026\230}\250G\260>\300\036\310s\320RS\330\004\014\210F\220!\2207\230&\240\r\250W\260N\300.\320PS\320ST\330\004\013\2106\220\021\200A\330\010\014\210F\220!\330\010\014\210G\2201\330\010\014\210H\220A\330\010\014\210G\2203\220a\200A\340\010\034\230F\240&\250\001\250\033\260A\330\010\016\210b\220\006\220a\220s\230\"\230A\330\010\036""\230a\330\010\014\210E\220\025\220a\220q\330\014\017\210t\2204\220u\230A\230T\240\026\240q\250\006\250a\250q\330\020\021\220\021\220%\220q\330\020\025\220Q\330\010\017\210s\220\"\220A\200A\360\006\000\t\r\210E\220\025\220a\220v\230V\2401\240A\330\014\017\210r\220\023\220D\230\006\230b\240\003\2402\240T\250\021\330\020\024\220F\230!\330\014\020\220\004\220F\230!\2306\240\021\240!\330\014\017\210t\2204\220u\230A\230Q\330\020\024\220E\230\021\230%\230q\330\020\024\220E\230\021\230%\230v\240Q\240a\330\020\024\220I\230Q\330\014\020\220\005\220Q\220e\2304\230q\240\001\330\014\020\220\005\220Q\220e\2304\230q\240\001";
+    #else /* compression: none (2638 bytes) */
+static const char bytes[] = " at 0x object>(tree fragment).: <MemoryView of <contiguous and direct><contiguous and indirect><strided and direct or indirect><strided and direct><strided and indirect>>?Cannot assign to read-only memoryviewInvalid mode, expected \047c\047 or \047fortran\047, got Invalid shape in axis Note that Cython is deliberately stricter than PEP-484 and rejects subclasses of builtin types. If you need to pass subclasses then set the \047annotation_typing\047 directive to False.add_notecollections.abcdisableenablegcisenabledno default __reduce__ due to non-trivial __cinit__src/khabar/stories/_features_kernel.pyxunable to allocate array data.unable to allocate shape and strides.ASCIIEllipsisSequenceTermTableTermTable.__reduce_cython__TermTable.__setstate_cython__TermTable.clearTermTable.insertTermTable.missingView.MemoryView__Pyx_PyDict_NextRef__annotate____class____class_getitem____dict____func____getstate____import____main____module____name____new____pyx_checksum__pyx_state__pyx_type__pyx_unpickle_Enum__pyx_vtable____qualname____reduce____reduce_cython____reduce_ex____set_name____setstate____setstate_cython____test___is_coroutinea_dataa_indicesa_indptrabcaccallocate_bufferaloneasyncio.coroutinesb_datab_indicesb_indptrbaseblock_similaritiesbothccapclearcline_in_tracebackcolscountdtype_is_objectemptyencodeenumerateerrorflagsfloat64floorformatfortrangrownhashesiididfsindexinsertint64itemsitemsizejjjkkhabar.stories._features_kernelkkmmemviewmissingmodenn_colsn_rowsn_touchednamendimnpnumpyoobjoutout_cout_rout_vpackpopregisterrowsseenselfsetdefaultshapesizestartstepstopstructttabletexttext_boundstidstitletitle_boundstitle_weighttouchedunit_termsunpackupdatevvalsvaluesxO\200\001\330\004\n\210+\220Q\200\001\360\034\000\005\031\230\013\2406\250\021\250#\250R\250q\330\004\013\2106\220\021\220\047\230\026\230}\250G\260>\300\036\310s\320RS\330\004\014\210F\220!\2207\230&\240\r\250W\260N\300.\320PS\320ST\330\004\013\2106\220\021\200\001\360 \000\005\036\230X\240V\2501\250C\250r\3201W\320W""`\320`a\340\004\027\220y\240\006\240e\2503\250i\260q\330\004\037\320\037/\250v\260U\270#\270Y\300a\330\004\034\230J\240f\250E\260\023\260H\270B\270a\330\004\032\230*\240F\250!\2504\250r\260\021\330\004\032\230*\240F\250!\2504\250r\260\021\330\004\031\230\031\240&\250\001\250\024\250R\250q\340\004\005\330\010\013\2105\220\004\220D\230\005\230T\240\030\250\024\250V\2604\260v\270T\300\021\330\014\r\330\010\014\210E\220\025\220a\220q\330\014\030\230\001\330\014\020\220\006\220e\2301\230H\240A\240T\250\030\260\021\260\"\260B\260a\330\020\024\220I\230Q\230a\330\020\024\220F\230!\2301\330\020\024\220F\230%\230q\240\010\250\001\250\024\250X\260Q\260b\270\002\270!\330\024\030\230\t\240\021\240!\330\024\027\220t\2304\230q\240\001\330\030\034\230A\230U\240!\330\030\033\2301\230E\240\021\330\030\037\230q\240\r\250Q\330\030%\240Q\330\024\027\220q\230\006\230b\240\002\240&\250\001\250\021\330\014\020\220\005\220U\230!\2301\330\020\024\220G\2301\230A\330\020\024\220A\220U\230!\330\020\023\2203\220a\220s\230#\230T\240\024\240S\250\001\250\023\250C\250q\330\024\027\220r\230\023\230A\330\030\037\230q\330\030 \240\007\240q\250\007\250t\2602\260Q\330\030\033\2306\240\023\240A\330\034\035\330\030 \240\n\250!\330\030 \240\007\240q\250\007\250t\2602\260Q\330\030\033\2306\240\023\240A\330\034\035\330\030 \240\n\250!\330\030 \240\007\240q\250\007\250t\2602\260Q\330\030\033\2306\240\023\240A\330\034\035\330\030 \240\t\250\021\330\024\031\230\021\230%\230q\330\024\031\230\021\230%\230q\330\024\031\230\021\230%\230s\240!\2401\330\024\031\230\021\330\010\017\210r\220\026\220q\230\003\2302\230Q\330\010\017\210r\220\026\220q\230\003\2302\230Q\330\010\017\210r\220\026\220q\230\003\2302\230Q\330\010\021\220\021\220&\230\006\230f\240G\2507\260\047\270\021\330\010\017\210v\220V\2301\340\010\014\210A\210Q\330\010\014\210A\210Q\330\010\014\210A\210Q\330\010\014\210A\210Q\330\010\014\210A\210Q\330\010\014\210A\210Q\200A\330\010\014\210F\220!\330\010\014\210G\2201\330\010\014\210H\220A\330\010\014\210G""\2203\220a\200A\340\010\034\230F\240&\250\001\250\033\260A\330\010\016\210b\220\006\220a\220s\230\"\230A\330\010\036\230a\330\010\014\210E\220\025\220a\220q\330\014\017\210t\2204\220u\230A\230T\240\026\240q\250\006\250a\250q\330\020\021\220\021\220%\220q\330\020\025\220Q\330\010\017\210s\220\"\220A\200A\360\006\000\t\r\210E\220\025\220a\220v\230V\2401\240A\330\014\017\210r\220\023\220D\230\006\230b\240\003\2402\240T\250\021\330\020\024\220F\230!\330\014\020\220\004\220F\230!\2306\240\021\240!\330\014\017\210t\2204\220u\230A\230Q\330\020\024\220E\230\021\230%\230q\330\020\024\220E\230\021\230%\230v\240Q\240a\330\020\024\220I\230Q\330\014\020\220\005\220Q\220e\2304\230q\240\001\330\014\020\220\005\220Q\220e\2304\230q\240\001";
     PyObject *data = NULL;
     #define __Pyx_DecompressString_UNUSED
     #define __Pyx_DecompressString_LZSS_UNUSED
     #endif
     PyObject **stringtab = __pyx_mstate->__pyx_string_tab;
     Py_ssize_t pos = 0;
-    for (int i = 0; i < 128; i++) {
+    for (int i = 0; i < 155; i++) {
       Py_ssize_t bytes_length = str_length_index[i].length;
       PyObject *string = PyUnicode_DecodeUTF8(bytes + pos, bytes_length, NULL);
       if (likely(string) && i >= 27) PyUnicode_InternInPlace(&string);
@@ -23875,8 +25249,8 @@ static const char bytes[] = " at 0x object>(tree fragment).: <MemoryView of <con
       stringtab[i] = string;
       pos += bytes_length;
     }
-    for (int i = 128; i < 134; i++) {
-      Py_ssize_t bytes_length = bytes_length_index[i-128].length;
+    for (int i = 155; i < 162; i++) {
+      Py_ssize_t bytes_length = bytes_length_index[i-155].length;
       PyObject *string = PyBytes_FromStringAndSize(bytes + pos, bytes_length);
       stringtab[i] = string;
       pos += bytes_length;
@@ -23886,15 +25260,15 @@ static const char bytes[] = " at 0x object>(tree fragment).: <MemoryView of <con
       }
     }
     Py_XDECREF(data);
-    for (Py_ssize_t i = 0; i < 134; i++) {
+    for (Py_ssize_t i = 0; i < 162; i++) {
       if (unlikely(PyObject_Hash(stringtab[i]) == -1)) {
         __PYX_ERR(0, 1, __pyx_L1_error)
       }
     }
     #if CYTHON_IMMORTAL_CONSTANTS
     {
-      PyObject **table = stringtab + 128;
-      for (Py_ssize_t i=0; i<6; ++i) {
+      PyObject **table = stringtab + 155;
+      for (Py_ssize_t i=0; i<7; ++i) {
         #if PY_VERSION_HEX >= 0x030F0000
         PyUnstable_SetImmortal(table[i]);
         #elif CYTHON_COMPILING_IN_CPYTHON_FREETHREADING
@@ -23956,10 +25330,10 @@ static const char bytes[] = " at 0x object>(tree fragment).: <MemoryView of <con
 namespace {
 #endif
 typedef struct {
-    unsigned int argcount : 3;
+    unsigned int argcount : 4;
     unsigned int num_posonly_args : 1;
     unsigned int num_kwonly_args : 1;
-    unsigned int nlocals : 4;
+    unsigned int nlocals : 5;
     unsigned int flags : 10;
     unsigned int first_line : 8;
 } __Pyx_PyCode_New_function_description;
@@ -24009,6 +25383,11 @@ static int __Pyx_CreateCodeObjects(__pyx_mstatetype *__pyx_mstate) {
     const __Pyx_PyCode_New_function_description descr = {6, 0, 0, 9, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 136};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_table, __pyx_mstate->__pyx_n_u_text, __pyx_mstate->__pyx_n_u_text_bounds, __pyx_mstate->__pyx_n_u_title, __pyx_mstate->__pyx_n_u_title_bounds, __pyx_mstate->__pyx_n_u_title_weight, __pyx_mstate->__pyx_n_u_n, __pyx_mstate->__pyx_n_u_both, __pyx_mstate->__pyx_n_u_alone};
     __pyx_mstate_global->__pyx_codeobj_tab[5] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_src_khabar_stories__features_ker, __pyx_mstate->__pyx_n_u_unit_terms, __pyx_mstate->__pyx_kp_b_iso88591_6_Rq_6_G_sRS_F_7_WN_PSST_6, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[5])) goto bad;
+  }
+  {
+    const __Pyx_PyCode_New_function_description descr = {8, 0, 0, 29, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 216};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_a_indptr, __pyx_mstate->__pyx_n_u_a_indices, __pyx_mstate->__pyx_n_u_a_data, __pyx_mstate->__pyx_n_u_b_indptr, __pyx_mstate->__pyx_n_u_b_indices, __pyx_mstate->__pyx_n_u_b_data, __pyx_mstate->__pyx_n_u_n_cols, __pyx_mstate->__pyx_n_u_floor, __pyx_mstate->__pyx_n_u_n_rows, __pyx_mstate->__pyx_n_u_i, __pyx_mstate->__pyx_n_u_jj, __pyx_mstate->__pyx_n_u_kk, __pyx_mstate->__pyx_n_u_k, __pyx_mstate->__pyx_n_u_j, __pyx_mstate->__pyx_n_u_t, __pyx_mstate->__pyx_n_u_n_touched, __pyx_mstate->__pyx_n_u_m, __pyx_mstate->__pyx_n_u_cap, __pyx_mstate->__pyx_n_u_v, __pyx_mstate->__pyx_n_u_acc, __pyx_mstate->__pyx_n_u_seen, __pyx_mstate->__pyx_n_u_touched, __pyx_mstate->__pyx_n_u_out_r, __pyx_mstate->__pyx_n_u_out_c, __pyx_mstate->__pyx_n_u_out_v, __pyx_mstate->__pyx_n_u_grown, __pyx_mstate->__pyx_n_u_rows, __pyx_mstate->__pyx_n_u_cols, __pyx_mstate->__pyx_n_u_vals};
+    __pyx_mstate_global->__pyx_codeobj_tab[6] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_src_khabar_stories__features_ker, __pyx_mstate->__pyx_n_u_block_similarities, __pyx_mstate->__pyx_kp_b_iso88591_XV1Cr1WW_a_y_e3iq_vU_Ya_JfE_HBa, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[6])) goto bad;
   }
   Py_DECREF(tuple_dedup_map);
   return 0;

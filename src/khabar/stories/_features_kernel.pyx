@@ -7,7 +7,7 @@ counts (exact in any order) and the tf-idf arithmetic stays in numpy, so the wei
 """
 
 from libc.stdint cimport int64_t, uint64_t
-from libc.stdlib cimport calloc, free, malloc, qsort
+from libc.stdlib cimport calloc, free, malloc, qsort, realloc
 
 import numpy as np
 
@@ -211,3 +211,89 @@ cdef tuple _terms(
     finally:
         free(buf)
     return ids[:r], tf[:r], idf[:r], bounds
+
+
+def block_similarities(
+    const int64_t[::1] a_indptr,
+    const int64_t[::1] a_indices,
+    const double[::1] a_data,
+    const int64_t[::1] b_indptr,
+    const int64_t[::1] b_indices,
+    const double[::1] b_data,
+    Py_ssize_t n_cols,
+    double floor,
+):
+    """The dot products of the rows of ``A`` (CSR) with the columns of ``B`` (CSC over the same
+    terms) that reach ``floor``: ``(row, column, value)`` arrays.
+
+    ``A @ B`` as scipy's ``csr_matmat`` computes it — per row, a running sum per column, adding
+    ``a * b`` term by term in the order of the row's terms — so each value is bit for bit the
+    product's, without materializing the pairs below the floor (most of them)."""
+    cdef Py_ssize_t n_rows = a_indptr.shape[0] - 1, i, jj, kk, k, j, t, n_touched, m = 0, cap = 1024
+    cdef double v
+    cdef double* acc = <double*>calloc(max(1, n_cols), sizeof(double))
+    cdef unsigned char* seen = <unsigned char*>calloc(max(1, n_cols), 1)
+    cdef int64_t* touched = <int64_t*>malloc(max(1, n_cols) * sizeof(int64_t))
+    cdef int64_t* out_r = <int64_t*>malloc(cap * sizeof(int64_t))
+    cdef int64_t* out_c = <int64_t*>malloc(cap * sizeof(int64_t))
+    cdef double* out_v = <double*>malloc(cap * sizeof(double))
+    cdef void* grown
+    try:
+        if not (acc and seen and touched and out_r and out_c and out_v):
+            raise MemoryError()
+        for i in range(n_rows):
+            n_touched = 0
+            for jj in range(a_indptr[i], a_indptr[i + 1]):
+                k = a_indices[jj]
+                v = a_data[jj]
+                for kk in range(b_indptr[k], b_indptr[k + 1]):
+                    j = b_indices[kk]
+                    if not seen[j]:
+                        seen[j] = 1
+                        acc[j] = 0.0
+                        touched[n_touched] = j
+                        n_touched += 1
+                    acc[j] += v * b_data[kk]
+            for t in range(n_touched):
+                j = touched[t]
+                seen[j] = 0
+                if acc[j] != 0.0 and acc[j] >= floor:  # a sum of exactly 0 is no entry (as in scipy)
+                    if m == cap:
+                        cap *= 2
+                        grown = realloc(out_r, cap * sizeof(int64_t))
+                        if grown == NULL:
+                            raise MemoryError()
+                        out_r = <int64_t*>grown
+                        grown = realloc(out_c, cap * sizeof(int64_t))
+                        if grown == NULL:
+                            raise MemoryError()
+                        out_c = <int64_t*>grown
+                        grown = realloc(out_v, cap * sizeof(double))
+                        if grown == NULL:
+                            raise MemoryError()
+                        out_v = <double*>grown
+                    out_r[m] = i
+                    out_c[m] = j
+                    out_v[m] = acc[j]
+                    m += 1
+        rows = np.empty(m, np.int64)
+        cols = np.empty(m, np.int64)
+        vals = np.empty(m, np.float64)
+        _copy_out(rows, cols, vals, out_r, out_c, out_v, m)
+        return rows, cols, vals
+    finally:
+        free(acc)
+        free(seen)
+        free(touched)
+        free(out_r)
+        free(out_c)
+        free(out_v)
+
+
+cdef void _copy_out(int64_t[::1] rows, int64_t[::1] cols, double[::1] vals, const int64_t* r, const int64_t* c,
+                    const double* v, Py_ssize_t m) noexcept:
+    cdef Py_ssize_t t
+    for t in range(m):
+        rows[t] = r[t]
+        cols[t] = c[t]
+        vals[t] = v[t]
