@@ -68,14 +68,28 @@ def map_ranges(
 ) -> list[Any]:
     """``fn(shared, lo, hi)`` over ``range(n)`` in chunks, concatenated in order."""
     out: list[Any] = []
+    for part in iter_ranges(fn, n, jobs, shared, chunk, progress):
+        out.extend(part)
+    return out
+
+
+def iter_ranges(
+    fn: RangeFn,
+    n: int,
+    jobs: int,
+    shared: Shared,
+    chunk: int = 128,
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[list[Any]]:
+    """:func:`map_ranges` a chunk at a time, in order, as the workers finish them (the caller can
+    use one chunk while the workers compute the next)."""
     ranges = [(fn, lo, min(n, lo + chunk)) for lo in range(0, n, chunk)]
     with pool(jobs if n > chunk else 1, shared) as workers:
         parts = workers.imap(_call, ranges) if workers else map(_call, ranges)
         for (_, lo, hi), part in zip(ranges, parts, strict=True):
-            out.extend(part)
+            yield part
             if progress:
                 progress(hi - lo)
-    return out
 
 
 def map_tasks(

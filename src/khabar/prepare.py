@@ -25,7 +25,7 @@ from khabar.clean.segment import classify_lines, to_segments
 from khabar.clean.templates import ArticleKeys, TemplateLearner, article_keys
 from khabar.fingerprint import Unit, article_units, unit_words
 from khabar.normalize import normalize
-from khabar.parallel import map_ranges
+from khabar.parallel import iter_ranges, map_ranges
 from khabar.stories.features import StoryUnit, TermVector, story_units_of
 from khabar.stories.wires import wire_credits
 from khabar.times import article_time
@@ -212,7 +212,8 @@ def learn_templates(
 ) -> TemplateLearner:
     """Each outlet's template lines, learned from ``articles`` (in input order)."""
     learner = TemplateLearner()
-    keys = map_ranges(_keys, len(articles), jobs, {"articles": articles}, chunk=RANGE, progress=progress)
+    parts = iter_ranges(_keys, len(articles), jobs, {"articles": articles}, chunk=RANGE, progress=progress)
+    keys = (k for part in parts for k in part)  # counted as they come, while the workers go on
     for a, k in zip(articles, keys, strict=True):
         if k is not None:
             learner.add_keys(a.source, k)
