@@ -127,3 +127,27 @@ def test_a_batch_of_prepared_articles_pickles_packed_to_the_same_values(ant: lis
     assert _same(list(back), batch)
     assert len(blob) < len(pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL))
     assert _same(list(pickle.loads(pickle.dumps(PreparedBatch(), protocol=5))), [])
+
+
+def test_written_files_do_not_depend_on_jobs(ant: list[dict], tmp_path) -> None:  # noqa: ANN001
+    """With two jobs articles.jsonl is written in two parts and joined: the same bytes, no part left."""
+    from khabar.scan import scan
+
+    src = tmp_path / "in.jsonl"
+    docs = [dict(d, id=f"{d['id']}-{k}") for k in range(3) for d in ant]
+    src.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in docs), encoding="utf-8")
+    outs = []
+    for jobs in (1, 2):
+        out = tmp_path / f"out{jobs}"
+        scan([str(src)], out=out, jobs=jobs)
+        outs.append(out)
+        assert sorted(p.name for p in out.iterdir() if p.is_file()) == [
+            "articles.jsonl",
+            "errors.jsonl",
+            "pairs.jsonl",
+            "stories.jsonl",
+            "summary.json",
+        ]
+    for name in ("articles.jsonl", "pairs.jsonl", "stories.jsonl", "errors.jsonl"):
+        assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), name
+    assert len((outs[1] / "articles.jsonl").read_text(encoding="utf-8").splitlines()) == 24

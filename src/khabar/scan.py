@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import gc
+import os
+import shutil
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +29,7 @@ from khabar.resume import Checkpoints, run_key
 from khabar.reuse import ReuseParams, ReuseResult, find_pairs
 from khabar.stories.build import StoryResult, build_stories
 from khabar.stories.link import LinkParams
-from khabar.writers import write_json, write_jsonl
+from khabar.writers import atomic_open, dumps, temp_beside, write_json, write_jsonl
 
 RELATIONS = ("duplicate", "near_duplicate", "contains", "contained_in", "overlap")
 
@@ -246,6 +248,8 @@ def _scan(
                 iter(stories.stories),
                 errors,
                 jobs=jobs or default_jobs(),
+                article_range=lambda lo, hi: (article_record(articles[k], k, stories) for k in range(lo, hi)),
+                n_articles=len(articles),
             )
         if checkpoints is not None:
             checkpoints.written()
@@ -266,25 +270,59 @@ def write_outputs(
     stories: Iterator[dict[str, Any]],
     errors: Iterable[RecordError],
     jobs: int = 1,
+    article_range: Callable[[int, int], Iterator[dict[str, Any]]] | None = None,
+    n_articles: int = 0,
 ) -> None:
     """Write the output files (all but summary.json), each atomically, streaming the records.
 
     With ``jobs`` > 1, articles are encoded and written by one forked process while another writes
-    the pairs, stories and errors (the record iterators are inherited, never sent)."""
+    the pairs, stories and errors (the record iterators are inherited, never sent).  Given
+    ``article_range(lo, hi)`` (the records of articles ``lo`` to ``hi``), JSONL articles are split
+    between the two: the first three quarters in one, the last quarter before the other files in the
+    other, each into a part file; the parts are then joined into articles.jsonl (still atomic)."""
+    split = article_range is not None and output_format == "jsonl" and jobs > 1 and n_articles > 1
+    parts: list[str] = []
+    if split:
+        assert article_range is not None
+        for _ in range(2):
+            fd, tmp = temp_beside(out / "articles.jsonl")
+            os.close(fd)
+            parts.append(tmp)
+        cut = max(1, n_articles * 3 // 4)
+        first: list[tuple[Any, ...]] = [(parts[0], article_range(0, cut), "part")]
+        rest: list[tuple[Any, ...]] = [(parts[1], article_range(cut, n_articles), "part")]
+    else:
+        first, rest = [("articles", articles, output_format)], []
     groups = [
-        [("articles", articles, output_format)],
-        [("pairs", pairs, output_format), ("stories", stories, output_format)]
+        first,
+        rest
+        + [("pairs", pairs, output_format), ("stories", stories, output_format)]
         + [("errors", (e.to_json() for e in errors), "jsonl")],
     ]
     shared = {"groups": groups, "out": out}
-    with pool(min(jobs, len(groups)), shared) as workers:
-        for _ in map_tasks(workers, _write_group, [(g,) for g in range(len(groups))]):
-            pass
+    try:
+        with pool(min(jobs, len(groups)), shared) as workers:
+            for _ in map_tasks(workers, _write_group, [(g,) for g in range(len(groups))]):
+                pass
+        if split:
+            with atomic_open(out / "articles.jsonl") as fh:
+                fh.flush()
+                for part in parts:
+                    with open(part, "rb") as src:
+                        shutil.copyfileobj(src, fh.buffer, 1 << 20)
+    finally:
+        for part in parts:
+            Path(part).unlink(missing_ok=True)
 
 
 def _write_group(shared: dict[str, Any], g: int) -> None:
     for name, recs, fmt in shared["groups"][g]:
-        if fmt == "parquet":
+        if fmt == "part":  # a part of a file, joined by write_outputs
+            with open(name, "w", encoding="utf-8", newline="\n") as fh:
+                for rec in recs:
+                    fh.write(dumps(rec))
+                    fh.write("\n")
+        elif fmt == "parquet":
             from khabar.parquet import SCHEMAS, write_parquet
 
             write_parquet(shared["out"] / f"{name}.parquet", recs, SCHEMAS[name])
