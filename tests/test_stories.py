@@ -455,3 +455,16 @@ def test_compiled_block_similarities_equal_the_sparse_product(seed: int, floor: 
     ref = block_similarities_reference(x, rows, cols, floor)
     want = {(i, j): v for i, j, v in zip(*(a.tolist() for a in ref), strict=True)}
     assert got == want
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet="كتبالمدرسةx\U0001f600\ud800", max_size=8), max_size=20))
+def test_term_ids_of_many_stems_equal_one_at_a_time(terms: list[str]) -> None:
+    """The compiled term ids (BLAKE2b, big-endian, >> 1) and the cached IDFs, batch against single."""
+    from khabar.stories import features
+
+    features._TERMS.clear()
+    ids, idfs = features._terms(terms)
+    features._TERMS.clear()
+    assert list(zip(ids.tolist(), idfs.tolist(), strict=True)) == [features._term(t) for t in terms]
+    assert list(zip(*(a.tolist() for a in features._terms(terms)), strict=True)) == [features._term(t) for t in terms]

@@ -8,7 +8,7 @@ folds the words' hashes left to right (``acc * MULT + next``, mixed after each s
 """
 
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
-from libc.stdlib cimport free, malloc
+from libc.stdlib cimport free, malloc, realloc
 
 from khabar._hash cimport fold, mix
 
@@ -424,3 +424,48 @@ def controls(str text, Py_ssize_t limit):
                 if ch == 0 and nul < 0:
                     nul = i
     return nul, count
+
+
+cdef inline uint64_t _bswap64(uint64_t x) noexcept nogil:
+    x = ((x & 0x00000000FFFFFFFFULL) << 32) | ((x & 0xFFFFFFFF00000000ULL) >> 32)
+    x = ((x & 0x0000FFFF0000FFFFULL) << 16) | ((x & 0xFFFF0000FFFF0000ULL) >> 16)
+    return ((x & 0x00FF00FF00FF00FFULL) << 8) | ((x & 0xFF00FF00FF00FF00ULL) >> 8)
+
+
+def term_ids(list terms):
+    """``int.from_bytes(blake2b(t.encode("utf-8", "surrogatepass"), digest_size=8).digest()) >> 1``
+    (big-endian: the stories' stable term ids) of each string, as an int64 array."""
+    cdef Py_ssize_t n = len(terms), k, i, m, cap = 64
+    out = np.empty(n, np.int64)
+    cdef int64_t[::1] o = out
+    cdef uint32_t* cps = <uint32_t*>malloc(cap * sizeof(uint32_t))
+    cdef uint8_t* raw = <uint8_t*>malloc(4 * cap)
+    cdef void* grown
+    cdef str t
+    cdef int kind
+    cdef const void* data
+    try:
+        if cps == NULL or raw == NULL:
+            raise MemoryError()
+        for k in range(n):
+            t = terms[k]
+            m = len(t)
+            if m > cap:
+                cap = m
+                grown = realloc(cps, cap * sizeof(uint32_t))
+                if grown == NULL:
+                    raise MemoryError()
+                cps = <uint32_t*>grown
+                grown = realloc(raw, 4 * cap)
+                if grown == NULL:
+                    raise MemoryError()
+                raw = <uint8_t*>grown
+            kind = PyUnicode_KIND(t)
+            data = PyUnicode_DATA(t)
+            for i in range(m):
+                cps[i] = PyUnicode_READ(kind, data, i)
+            o[k] = <int64_t>(_bswap64(blake2b64(raw, _utf8(cps, m, raw))) >> 1)
+        return out
+    finally:
+        free(cps)
+        free(raw)

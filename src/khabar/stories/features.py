@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from khabar import _text_kernel
 from khabar.article import Article
 from khabar.fingerprint import unit_words
 from khabar.normalize import Normalized, normalize_text
@@ -315,21 +316,37 @@ def _learn_words(hashes: np.ndarray, bounds: np.ndarray, text_words: list[tuple[
     if len(_TABLE) + miss.size > _TABLE_LIMIT:
         _TABLE.clear()
         miss = _TABLE.missing(hashes)
-    first: dict[int, int] = {}
-    for pos, h in zip(miss.tolist(), hashes[miss].tolist(), strict=True):
-        first.setdefault(h, pos)
-    positions = np.fromiter(first.values(), dtype=np.int64, count=len(first))
+    uniq, first = np.unique(hashes[miss], return_index=True)
+    positions = miss[first]  # each missing word's first occurrence
     owner = np.searchsorted(bounds, positions, side="right") - 1
-    word = np.concatenate([idx for _, idx in text_words])[positions]  # index in its unit's view
-    info = []
-    for k, j in zip(owner.tolist(), word.tolist(), strict=True):
-        words = text_words[k][0].words
-        w = text_words[k][0].norm.text[words.starts[j] : words.ends[j]]
-        info.append((-1, 0.0) if w in STOPWORDS else _term(stem(w)))
-    _TABLE.insert(
-        np.fromiter(first, dtype=np.uint64, count=len(first)),
-        np.array([t for t, _ in info], dtype=np.int64),
-        np.array([x for _, x in info], dtype=np.float64),
+    starts = np.concatenate([v.words.starts[idx] for v, idx in text_words])[positions]
+    ends = np.concatenate([v.words.ends[idx] for v, idx in text_words])[positions]
+    texts = [v.norm.text for v, _ in text_words]
+    words = [texts[k][a:b] for k, a, b in zip(owner.tolist(), starts.tolist(), ends.tolist(), strict=True)]
+    content = [i for i, w in enumerate(words) if w not in STOPWORDS]
+    tids = np.full(len(words), -1, dtype=np.int64)
+    idfs = np.zeros(len(words), dtype=np.float64)
+    ids, values = _terms([stem(words[i]) for i in content])
+    tids[content] = ids
+    idfs[content] = values
+    _TABLE.insert(uniq, tids, idfs)
+
+
+def _terms(terms: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_term` of many stems: ids of the ones not cached yet computed in one compiled call."""
+    got = [_TERMS.get(t) for t in terms]
+    new = [k for k, g in enumerate(got) if g is None]
+    if new:
+        table = idf_table()
+        fresh = [terms[k] for k in new]
+        for k, t, i in zip(new, fresh, _text_kernel.term_ids(fresh).tolist(), strict=True):
+            g = (i, table.idf.get(t, table.unknown))
+            got[k] = g
+            if len(_TERMS) < 1_000_000:
+                _TERMS[t] = g
+    return (
+        np.array([g[0] for g in got], dtype=np.int64),  # type: ignore[index]
+        np.array([g[1] for g in got], dtype=np.float64),  # type: ignore[index]
     )
 
 
