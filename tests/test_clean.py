@@ -209,7 +209,9 @@ def test_compiled_template_canon_equals_the_regex_reference(line: str) -> None:
 @given(
     st.text(
         alphabet=st.one_of(
-            st.characters(min_codepoint=0, max_codepoint=0x10FFFF),
+            st.characters(
+                min_codepoint=0, max_codepoint=0x10FFFF, exclude_categories=("Cs",)
+            ),  # no lone surrogates: readers reject them
             st.sampled_from([*"0123456789٠١٢٣ \t\u00a0\u3000كلمة\U0001f600"]),
         ),
         max_size=120,
@@ -276,7 +278,9 @@ _SNIPPETS = _lexicon_snippets()
     st.lists(
         st.one_of(
             st.sampled_from(_SNIPPETS),
-            st.sampled_from(["", " ", ": ", " | ", " - ", "©", "2018", "١٢", "x.jpg ", "\t", "(c) 2019", "*"]),
+            st.sampled_from(
+                ["", " ", ": ", " | ", " - ", "©", "2018", "١٢", "x.jpg ", "\t", "(c) 2019", "*", "view", "comment"]
+            ),
             st.text(max_size=4),
         ),
         max_size=8,
@@ -302,6 +306,8 @@ def test_lexicon_match_equals_the_reference_on_real_lines(ant: list[dict]) -> No
     lex = lexicon()
     lines = [ln for d in ant for ln in split_lines(d["text"]) if not ln.blank]
     lines += [ln for t in (SEED_A, SEED_B) for ln in split_lines(t.read_text(encoding="utf-8")) if not ln.blank]
+    # an anchored pattern of a rule whose triggers are absent («12 view»: counter needs «views»)
+    lines += split_lines("12 view\n12 views\n١٢ مشاهدة\nطباعة © 2018\nالاسم: محمد\nاعلان\nhome | news")
     hits = 0
     for ln in lines:
         got = lex.match(ln.norm, ln.n_words)

@@ -8,8 +8,10 @@ explains why a line was marked (``khabar clean --explain`` prints it).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import ahocorasick
 
@@ -94,7 +96,7 @@ CREDIT_PATTERNS = (
 #: spares the regex on most lines.  Rules whose patterns are all anchored (``^``) need none.
 TRIGGERS: dict[str, tuple[str, ...]] = {
     "copyright": ("©", "(c)", "حقوق", "all rights", "copyright"),
-    "counter": ("مشاهد", "قراء", "زيار", "views", "reads", "تعليق", "comment"),
+    "counter": ("مشاهد", "قراء", "زيار", "view", "reads", "تعليق", "comment"),
     "comments": (
         "تعليق",
         "رأيك",
@@ -165,6 +167,26 @@ class Rule:
     floating: Pattern | None  # the others, searched anywhere
 
 
+_Step = tuple[str, int, Callable[[str], Any] | None, Callable[[str], Any] | None]
+
+
+def _by_length(rules: tuple[Rule, ...]) -> tuple[tuple[int, tuple[_Step, ...]], ...]:
+    steps = [
+        (
+            rule.max_words,
+            (
+                rule.name,
+                (1 << r) if rule.triggers is not None else 0,
+                rule.anchored.match if rule.anchored is not None else None,
+                rule.floating.search if rule.floating is not None else None,
+            ),
+        )
+        for r, rule in enumerate(rules)
+    ]
+    limits = sorted({m for m, _ in steps})
+    return tuple((limit, tuple(step for m, step in steps if limit <= m)) for limit in limits)
+
+
 @dataclass(frozen=True, slots=True)
 class Lexicon:
     rules: tuple[Rule, ...]
@@ -172,6 +194,9 @@ class Lexicon:
     credit: Pattern  # every credit pattern is anchored: ``match`` is ``search``
     triggers: ahocorasick.Automaton  # every rule's trigger strings → the rules they trigger
     trigger_bits: Substrings  # the same, compiled: a line → the bit mask of the rules it triggers
+    #: for lines of up to ``limit`` words (limits ascending), the rules that apply to them, in order,
+    #: as ``(name, trigger bit or 0, anchored pattern's match, floating pattern's search)``
+    by_length: tuple[tuple[int, tuple[_Step, ...]], ...] = ()
 
     def triggered(self, normalized_line: str) -> set[int]:
         """The rules (by position) one of whose triggers the line holds (:attr:`trigger_bits` is the same
@@ -184,19 +209,23 @@ class Lexicon:
         A rule's anchored patterns are tried at the line's start only: the same answer as searching
         its whole pattern (:meth:`match_reference`), without trying every position."""
         triggered = -1  # not computed yet
-        for r, rule in enumerate(self.rules):
-            if n_words > rule.max_words:
-                continue
-            if rule.triggers is not None:
+        for name, bit, anchored, floating in self._applicable(n_words):
+            if bit:
                 if triggered < 0:
                     triggered = self.trigger_bits.mask(normalized_line)
-                if not triggered >> r & 1:
+                if not triggered & bit:
                     continue
-            if (rule.anchored is not None and rule.anchored.match(normalized_line)) or (
-                rule.floating is not None and rule.floating.search(normalized_line)
+            if (anchored is not None and anchored(normalized_line)) or (
+                floating is not None and floating(normalized_line)
             ):
-                return rule.name
+                return name
         return None
+
+    def _applicable(self, n_words: int) -> tuple[_Step, ...]:
+        for limit, steps in self.by_length:
+            if n_words <= limit:
+                return steps
+        return ()
 
     def match_reference(self, normalized_line: str, n_words: int) -> str | None:
         """:meth:`match` with each rule's whole pattern searched, and no triggers."""
@@ -291,4 +320,5 @@ def lexicon() -> Lexicon:
         credit=_compile(CREDIT_PATTERNS),
         triggers=_automaton(rules),
         trigger_bits=_trigger_bits(rules),
+        by_length=_by_length(rules),
     )
