@@ -186,15 +186,7 @@ def _vectors(unit: np.ndarray, tids: np.ndarray, idfs: np.ndarray, counts: np.nd
     new[1:] = (unit[1:] != unit[:-1]) | (tids[1:] != tids[:-1])
     first = np.flatnonzero(new)  # one row per (unit, term)
     tf = np.add.reduceat(counts, first) if len(first) else np.zeros(0)
-    w = (1.0 + np.log(tf)) * idfs[first]
-    ids, owner = tids[first], unit[first]
-    bounds = np.searchsorted(owner, np.arange(n + 1))
-    out = []
-    for k in range(n):
-        wk = w[bounds[k] : bounds[k + 1]]
-        norm = math.sqrt(float(np.dot(wk, wk))) or 1.0
-        out.append(TermVector(ids[bounds[k] : bounds[k + 1]], wk / norm))
-    return out
+    return _normalized(tids[first], tf, idfs[first], np.searchsorted(unit[first], np.arange(n + 1)), n)
 
 
 def _headline_view(headline: str) -> tuple[TextView, np.ndarray]:
@@ -351,7 +343,7 @@ def _terms(terms: list[str]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _normalized(ids: np.ndarray, tf: np.ndarray, idf: np.ndarray, bounds: np.ndarray, n: int) -> list[TermVector]:
-    """Sub-linear tf × idf, L2-normalized per unit: the same arithmetic as :func:`_vectors`."""
+    """Sub-linear tf × idf, L2-normalized per unit (unit ``k``'s terms are ``bounds[k]:bounds[k + 1]``)."""
     w = (1.0 + np.log(tf)) * idf
     b = bounds.tolist()
     out = []
