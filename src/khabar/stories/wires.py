@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import re
 
-import ahocorasick
-
+from khabar._text_kernel import Substrings
 from khabar.article import Article
 from khabar.clean.lines import Line, split_lines
 from khabar.normalize import normalize_text
@@ -57,22 +56,16 @@ _ANY_AGENCY = re.compile(
 )
 
 
-def _spelling_automaton() -> ahocorasick.Automaton:
-    automaton = ahocorasick.Automaton()
-    for spellings in AGENCIES.values():
-        for spelling in spellings:
-            automaton.add_word(normalize_text(spelling), None)
-    automaton.make_automaton()
-    return automaton
-
-
-_SPELLINGS = _spelling_automaton()  # every spelling as a plain substring: one C pass rules most lines out
+_SPELLINGS = Substrings(  # every spelling as a plain substring: one compiled pass rules most lines out
+    [normalize_text(spelling) for spellings in AGENCIES.values() for spelling in spellings],
+    [1] * sum(len(spellings) for spellings in AGENCIES.values()),
+)
 
 
 def mentions_agency(normalized: str) -> bool:
     """Whether an agency is named as a whole word: :data:`_ANY_AGENCY` searched only in text holding
     one of the spellings at all (the same answer; most lines hold none)."""
-    return next(_SPELLINGS.iter(normalized), None) is not None and _ANY_AGENCY.search(normalized) is not None
+    return _SPELLINGS.mask(normalized) != 0 and _ANY_AGENCY.search(normalized) is not None
 
 
 def wire_credits(article: Article, segments: list[int] | None = None, lines: list[Line] | None = None) -> list[str]:
