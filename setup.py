@@ -10,6 +10,11 @@ setup(
             Extension("khabar._text_kernel", ["src/khabar/_text_kernel.pyx"], extra_compile_args=["-O3"]),
             Extension("khabar._sort_kernel", ["src/khabar/_sort_kernel.pyx"], extra_compile_args=["-O3"]),
             Extension(
+                "khabar.clean._classify_kernel",
+                ["src/khabar/clean/_classify_kernel.pyx"],
+                extra_compile_args=["-O3"],
+            ),
+            Extension(
                 "khabar.stories._features_kernel",
                 ["src/khabar/stories/_features_kernel.pyx"],
                 extra_compile_args=["-O3"],

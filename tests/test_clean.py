@@ -17,6 +17,12 @@ PARA2 = (
 )
 
 
+PARA3 = (
+    "وفي سياق متصل أعلنت وزارة الصحة عن افتتاح ثلاثة مستشفيات جديدة في المحافظات الجنوبية خلال العام "
+    "الجاري، مشيرة إلى أن المشروعات تأتي ضمن خطة شاملة لتطوير الخدمات الطبية وتوسيع التغطية."
+)
+
+
 def kinds_of(text: str, needle: str) -> set[str]:
     """Kinds of all segments overlapping the first occurrence of ``needle``."""
     start = text.index(needle)
@@ -332,3 +338,110 @@ def test_compiled_substrings_find_every_string_that_occurs(strings: list[str], t
         if s in text:
             want |= m
     assert Substrings(strings, masks).mask(text) == want
+
+
+def _line_pool() -> list[str]:
+    """Lines that exercise every rule of the classifier: the seed pages, real articles' lines, lexicon
+    phrases, and the shapes of dates, links, menus, tickers, credits and headlines."""
+    import json
+
+    from tests.conftest import DATA
+
+    pool = [ln for t in (SEED_A, SEED_B) for ln in t.read_text(encoding="utf-8").splitlines()]
+    with open(DATA / "ant_sample.jsonl", encoding="utf-8") as fh:
+        pool += [ln for row in fh for ln in json.loads(row)["text"].splitlines()[:6]]
+    pool += _SNIPPETS
+    pool += [
+        "",
+        "  ",
+        "اقرأ أيضاً",
+        "اقرأ أيضا: عنوان خبر قصير",
+        "مواضيع ذات صلة",
+        "رويترز",
+        "(أ ف ب)",
+        "المصدر: وكالات",
+        "المصدر: وكالة الانباء الرسمية في العاصمة امس واليوم",  # a credit of eight words
+        "12 مايو 2018",
+        "السبت 12 مايو 2018 - 10:30 ص",
+        "ه1439",
+        "2018/05/12",
+        "١٢ ابريل",
+        "https://example.com/news/1",
+        "www.example.com",
+        "http://x y",
+        "الرئيسية | أخبار | رياضة | اقتصاد",
+        "أخبار / رياضة / فن / منوعات",
+        "a | b c d e f g h | c",
+        "خبر عاجل عن الطقس -",
+        "خبر عاجل عن الطقس في المدينة اليوم وغدا وبعد غد وكل يوم من أيام الاسبوع القادم -",
+        "1,234 مشاهدة",
+        "عدد المشاهدات: 12",
+        "© 2018 جميع الحقوق محفوظة",
+        "أضف تعليقك",
+        "الاسم:",
+        "صورة.jpg",
+        "شارك على فيسبوك",
+        "المقال السابق",
+        "...",
+        "؟",
+        "_ _ _",
+        "كلمة",
+        "عنوان من اثنتي عشرة كلمة عن زيارة الوزير الى العاصمة امس وعودته اليوم الى",
+        "عنوان من اثنتي عشرة كلمة عن زيارة الوزير الى العاصمة امس وعودته اليوم الى.",
+        "هل يعود الوزير الى العاصمة بعد زيارته الطويلة التي استمرت عدة ايام متتالية؟",
+        PARA,
+        PARA2,
+        PARA[:60],
+    ]
+    return pool
+
+
+_POOL = _line_pool()
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(st.one_of(st.sampled_from(_POOL), st.text(alphabet="اب 1|-.»:©\n\r\u2028", max_size=12)), max_size=24),
+    st.lists(st.integers(0, len(_POOL) - 1), max_size=6),
+    st.sampled_from(["\n", "\n\n", "\r\n", " \n"]),
+)
+def test_compiled_classifier_equals_the_reference(lines: list[str], template_lines: list[int], sep: str) -> None:
+    """Every line's kind and rule, and the segments, as the Python rules give them (templates too)."""
+    from khabar.article import Segment
+    from khabar.clean.lines import split_lines, template_key
+    from khabar.clean.segment import classify_lines, classify_lines_reference, classify_to_segments, to_segments
+    from khabar.normalize import normalize_text
+
+    text = sep.join(lines)
+    templates = frozenset(template_key(normalize_text(_POOL[k]).strip()) for k in template_lines)
+    got, ref = split_lines(text), split_lines(text)
+    classify_lines(got, templates)
+    classify_lines_reference(ref, templates)
+    assert [(ln.kind, ln.rule) for ln in got] == [(ln.kind, ln.rule) for ln in ref]
+    segments = classify_to_segments(split_lines(text), templates, len(text))
+    assert segments == to_segments(ref, len(text))
+    assert all(isinstance(s, Segment) for s in segments)
+
+
+def test_compiled_classifier_equals_the_reference_on_every_pool_line_and_page() -> None:
+    """Each pool line alone, after prose and between boilerplate; and the two seed pages whole."""
+    from khabar.clean.lines import split_lines
+    from khabar.clean.segment import classify_lines, classify_lines_reference
+
+    texts = [SEED_A.read_text(encoding="utf-8"), SEED_B.read_text(encoding="utf-8")]
+    for ln in _POOL:
+        texts += [ln, f"{PARA}\n{ln}", f"{PARA}\nاقرأ أيضا\n{ln}\n{PARA2}", f"© 2018\n{ln}\n1,234 مشاهدة\n{PARA}"]
+        texts.append(f"{PARA}\nاقرأ أيضا\n{ln}\nعنوان خبر آخر\n\n{PARA2}\nرويترز")
+        texts.append(f"{PARA}\n{ln}\nاقرأ أيضا\n{PARA2}")  # the appended article is the last prose
+        # an appended article runs past one boilerplate line, up to the first two in a row
+        texts.append(f"{PARA}\nاقرأ أيضا\n{ln}\n{PARA2}\n© 2018\n{PARA3}\n© 2019\n1,234 مشاهدة\n{PARA3}.")
+    rules: set[str] = set()
+    for text in texts:
+        got, ref = classify_lines(split_lines(text)), classify_lines_reference(split_lines(text))
+        assert [(ln.kind, ln.rule) for ln in got] == [(ln.kind, ln.rule) for ln in ref], text
+        rules.update(ln.rule for ln in got)
+    # every rule of the classifier is exercised
+    for rule in ("credit", "date", "url", "menu", "ticker", "repeated-line", "between-boilerplate"):
+        assert rule in rules, rule
+    for rule in ("after-last-paragraph", "related-links", "after-marker", "no-words", "related-marker"):
+        assert rule in rules, rule

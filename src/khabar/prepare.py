@@ -21,7 +21,7 @@ import numpy as np
 
 from khabar.article import Article, Segment
 from khabar.clean.lines import Line, lines_of, split_lines
-from khabar.clean.segment import classify_lines, to_segments
+from khabar.clean.segment import classify_to_segments
 from khabar.clean.templates import ArticleKeys, TemplateLearner, article_keys
 from khabar.fingerprint import Unit, article_units, unit_words
 from khabar.normalize import normalize
@@ -75,7 +75,7 @@ def prepare_many(items: Sequence[tuple[Article, int, frozenset[int]]]) -> list[P
         for article, k, templates in items:
             v = article.text_view()
             lines = split_lines(article.text, v)
-            article.segments = to_segments(classify_lines(lines, templates), len(article.text))
+            article.segments = classify_to_segments(lines, templates, len(article.text))
             word_idx.append(unit_words(article))
             out.append(
                 Prepared(

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from khabar.article import Article
 from khabar.clean.lines import split_lines
-from khabar.clean.segment import classify, classify_lines, segment, to_segments
+from khabar.clean.segment import classify, classify_to_segments, segment
 from khabar.clean.templates import TemplateLearner
 
 __all__ = ["TemplateLearner", "classify", "segment", "clean_articles"]
@@ -21,5 +21,5 @@ def clean_articles(articles: Sequence[Article], learn_templates: bool = True) ->
             learner.add(a.source, a.text, lines)
     templates = learner.templates()
     for a, lines in zip(articles, all_lines, strict=True):
-        a.segments = to_segments(classify_lines(lines, templates.get(a.source or "", frozenset())), len(a.text))
+        a.segments = classify_to_segments(lines, templates.get(a.source or "", frozenset()), len(a.text))
     return learner

@@ -14,6 +14,7 @@ from khabar.clean.boilerplate import SUBSTANTIAL_WORDS
 from khabar.clean.lines import Line
 
 HEADLINE_MAX_WORDS = 20
+HEADLINE_STOPS = ".!:\"'»)"  # a line of headline length ending in one of these is a sentence
 
 
 def mark_appended(lines: list[Line]) -> None:
@@ -50,7 +51,7 @@ def _headline_like(line: Line) -> bool:
     headline's): link lists hold headlines of 12–20 words too, and prose paragraphs end with a stop."""
     if line.n_words < SUBSTANTIAL_WORDS:
         return True
-    return line.n_words <= HEADLINE_MAX_WORDS and line.norm.rstrip()[-1:] not in ".!:\"'»)"
+    return line.n_words <= HEADLINE_MAX_WORDS and line.norm.rstrip()[-1:] not in HEADLINE_STOPS
 
 
 def _until_footer(lines: list[Line], block: list[int]) -> list[int]:

@@ -14,7 +14,7 @@ SHORT_WORDS = 8  # short lines after the last prose line are page furniture
 SANDWICH_WORDS = 5  # a line this short between two boilerplate lines is boilerplate too
 TICKER_ITEM_WORDS = 15
 
-_DATE_WORDS = frozenset(
+DATE_WORDS = frozenset(
     """
     يناير فبراير مارس ابريل مايو يونيو يوليو اغسطس سبتمبر اكتوبر نوفمبر ديسمبر كانون الثاني
     الاول شباط اذار نيسان ايار حزيران تموز اب ايلول تشرين السبت الاحد الاثنين الثلاثاء
@@ -24,7 +24,7 @@ _DATE_WORDS = frozenset(
     """.split()
 )
 _WORD = re.compile(r"[^\W_]+")
-_URL = re.compile(r"^(?:https?://|www\.)\S+$")
+URL = re.compile(r"^(?:https?://|www\.)\S+$")
 _PIPE_CELL = re.compile(r"\s*[|•·]\s*")
 _MENU_SEP = re.compile(r"\s+[|/»›•·>-]\s+")
 
@@ -34,25 +34,25 @@ def _date_only(line: Line) -> bool:
     found = False
     for m in _WORD.finditer(line.norm):
         w = m.group()
-        if not (w.isdigit() or w in _DATE_WORDS or w.rstrip("0123456789") in ("", "ه")):
+        if not (w.isdigit() or w in DATE_WORDS or w.rstrip("0123456789") in ("", "ه")):
             return False
         found = True
     return found
 
 
-def _menu_like(norm: str) -> bool:
+def menu_like(norm: str) -> bool:
     """Several short items separated by pipes, bullets or slashes."""
     if norm.count("|") >= 2:
         cells = [c for c in _PIPE_CELL.split(norm) if c.strip()]
         if all(len(_WORD.findall(c)) <= 6 for c in cells):  # (no cells at all counts too)
             return True
-    if sum(map(norm.count, _MENU_SEP_CHARS)) < 3:  # four items need three separators
+    if sum(map(norm.count, MENU_SEP_CHARS)) < 3:  # four items need three separators
         return False
     items = _MENU_SEP.split(norm)
     return len(items) >= 4 and all(len(_WORD.findall(i)) <= 3 for i in items)
 
 
-_MENU_SEP_CHARS = "|/»›•·>-"  # one of them in each _MENU_SEP
+MENU_SEP_CHARS = "|/»›•·>-"  # one of them in each _MENU_SEP
 
 
 def classify_line(line: Line, templates: Collection[int], seen: set[str]) -> None:
@@ -75,10 +75,10 @@ def classify_line(line: Line, templates: Collection[int], seen: set[str]) -> Non
         if _date_only(line):
             line.kind, line.rule = "boilerplate", "date"
             return
-        if _URL.match(line.norm):
+        if URL.match(line.norm):
             line.kind, line.rule = "boilerplate", "url"
             return
-        if _menu_like(line.norm):
+        if menu_like(line.norm):
             line.kind, line.rule = "boilerplate", "menu"
             return
         if line.n_words <= TICKER_ITEM_WORDS and line.norm.endswith("-"):

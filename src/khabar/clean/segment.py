@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from functools import lru_cache
 
 from khabar.article import Segment
+from khabar.clean import appended, boilerplate
+from khabar.clean._classify_kernel import Classifier
 from khabar.clean.appended import mark_appended
 from khabar.clean.boilerplate import apply_context, classify_line
-from khabar.clean.lines import Line, split_lines
+from khabar.clean.lexicon import lexicon
+from khabar.clean.lines import Line, split_lines, template_key
 from khabar.words import TextView
 
 
@@ -16,8 +20,39 @@ def classify(text: str, templates: Collection[int] = (), v: TextView | None = No
     return classify_lines(split_lines(text, v), templates)
 
 
+@lru_cache(maxsize=1)
+def _classifier() -> Classifier:
+    """The compiled classifier, bound to the rules and thresholds of :mod:`boilerplate` and :mod:`appended`."""
+    return Classifier(
+        lexicon(),
+        template_key,
+        boilerplate.URL.match,
+        boilerplate.menu_like,
+        boilerplate.DATE_WORDS,
+        boilerplate.MENU_SEP_CHARS,
+        appended.HEADLINE_STOPS,
+        boilerplate.LEXICON_MAX_WORDS,
+        boilerplate.SUBSTANTIAL_WORDS,
+        boilerplate.SHORT_WORDS,
+        boilerplate.SANDWICH_WORDS,
+        boilerplate.TICKER_ITEM_WORDS,
+        appended.HEADLINE_MAX_WORDS,
+    )
+
+
 def classify_lines(lines: list[Line], templates: Collection[int] = ()) -> list[Line]:
-    """Give each line (fresh from :func:`split_lines`) its kind."""
+    """Give each line (fresh from :func:`split_lines`) its kind: compiled (``_classify_kernel``),
+    the same kinds and rules as :func:`classify_lines_reference`."""
+    return _classifier().classify(lines, templates)
+
+
+def classify_to_segments(lines: list[Line], templates: Collection[int], length: int) -> list[Segment]:
+    """``to_segments(classify_lines(lines, templates), length)`` in one compiled call."""
+    return _classifier().classify(lines, templates, length, Segment)
+
+
+def classify_lines_reference(lines: list[Line], templates: Collection[int] = ()) -> list[Line]:
+    """:func:`classify_lines` in Python: each line's own rules, the context rules, appended articles."""
     seen: set[str] = set()
     for line in lines:
         if not line.blank:
@@ -50,4 +85,4 @@ def to_segments(lines: list[Line], length: int) -> list[Segment]:
 
 def segment(text: str, templates: Collection[int] = (), v: TextView | None = None) -> list[Segment]:
     """Segments tiling ``text``; ``templates`` are the outlet's learned template line keys."""
-    return to_segments(classify(text, templates, v), len(text))
+    return classify_to_segments(split_lines(text, v), templates, len(text))
