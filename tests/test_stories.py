@@ -486,3 +486,48 @@ def test_edge_lines_are_the_first_and_last_lines_in_the_unit(blank: list[bool], 
     if len(want) > 2 * EDGE_LINES:
         want = want[:EDGE_LINES] + want[-EDGE_LINES:]
     assert _edge_lines(lines, chosen) == want
+
+
+def test_compiled_word_terms_equal_the_reference(ant: list[dict], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Function words, stems found in the cache and new stems (cached, or not once the cache is full)
+    get the term ids and IDFs of the Python path."""
+    import numpy as np
+
+    from khabar.normalize import normalize_text
+    from khabar.stem import STOPWORDS
+    from khabar.stories import features
+    from khabar.words import view
+
+    views = [view(normalize_text(d["text"])) for d in ant[:4]]
+    idx = [np.arange(0, len(v.words), 2, dtype=np.int64) for v in views]  # every other word
+    owner = np.repeat(np.arange(len(views)), [len(i) for i in idx])
+    local = np.concatenate([np.arange(len(i)) for i in idx])
+    words = [v.norm.text[v.words.starts[j] : v.words.ends[j]] for v, i in zip(views, idx, strict=True) for j in i]
+    assert any(w in STOPWORDS for w in words) and len(set(words)) < len(words)
+    table = features.idf_table()
+    for limit in (features._TERMS_LIMIT, 0):
+        for warm in (False, True):
+            monkeypatch.setattr(features, "_TERMS", {})
+            monkeypatch.setattr(features, "_TERMS_LIMIT", limit)
+            want = features._word_terms_reference(words)
+            if not warm:
+                features._TERMS.clear()
+            got = features._features_kernel.word_terms(
+                [v.norm.text for v in views],
+                [v.words.starts for v in views],
+                [v.words.ends for v in views],
+                idx,
+                owner,
+                local,
+                STOPWORDS,
+                features.stem_uncached,
+                features._TERMS,
+                features._text_kernel.term_ids,
+                table.idf,
+                table.unknown,
+                limit,
+            )
+            assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
+            assert (want[0] == -1).any() and (want[0] >= 0).any()
+            content = {features.stem(w) for w in words if w not in STOPWORDS}
+            assert set(features._TERMS) == (content if limit else set())

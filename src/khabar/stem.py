@@ -65,6 +65,9 @@ _SUFFIXES_BY_LAST = _by_char(SUFFIXES, -1)
 _STEMMER = _text_kernel.Stemmer(ARTICLE_PREFIXES, SINGLE_PREFIXES, SUFFIXES, MIN_STEM)
 
 
+stem_uncached = _STEMMER.stem  # :func:`stem` without its cache (for words seldom seen twice)
+
+
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
     """The light stem of one normalized word; digits and Latin words come back unchanged (compiled:

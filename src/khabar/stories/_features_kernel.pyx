@@ -297,3 +297,61 @@ cdef void _copy_out(int64_t[::1] rows, int64_t[::1] cols, double[::1] vals, cons
         rows[t] = r[t]
         cols[t] = c[t]
         vals[t] = v[t]
+
+
+def word_terms(
+    list texts,
+    list unit_starts,
+    list unit_ends,
+    list unit_idx,
+    const int64_t[::1] owner,
+    const int64_t[::1] local,
+    stopwords,
+    stem,
+    dict cache,
+    term_ids,
+    dict idf,
+    double unknown,
+    Py_ssize_t cache_limit,
+):
+    """The term id and IDF of the words ``k``: unit ``owner[k]``'s word ``local[k]`` (its view's word
+    ``unit_idx[o][local[k]]``, at ``unit_starts[o][i]:unit_ends[o][i]`` of ``texts[o]``); ``owner``
+    ascending.  A function word (in ``stopwords``) gets -1 and 0; any other word its stem's
+    (``stem``) id and IDF: from ``cache`` (stem → (id, IDF)), else ``term_ids`` of the new stems and
+    ``idf.get(stem, unknown)``, cached while ``cache`` holds fewer than ``cache_limit``.
+
+    The words, stems and values of ``features._word_terms_reference``."""
+    cdef Py_ssize_t n = owner.shape[0], k, o = -1, i
+    cdef const int64_t[::1] st
+    cdef const int64_t[::1] en
+    cdef const int64_t[::1] ix
+    cdef str text = None, w, t
+    tids = np.full(n, -1, np.int64)
+    idfs = np.zeros(n, np.float64)
+    cdef int64_t[::1] o_t = tids
+    cdef double[::1] o_i = idfs
+    cdef list new_terms = [], new_at = []
+    for k in range(n):
+        if owner[k] != o:
+            o = owner[k]
+            st, en, ix, text = unit_starts[o], unit_ends[o], unit_idx[o], texts[o]
+        i = ix[local[k]]
+        w = text[st[i] : en[i]]
+        if w in stopwords:
+            continue
+        t = stem(w)
+        g = cache.get(t)
+        if g is None:
+            new_terms.append(t)
+            new_at.append(k)
+        else:
+            o_t[k] = (<tuple>g)[0]
+            o_i[k] = (<tuple>g)[1]
+    if new_terms:
+        for t, k, i in zip(new_terms, new_at, term_ids(new_terms).tolist()):
+            g = (i, idf.get(t, unknown))
+            o_t[k] = i
+            o_i[k] = (<tuple>g)[1]
+            if len(cache) < cache_limit:
+                cache[t] = g
+    return tids, idfs

@@ -24,7 +24,7 @@ from khabar import _text_kernel
 from khabar.article import Article
 from khabar.fingerprint import unit_words
 from khabar.normalize import Normalized, normalize_text
-from khabar.stem import STOPWORDS, stem, stems
+from khabar.stem import STOPWORDS, stem, stem_uncached, stems
 from khabar.stories import _features_kernel
 from khabar.words import TextView
 from khabar.words import words as split_words
@@ -95,7 +95,7 @@ def _term(term: str) -> tuple[int, float]:
         table = idf_table()
         digest = hashlib.blake2b(term.encode("utf-8", "surrogatepass"), digest_size=8).digest()
         got = (int.from_bytes(digest) >> 1, table.idf.get(term, table.unknown))
-        if len(_TERMS) < 1_000_000:
+        if len(_TERMS) < _TERMS_LIMIT:
             _TERMS[term] = got
     return got
 
@@ -301,7 +301,8 @@ def _concat_words(text_words: list[tuple[TextView, np.ndarray]]) -> tuple[np.nda
 
 def _learn_words(hashes: np.ndarray, bounds: np.ndarray, text_words: list[tuple[TextView, np.ndarray]]) -> None:
     """Put the words of ``hashes`` that :data:`_TABLE` lacks into it: each one's stem's term id and
-    IDF, or -1 for a function word (the word's string is read back from its unit's view)."""
+    IDF, or -1 for a function word (the word's string is read back from its unit's view; compiled:
+    ``_features_kernel.word_terms``, :func:`_word_terms_reference` gives the same values)."""
     miss = _TABLE.missing(hashes)
     if not miss.size:
         return
@@ -310,18 +311,41 @@ def _learn_words(hashes: np.ndarray, bounds: np.ndarray, text_words: list[tuple[
         miss = _TABLE.missing(hashes)
     uniq, first = np.unique(hashes[miss], return_index=True)
     positions = miss[first]  # each missing word's first occurrence
-    owner = np.searchsorted(bounds, positions, side="right") - 1
-    starts = np.concatenate([v.words.starts[idx] for v, idx in text_words])[positions]
-    ends = np.concatenate([v.words.ends[idx] for v, idx in text_words])[positions]
-    texts = [v.norm.text for v, _ in text_words]
-    words = [texts[k][a:b] for k, a, b in zip(owner.tolist(), starts.tolist(), ends.tolist(), strict=True)]
+    order = np.argsort(positions, kind="stable")  # by unit, for the kernel
+    owner = np.searchsorted(bounds, positions[order], side="right") - 1
+    local = positions[order] - bounds[owner]
+    table = idf_table()
+    tids, idfs = np.empty(len(uniq), np.int64), np.empty(len(uniq), np.float64)
+    tids[order], idfs[order] = _features_kernel.word_terms(
+        [v.norm.text for v, _ in text_words],
+        [v.words.starts for v, _ in text_words],
+        [v.words.ends for v, _ in text_words],
+        [np.ascontiguousarray(idx, np.int64) for _, idx in text_words],
+        owner,
+        local,
+        STOPWORDS,
+        stem_uncached,
+        _TERMS,
+        _text_kernel.term_ids,
+        table.idf,
+        table.unknown,
+        _TERMS_LIMIT,
+    )
+    _TABLE.insert(uniq, tids, idfs)
+
+
+_TERMS_LIMIT = 1_000_000
+
+
+def _word_terms_reference(words: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The term ids and IDFs of ``words`` as :func:`_learn_words` puts them in the table, in Python."""
     content = [i for i, w in enumerate(words) if w not in STOPWORDS]
     tids = np.full(len(words), -1, dtype=np.int64)
     idfs = np.zeros(len(words), dtype=np.float64)
     ids, values = _terms([stem(words[i]) for i in content])
     tids[content] = ids
     idfs[content] = values
-    _TABLE.insert(uniq, tids, idfs)
+    return tids, idfs
 
 
 def _terms(terms: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -334,7 +358,7 @@ def _terms(terms: list[str]) -> tuple[np.ndarray, np.ndarray]:
         for k, t, i in zip(new, fresh, _text_kernel.term_ids(fresh).tolist(), strict=True):
             g = (i, table.idf.get(t, table.unknown))
             got[k] = g
-            if len(_TERMS) < 1_000_000:
+            if len(_TERMS) < _TERMS_LIMIT:
                 _TERMS[t] = g
     return (
         np.array([g[0] for g in got], dtype=np.int64),  # type: ignore[index]
