@@ -470,24 +470,6 @@ def test_term_ids_of_many_stems_equal_one_at_a_time(terms: list[str]) -> None:
     assert list(zip(*(a.tolist() for a in features._terms(terms)), strict=True)) == [features._term(t) for t in terms]
 
 
-@settings(max_examples=300, deadline=None)
-@given(
-    st.lists(st.booleans(), max_size=20),  # which lines are blank
-    st.lists(st.tuples(st.integers(0, 20), st.integers(0, 6)), max_size=4),  # spans (start line, length)
-    st.booleans(),
-)
-def test_edge_lines_are_the_first_and_last_lines_in_the_unit(blank: list[bool], spans: list, whole: bool) -> None:
-    from khabar.clean.lines import Line
-    from khabar.stories.wires import EDGE_LINES, _edge_lines
-
-    lines = [Line(k, k + 1, "" if b else "x", 0 if b else 1, "blank" if b else "body") for k, b in enumerate(blank)]
-    chosen = None if whole else [(s, s + n) for s, n in spans]
-    want = [ln for ln in lines if not ln.blank and (chosen is None or any(s <= ln.start < e for s, e in chosen))]
-    if len(want) > 2 * EDGE_LINES:
-        want = want[:EDGE_LINES] + want[-EDGE_LINES:]
-    assert _edge_lines(lines, chosen) == want
-
-
 def test_compiled_word_terms_equal_the_reference(ant: list[dict], monkeypatch: pytest.MonkeyPatch) -> None:
     """Function words, stems found in the cache and new stems (cached, or not once the cache is full)
     get the term ids and IDFs of the Python path."""

@@ -68,39 +68,19 @@ def mentions_agency(normalized: str) -> bool:
     return _SPELLINGS.mask(normalized) != 0 and _ANY_AGENCY.search(normalized) is not None
 
 
-def _edge_lines(lines: list[Line], spans: list[tuple[int, int]] | None) -> list[Line]:
-    """The first and last :data:`EDGE_LINES` non-blank lines starting in ``spans`` (all of them if there
-    are at most twice as many), found from either end without filtering every line."""
-
-    def inside(ln: Line) -> bool:
-        return not ln.blank and (spans is None or any(s <= ln.start < e for s, e in spans))
-
-    head: list[Line] = []
-    for ln in lines:
-        if inside(ln):
-            head.append(ln)
-            if len(head) > 2 * EDGE_LINES:
-                break
-    if len(head) <= 2 * EDGE_LINES:
-        return head
-    tail: list[Line] = []
-    for ln in reversed(lines):
-        if inside(ln):
-            tail.append(ln)
-            if len(tail) == EDGE_LINES:
-                break
-    return head[:EDGE_LINES] + tail[::-1]
-
-
 def wire_credits(article: Article, segments: list[int] | None = None, lines: list[Line] | None = None) -> list[str]:
     """Agencies and sources credited at the start or end of the article, or of the unit made of
     ``segments`` (indices into ``article.segments``), in order of first mention, without repeats.
     ``lines``: the article's lines (:func:`split_lines`), if already split."""
     if lines is None:
         lines = split_lines(article.text, article.text_view())
-    spans = None if segments is None else [(article.segments[k].start, article.segments[k].end) for k in segments]
+    lines = [ln for ln in lines if not ln.blank]
+    if segments is not None:
+        spans = [(article.segments[k].start, article.segments[k].end) for k in segments]
+        lines = [ln for ln in lines if any(s <= ln.start < e for s, e in spans)]
     found: list[str] = []
-    for ln in _edge_lines(lines, spans):
+    edge = lines[:EDGE_LINES] + lines[-EDGE_LINES:] if len(lines) > 2 * EDGE_LINES else lines
+    for ln in edge:
         short = ln.n_words <= MAX_WORDS
         where = ln.norm if short else ln.norm[:80]
         for name, pattern in _AGENCIES if mentions_agency(where) else ():
