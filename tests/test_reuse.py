@@ -397,6 +397,46 @@ def test_postings_are_each_units_distinct_ngrams_sorted_by_hash(docs: list[list[
 
 
 @settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.one_of(st.integers(0, 5), st.integers(0, 2**64 - 1), st.integers(2**63, 2**63 + 3)), max_size=400),
+    st.randoms(use_true_random=False),
+)
+def test_sorted_postings_are_numpys_stable_sort_without_repeats(values: list[int], rnd) -> None:
+    """Buckets sorted by insertion and (many equal top bits) by qsort; repeats of a posting dropped."""
+    import numpy as np
+    import pytest
+
+    from khabar._sort_kernel import sort_postings
+
+    keys = np.array(values, dtype=np.uint64)
+    units = np.array(sorted(rnd.randrange(4) for _ in values), dtype=np.int64)
+    order = np.argsort(keys, kind="stable")
+    h, u = keys[order], units[order]
+    first = np.ones(len(h), dtype=bool)
+    first[1:] = (h[1:] != h[:-1]) | (u[1:] != u[:-1])
+    got_h, got_u = sort_postings(keys, units)
+    assert got_h.tolist() == h[first].tolist() and got_u.tolist() == u[first].tolist()
+    if len(set(units.tolist())) > 1:
+        with pytest.raises(ValueError):
+            sort_postings(keys, units[::-1].copy())
+
+
+def test_postings_of_real_units_equal_the_reference(ant: list[dict]) -> None:
+    import numpy as np
+
+    from khabar.candidates import postings, postings_reference
+    from khabar.fingerprint import FINGERPRINT_N
+    from khabar.reuse import units_of
+
+    arts = cleaned(*[d["text"] for d in ant], *[d["text"][: len(d["text"]) // 2] for d in ant])
+    units = units_of(arts)
+    for n in (1, 3, FINGERPRINT_N):
+        got, want = postings(units, n), postings_reference(units, n)
+        assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
+        assert got[0].dtype == want[0].dtype and got[1].dtype == want[1].dtype
+
+
+@settings(max_examples=200, deadline=None)
 @given(st.lists(st.one_of(st.integers(0, 5), st.integers(0, 2**64 - 1)), max_size=300))
 def test_radix_argsort_is_numpys_stable_argsort(values: list[int]) -> None:
     import numpy as np

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from khabar._sort_kernel import argsort_stable
+from khabar._sort_kernel import sort_postings
 from khabar.fingerprint import FINGERPRINT_N, Unit
 
 
@@ -35,7 +35,17 @@ def postings(units: Sequence[Unit], n: int) -> tuple[np.ndarray, np.ndarray]:
         return np.zeros(0, np.uint64), np.zeros(0, np.int64)
     h = np.concatenate(grams).astype(np.uint64, copy=False)
     u = np.repeat(np.arange(len(units), dtype=np.int64), [len(g) for g in grams])
-    order = argsort_stable(h)  # by hash, and by unit within a hash (units are in order)
+    return sort_postings(h, u)  # by hash, and by unit within a hash (units are in order); compiled
+
+
+def postings_reference(units: Sequence[Unit], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`postings` with numpy's stable argsort and masks."""
+    grams = [unit.grams(n) for unit in units]
+    if not grams:
+        return np.zeros(0, np.uint64), np.zeros(0, np.int64)
+    h = np.concatenate(grams).astype(np.uint64, copy=False)
+    u = np.repeat(np.arange(len(units), dtype=np.int64), [len(g) for g in grams])
+    order = np.argsort(h, kind="stable")
     h, u = h[order], u[order]
     first = np.ones(len(h), dtype=bool)  # an n-gram's first posting in its unit
     first[1:] = (h[1:] != h[:-1]) | (u[1:] != u[:-1])
