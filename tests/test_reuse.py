@@ -405,7 +405,6 @@ def test_sorted_postings_are_numpys_stable_sort_without_repeats(values: list[int
     """Buckets sorted by insertion and (many equal top bits) by qsort; repeats of a posting dropped."""
     import numpy as np
     import pytest
-
     from khabar._sort_kernel import sort_postings
 
     keys = np.array(values, dtype=np.uint64)
