@@ -11,6 +11,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
@@ -151,3 +153,38 @@ def test_output_files_get_the_usual_permissions(tmp_path: Path, ant: list[dict])
         os.umask(old)
     for name in ("a.jsonl", "a.parquet"):
         assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o644
+
+
+_JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(alphabet=st.sampled_from([*'aب\n\r\t"\\/\x00\x1f\x7f', "\u2028", "\u2029", "\x85", "\U0001f600"])),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=3) | st.integers(0, 3), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_JSON_VALUES)
+def test_json_lines_read_back_as_the_standard_encoders(value: object) -> None:
+    """orjson's lines (or the standard encoder's, for what orjson rejects) hold the same JSON as the
+    standard library's, on one line; without floats, byte for byte."""
+    from khabar.writers import dumps, dumps_bytes, dumps_reference
+
+    line, ref = dumps_bytes(value), dumps_reference(value)
+    assert json.loads(line) == json.loads(ref) and dumps(value) == line.decode("utf-8")
+    assert len(line.decode("utf-8").splitlines()) == 1
+    if not _has_float(value):
+        assert line == ref.encode("utf-8")
+
+
+def _has_float(value: object) -> bool:
+    if isinstance(value, float):
+        return True
+    if isinstance(value, dict):
+        return any(_has_float(v) for v in value.values())
+    return isinstance(value, list) and any(_has_float(v) for v in value)

@@ -29,7 +29,7 @@ from khabar.resume import Checkpoints, run_key
 from khabar.reuse import ReuseParams, ReuseResult, find_pairs
 from khabar.stories.build import StoryResult, build_stories
 from khabar.stories.link import LinkParams
-from khabar.writers import atomic_open, dumps, temp_beside, write_json, write_jsonl
+from khabar.writers import atomic_open, temp_beside, write_json, write_jsonl, write_lines
 
 RELATIONS = ("duplicate", "near_duplicate", "contains", "contained_in", "overlap")
 
@@ -318,10 +318,8 @@ def write_outputs(
 def _write_group(shared: dict[str, Any], g: int) -> None:
     for name, recs, fmt in shared["groups"][g]:
         if fmt == "part":  # a part of a file, joined by write_outputs
-            with open(name, "w", encoding="utf-8", newline="\n") as fh:
-                for rec in recs:
-                    fh.write(dumps(rec))
-                    fh.write("\n")
+            with open(name, "wb") as fh:
+                write_lines(fh, recs)
         elif fmt == "parquet":
             from khabar.parquet import SCHEMAS, write_parquet
 

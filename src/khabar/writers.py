@@ -10,6 +10,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
+import orjson
+
 
 def temp_beside(path: Path) -> tuple[int, str]:
     """A temporary file in ``path``'s folder (created if need be), with the permissions a plain
@@ -41,10 +43,30 @@ def atomic_open(path: str | Path) -> Iterator[IO[str]]:
 #: Characters that some line readers (Python's ``str.splitlines``, JavaScript) take for line breaks:
 #: escaped in JSONL output, so one record is always one line whatever a text holds.
 _LINE_BREAKS = {"\u2028": "\\u2028", "\u2029": "\\u2029", "\x85": "\\u0085"}
+_LINE_BREAK_BYTES = tuple((ch.encode("utf-8"), escaped.encode("ascii")) for ch, escaped in _LINE_BREAKS.items())
 
 
 def dumps(obj: Any) -> str:
     """One JSON line: UTF-8 text as is, except the Unicode line separators, which are escaped."""
+    return dumps_bytes(obj).decode("utf-8")
+
+
+def dumps_bytes(obj: Any) -> bytes:
+    """:func:`dumps` encoded as UTF-8, by orjson (compact, keys in order; a float in the shortest
+    form that reads back the same, NaN and infinities as ``null``).  What orjson does not encode
+    (integers beyond 64 bits, keys that are not strings) goes through :func:`dumps_reference`."""
+    try:
+        line = orjson.dumps(obj)
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return dumps_reference(obj).encode("utf-8")
+    for raw, escaped in _LINE_BREAK_BYTES:
+        if raw in line:
+            line = line.replace(raw, escaped)
+    return line
+
+
+def dumps_reference(obj: Any) -> str:
+    """:func:`dumps` with the standard library's encoder (the same text, but for floats' spelling)."""
     line = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
     for ch, escaped in _LINE_BREAKS.items():
         if ch in line:
@@ -53,12 +75,17 @@ def dumps(obj: Any) -> str:
 
 
 def write_jsonl(path: str | Path, records: Iterable[dict[str, Any]]) -> int:
-    n = 0
     with atomic_open(path) as fh:
-        for rec in records:
-            fh.write(dumps(rec))
-            fh.write("\n")
-            n += 1
+        return write_lines(fh.buffer, records)
+
+
+def write_lines(fh: IO[bytes], records: Iterable[dict[str, Any]]) -> int:
+    """Write each record as one JSON line (:func:`dumps_bytes`) to a binary file; how many."""
+    n = 0
+    for rec in records:
+        fh.write(dumps_bytes(rec))
+        fh.write(b"\n")
+        n += 1
     return n
 
 
