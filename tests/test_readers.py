@@ -288,3 +288,43 @@ def test_compiled_binary_check_equals_the_regex_reference(text: str, pad: int) -
 
     for t in (text, "x" * pad + text, text * 80):  # * 80: past the 20,000-character sample
         assert sanity.binary_junk(t) == sanity.binary_junk_reference(t)
+
+
+_JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(alphabet=st.sampled_from([*'aب\n"\\/\x00\x7f', "\ud800", "\udc00", "\ufeff", "\U0001f600"])),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_JSON_VALUES, st.booleans(), st.integers(0, 70))
+@example(None, True, 1010)  # deeper than the careful reader's nesting limit
+def test_fast_json_lines_read_as_the_careful_reader_or_defer_to_it(value: object, ascii_: bool, depth: int) -> None:
+    """orjson's reading is taken only when it is exactly the strict reader's (same types too)."""
+    import json
+
+    from khabar.readers.sanity import NOT_FAST, loads, loads_fast
+
+    text = "[" * depth + json.dumps(value, ensure_ascii=ascii_) + "]" * depth
+    raw = text.encode("utf-8", "surrogatepass")
+    fast = loads_fast(raw)
+    if fast is NOT_FAST:
+        return
+    assert repr(fast) == repr(loads(text))  # repr tells an int from a float, and shows surrogates
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:  # orjson took bytes that are not UTF-8
+        raise AssertionError("invalid UTF-8 read") from None
+    assert not isinstance(fast, float)
+
+
+def test_an_ordinary_record_is_read_fast() -> None:
+    from khabar.readers.sanity import loads_fast
+
+    raw = '{"id": "x", "text": "نص الخبر", "n": 3, "tags": ["a", null, true]}'.encode()
+    assert loads_fast(raw) == {"id": "x", "text": "نص الخبر", "n": 3, "tags": ["a", None, True]}

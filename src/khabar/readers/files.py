@@ -21,7 +21,7 @@ from khabar.readers.html import ExtractionError, cap_html, extract
 from khabar.readers.mojibake import mojibake
 from khabar.readers.parquet import read_parquet
 from khabar.readers.records import RecordInvalid, limit, record_to_article
-from khabar.readers.sanity import JSONInvalid, binary_junk, loads
+from khabar.readers.sanity import NOT_FAST, JSONInvalid, binary_junk, loads, loads_fast
 from khabar.readers.warc import Skipped, read_warc
 
 TEXT_SUFFIXES = (".txt", ".text")
@@ -83,18 +83,21 @@ def read_jsonl(path: str) -> Iterator[Article | RecordError]:
 
 
 def _jsonl_record(path: str, lineno: int, raw: bytes) -> Article | RecordError:
-    try:
-        line = raw.decode("utf-8-sig" if lineno == 1 else "utf-8")
-    except UnicodeDecodeError as e:
-        return RecordError(path, lineno, f"invalid UTF-8 ({e.reason} at byte {e.start})")
-    try:
-        obj = loads(line)
-    except JSONInvalid as e:
-        return RecordError(path, lineno, f"invalid JSON: {e}")
-    rid = obj.get("id") if isinstance(obj, dict) else None
-    try:
+    obj = loads_fast(raw)  # most lines: valid UTF-8 and JSON, no lone surrogate
+    maybe = False
+    if obj is NOT_FAST:
+        try:
+            line = raw.decode("utf-8-sig" if lineno == 1 else "utf-8")
+        except UnicodeDecodeError as e:
+            return RecordError(path, lineno, f"invalid UTF-8 ({e.reason} at byte {e.start})")
+        try:
+            obj = loads(line)
+        except JSONInvalid as e:
+            return RecordError(path, lineno, f"invalid JSON: {e}")
         # strict UTF-8 holds no surrogate: only a \\uD800–\\uDFFF escape can make one
         maybe = _SURROGATE_ESCAPE.search(raw) is not None
+    rid = obj.get("id") if isinstance(obj, dict) else None
+    try:
         return record_to_article(obj, f"{path}:{lineno}", f"{path}:{lineno}", may_hold_surrogates=maybe)
     except RecordInvalid as e:
         return RecordError(path, lineno, str(e), str(rid) if rid is not None else None)
