@@ -445,3 +445,41 @@ def test_compiled_classifier_equals_the_reference_on_every_pool_line_and_page() 
         assert rule in rules, rule
     for rule in ("after-last-paragraph", "related-links", "after-marker", "no-words", "related-marker"):
         assert rule in rules, rule
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(_POOL),
+            st.text(alphabet="اب 12٣|-.:\u00a0\t", max_size=10),
+            st.sampled_from(["\n", "\r\n", "\r", "\u2028", "\x85", "\x0b", "  \n"]),
+        ),
+        max_size=20,
+    )
+)
+def test_compiled_line_keys_equal_the_article_keys_of_its_lines(parts: list[str]) -> None:
+    """Template keys straight from the normalized text: those of the lines, credits and blanks left
+    out, prose and long lines marked (the seed pages and real articles too)."""
+    from khabar.clean.templates import article_keys, article_keys_of
+    from khabar.normalize import normalize
+    from khabar.words import view, word_bounds
+
+    text = "".join(parts)
+    norm = normalize(text)
+    assert article_keys_of(text, norm, word_bounds(norm)[0]) == article_keys(text)
+    v = view(text)
+    assert article_keys_of(text, v.norm, v.words.starts) == article_keys(text)
+
+
+def test_compiled_line_keys_on_real_pages(ant: list[dict]) -> None:
+    from khabar.clean.templates import article_keys, article_keys_of
+    from khabar.words import view
+
+    texts = [d["text"] for d in ant] + [t.read_text(encoding="utf-8") for t in (SEED_A, SEED_B)]
+    for text in texts + ["\n".join(_POOL)]:
+        v = view(text)
+        got = article_keys_of(text, v.norm, v.words.starts)
+        assert got == article_keys(text)
+        assert got[1] and got[2] and got[2] <= got[1]
+    assert any(article_keys(t)[3] for t in texts + ["\n".join(_POOL)])  # long lines occur

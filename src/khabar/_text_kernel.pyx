@@ -469,3 +469,60 @@ def term_ids(list terms):
     finally:
         free(cps)
         free(raw)
+
+
+def line_keys(
+    str text, str norm, const int64_t[::1] src, const int64_t[::1] word_starts, credit_match,
+    Py_ssize_t prose_words, Py_ssize_t long_words,
+):
+    """What ``clean.templates.article_keys`` gathers of the lines of ``text`` (split as :func:`lines`
+    splits them; ``norm``, ``src`` and ``word_starts`` as it takes them), without making the lines:
+    the :func:`template_key` of every non-blank line ``credit_match`` does not match, as three sets
+    (all of them, those of lines of at least ``prose_words`` words, of more than ``long_words``)."""
+    cdef Py_ssize_t n = len(text), m = src.shape[0], nw = word_starts.shape[0]
+    cdef Py_ssize_t start = 0, end, nb0 = 0, nb1, w0 = 0, w1, s, e, k
+    cdef int tkind = PyUnicode_KIND(text), nkind = PyUnicode_KIND(norm)
+    cdef const void* tdata = PyUnicode_DATA(text)
+    cdef const void* ndata = PyUnicode_DATA(norm)
+    cdef set keys = set(), prose = set(), longs = set()
+    cdef uint32_t* buf = <uint32_t*>malloc(max(1, len(norm)) * sizeof(uint32_t))
+    cdef uint8_t* raw = <uint8_t*>malloc(max(1, 4 * len(norm)))
+    cdef str line
+    try:
+        if buf == NULL or raw == NULL:
+            raise MemoryError()
+        while start < n:
+            end = start
+            while end < n and not _line_break(PyUnicode_READ(tkind, tdata, end)):
+                end += 1
+            if end < n:
+                if PyUnicode_READ(tkind, tdata, end) == 13 and end + 1 < n and PyUnicode_READ(tkind, tdata, end + 1) == 10:
+                    end += 2
+                else:
+                    end += 1
+            nb1 = nb0
+            while nb1 < m and src[nb1] < end:
+                nb1 += 1
+            w1 = w0
+            while w1 < nw and word_starts[w1] < nb1:
+                w1 += 1
+            s, e = nb0, nb1
+            while s < e and _space(PyUnicode_READ(nkind, ndata, s)):
+                s += 1
+            while e > s and _space(PyUnicode_READ(nkind, ndata, e - 1)):
+                e -= 1
+            if s < e:
+                line = norm[s:e]
+                if credit_match(line) is None:
+                    k = _canon(line, buf)
+                    key = blake2b64(raw, _utf8(buf, k, raw))
+                    keys.add(key)
+                    if w1 - w0 >= prose_words:
+                        prose.add(key)
+                    if w1 - w0 > long_words:
+                        longs.add(key)
+            start, nb0, w0 = end, nb1, w1
+    finally:
+        free(buf)
+        free(raw)
+    return keys, prose, longs
