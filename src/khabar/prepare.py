@@ -20,9 +20,9 @@ from typing import Any
 import numpy as np
 
 from khabar.article import Article, Segment
-from khabar.clean.lines import split_lines
+from khabar.clean.lines import Line, lines_of, split_lines
 from khabar.clean.segment import classify_to_segments
-from khabar.clean.templates import ArticleKeys, TemplateLearner, article_keys_of
+from khabar.clean.templates import ArticleKeys, TemplateLearner, article_keys
 from khabar.fingerprint import Unit, article_units, unit_words
 from khabar.normalize import normalize
 from khabar.parallel import iter_ranges, map_ranges
@@ -48,16 +48,16 @@ class Prepared:
 def _keys(shared: dict[str, Any], lo: int, hi: int) -> list[ArticleKeys | None]:
     out: list[ArticleKeys | None] = []
     for a in shared["articles"][lo:hi]:
-        out.append(_article_keys(a) if a.source else None)
+        out.append(article_keys(a.text, _lines(a)) if a.source else None)
     return out
 
 
-def _article_keys(a: Article) -> ArticleKeys:
-    """The article's template keys: its words need not be hashed for that."""
+def _lines(a: Article) -> list[Line]:
+    """The article's lines, for template learning: its words need not be hashed for that."""
     if a.view is not None:
-        return article_keys_of(a.text, a.view.norm, a.view.words.starts)
+        return split_lines(a.text, a.view)
     norm = normalize(a.text)
-    return article_keys_of(a.text, norm, word_bounds(norm)[0])
+    return lines_of(a.text, norm, word_bounds(norm)[0])
 
 
 def prepare_one(article: Article, k: int, templates: frozenset[int]) -> Prepared:

@@ -12,12 +12,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-import numpy as np
-
-from khabar import _text_kernel
 from khabar.clean.lexicon import lexicon
 from khabar.clean.lines import Line, split_lines, template_key
-from khabar.normalize import Normalized
 
 MIN_ARTICLES = 3  # a template line occurs in at least this many distinct articles of an outlet ...
 MIN_SHARE = 0.002  # ... and in at least this share of them
@@ -57,22 +53,6 @@ def article_keys(text: str, lines: list[Line] | None = None) -> ArticleKeys:
             prose.add(key)
         if line.n_words > LONG_LINE_WORDS:
             longs.add(key)
-    return digest, frozenset(keys), frozenset(prose), frozenset(longs)
-
-
-def article_keys_of(text: str, norm: Normalized, word_starts: np.ndarray) -> ArticleKeys:
-    """:func:`article_keys` from the text's normalized form and where its words start, without
-    making its lines (compiled: ``_text_kernel.line_keys``)."""
-    digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
-    keys, prose, longs = _text_kernel.line_keys(
-        text,
-        norm.text,
-        np.ascontiguousarray(norm.src, np.int64),
-        np.ascontiguousarray(word_starts, np.int64),
-        lexicon().credit.match,
-        PROSE_LINE_WORDS,
-        LONG_LINE_WORDS,
-    )
     return digest, frozenset(keys), frozenset(prose), frozenset(longs)
 
 
