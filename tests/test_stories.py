@@ -513,3 +513,21 @@ def test_compiled_word_terms_equal_the_reference(ant: list[dict], monkeypatch: p
             assert (want[0] == -1).any() and (want[0] >= 0).any()
             content = {features.stem(w) for w in words if w not in STOPWORDS}
             assert set(features._TERMS) == (content if limit else set())
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet="اب ة1٣.\n\u2028-أإ", max_size=12), max_size=8))
+def test_headlines_in_one_view_have_the_words_of_each_alone(headlines: list[str]) -> None:
+    from khabar.stories.features import _headline_view, _headline_views
+
+    together = _headline_views(headlines)
+    assert len(together) == len(headlines)
+    for h, (v, idx) in zip(headlines, together, strict=True):
+        alone, all_words = _headline_view(h)
+        assert v.words.hashes[idx].tolist() == alone.words.hashes[all_words].tolist()
+        starts, ends = v.words.starts[idx].tolist(), v.words.ends[idx].tolist()
+        got = [v.norm.text[s:e] for s, e in zip(starts, ends, strict=True)]
+        want = [
+            alone.norm.text[s:e] for s, e in zip(alone.words.starts.tolist(), alone.words.ends.tolist(), strict=True)
+        ]
+        assert got == want

@@ -199,6 +199,20 @@ def _headline_view(headline: str) -> tuple[TextView, np.ndarray]:
 _NO_SRC = np.zeros(0, np.int64)  # a headline's words need no offsets into the original
 
 
+def _headline_views(headlines: list[str]) -> list[tuple[TextView, np.ndarray]]:
+    """:func:`_headline_view` of each headline, all in one view: the normalized headlines joined by
+    line breaks (no word runs across one), each headline's words a range of the view's words."""
+    texts = [normalize_text(h) for h in headlines]
+    joined = "\n".join(texts)
+    norm = Normalized(joined, _NO_SRC, len(joined))
+    w = split_words(norm)
+    v = TextView(norm, w)
+    starts = np.zeros(len(texts) + 1, dtype=np.int64)
+    np.cumsum([len(t) + 1 for t in texts], out=starts[1:])
+    first = np.searchsorted(w.starts, starts).tolist()  # each headline's first word
+    return [(v, np.arange(first[k], first[k + 1], dtype=np.int64)) for k in range(len(texts))]
+
+
 def _first_line(text: str) -> str:
     return next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
 
@@ -217,7 +231,7 @@ def story_units_of(
     ``fingerprint.unit_words``, if already computed."""
     units, owners, text_words, headlines = _units(items, word_idx)
     n = len(units)
-    heads_words = [_headline_view(h) for h in headlines]
+    heads_words = _headline_views(headlines)
     text, text_bounds = _concat_words(text_words)
     title, title_bounds = _concat_words(heads_words)
     _learn_words(text, text_bounds, text_words)
