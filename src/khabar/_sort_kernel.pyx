@@ -6,7 +6,8 @@ sort of (key, value) records, several times faster on the millions of 64-bit has
 (numpy sorts 64-bit keys with a comparison sort).  Keys are hashes, spread evenly over 64 bits: one
 scatter by their top bits puts about 16 keys in each bucket, in input order, and each bucket is then
 sorted by insertion (stable) while it is in cache.  A bucket far larger than that (keys that are not
-random) is sorted with ``qsort`` on (key, input position), so no input takes quadratic time.
+random) is sorted with ``qsort`` on (key, input position), so no input takes quadratic time.  The
+top bits are those below the highest bit any key sets (63-bit term ids fill every bucket too).
 """
 
 from libc.stdint cimport int64_t, uint64_t
@@ -56,10 +57,15 @@ cdef int _sort(const uint64_t[::1] keys, const int64_t[::1] values, uint64_t* kb
     sorted by key, equal keys in input order."""
     cdef Py_ssize_t n = keys.shape[0], i, j, lo, hi, d
     cdef bint positions = values is None
-    cdef int bits = 8
+    cdef int bits = 8, width = 64  # bucket by the top ``bits`` of the keys' ``width`` significant bits
+    cdef uint64_t seen = 0
     while bits < 24 and (<Py_ssize_t>1 << (bits + 4)) < n:
         bits += 1
-    cdef int shift = 64 - bits
+    for i in range(n):
+        seen |= keys[i]
+    while width > bits and not (seen >> (width - 1)):  # e.g. 63-bit term ids: every bucket in use
+        width -= 1
+    cdef int shift = width - bits
     cdef Py_ssize_t buckets = <Py_ssize_t>1 << bits
     cdef int64_t* start = <int64_t*>malloc((buckets + 1) * sizeof(int64_t))
     cdef int64_t* fill = <int64_t*>malloc(buckets * sizeof(int64_t))
@@ -154,3 +160,4 @@ def sort_postings(const uint64_t[::1] keys, const int64_t[::1] values):
                 vb[m] = vb[i]
                 m += 1
     return out_k[:m], out_v[:m]
+
