@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -74,17 +74,8 @@ def build_stories(
         wires = {(k, key): w for k, p in enumerate(prepared) for key, w in p.wires.items()}
     by_key = {(u.article, u.key): u for u in units}
     index_of = {a.id: k for k, a in enumerate(articles)}
-    coverage = unit_coverage(pairs, index_of, sizes)
-    reuse_links = []
-    for (ka, kb), cov in coverage.items():
-        a, b = by_key.get(ka), by_key.get(kb)
-        if a is None or b is None or cov < params.reuse_coverage:
-            continue
-        dt = days_apart(a, b)
-        if dt is None or dt <= params.max_days:
-            reuse_links.append((a, b))
     index = StoryIndex(params)
-    index.add(units, reuse_links, jobs=jobs)
+    index.add(units, _reuse_links(pairs, index_of, sizes, by_key, params), jobs=jobs)
     result = StoryResult([], times=times, wires=wires)
     stories = index.stories()
     for sid, members in stories.items():
@@ -95,6 +86,24 @@ def build_stories(
     records.sort(key=lambda r: (-len(r["members"]), r["start"] or "9999", r["story"]))
     result.stories = records
     return result
+
+
+def _reuse_links(
+    pairs: Sequence[dict[str, Any]],
+    index_of: dict[str, int],
+    sizes: dict[UnitKey, int],
+    by_key: dict[UnitKey, StoryUnit],
+    params: LinkParams,
+) -> Iterator[tuple[StoryUnit, StoryUnit]]:
+    """The unit pairs that share enough of their words to add the reuse bonus to their link (read
+    lazily: :meth:`StoryIndex.add` reads them while its workers compute the lexical links)."""
+    for (ka, kb), cov in unit_coverage(pairs, index_of, sizes).items():
+        a, b = by_key.get(ka), by_key.get(kb)
+        if a is None or b is None or cov < params.reuse_coverage:
+            continue
+        dt = days_apart(a, b)
+        if dt is None or dt <= params.max_days:
+            yield a, b
 
 
 FEATURE_BATCH = 128  # articles whose story features are computed together

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import heapq
+import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -120,13 +121,15 @@ class StoryIndex:
         start = len(self.units)
         self.units.extend(new)
         los, his, ws = [self._lo], [self._hi], [self._w]
-        for lo, hi, weights in lexical_link_arrays(self.units, self.params, new_from=start, jobs=jobs):
-            los.append(lo.astype(np.int64, copy=False))
-            his.append(hi.astype(np.int64, copy=False))
-            ws.append(weights.astype(np.float64, copy=False))
+        blocks = iter(lexical_link_arrays(self.units, self.params, new_from=start, jobs=jobs))
+        first = next(blocks, None)  # the workers go on with the other blocks while the reuse links are read
         position = {id(u): k for k, u in enumerate(self.units)}
         extra = [sorted((position[id(a)], position[id(b)])) for a, b in reuse_links]
         extra = [(i, j) for i, j in extra if i != j]
+        for lo, hi, weights in itertools.chain([] if first is None else [first], blocks):
+            los.append(lo.astype(np.int64, copy=False))
+            his.append(hi.astype(np.int64, copy=False))
+            ws.append(weights.astype(np.float64, copy=False))
         if extra:
             los.append(np.array([i for i, _ in extra], np.int64))
             his.append(np.array([j for _, j in extra], np.int64))
