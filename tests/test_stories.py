@@ -531,3 +531,27 @@ def test_headlines_in_one_view_have_the_words_of_each_alone(headlines: list[str]
             alone.norm.text[s:e] for s, e in zip(alone.words.starts.tolist(), alone.words.ends.tolist(), strict=True)
         ]
         assert got == want
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.booleans(), max_size=20),  # which lines are blank
+    st.lists(st.integers(1, 5), min_size=1, max_size=6),  # segment lengths, in lines
+    st.lists(st.integers(0, 5), max_size=4),  # the unit's segments (indices, any order)
+    st.booleans(),
+)
+def test_unit_lines_are_the_non_blank_lines_starting_in_its_segments(
+    blank: list[bool], lengths: list[int], picked: list[int], whole: bool
+) -> None:
+    from khabar.article import Segment
+    from khabar.clean.lines import Line
+    from khabar.stories.wires import _unit_lines
+
+    lines = [Line(k, k + 1, "" if b else "x", 0 if b else 1, "blank" if b else "body") for k, b in enumerate(blank)]
+    bounds = [0]
+    for n in lengths:
+        bounds.append(bounds[-1] + n)
+    segments = [Segment(a, b, "body") for a, b in zip(bounds, bounds[1:], strict=False)]
+    chosen = None if whole else [segments[k % len(segments)] for k in dict.fromkeys(picked)]
+    want = [ln for ln in lines if not ln.blank and (chosen is None or any(s.start <= ln.start < s.end for s in chosen))]
+    assert _unit_lines(lines, chosen) == want

@@ -7,9 +7,10 @@ Looked for in the first and last lines of the article («واس»، «رويتر
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 
 from khabar._text_kernel import Substrings
-from khabar.article import Article
+from khabar.article import Article, Segment
 from khabar.clean.lines import Line, split_lines
 from khabar.normalize import normalize_text
 
@@ -68,16 +69,30 @@ def mentions_agency(normalized: str) -> bool:
     return _SPELLINGS.mask(normalized) != 0 and _ANY_AGENCY.search(normalized) is not None
 
 
+def _unit_lines(lines: list[Line], segments: list[Segment] | None) -> list[Line]:
+    """The non-blank ``lines`` that start in one of ``segments`` (all of them without segments)."""
+    if segments is None:
+        return [ln for ln in lines if ln.kind != "blank"]
+    if len(segments) == 1:
+        lo, hi = segments[0].start, segments[0].end
+        return [ln for ln in lines if lo <= ln.start < hi and ln.kind != "blank"]
+    segments = sorted(segments, key=lambda seg: seg.start)  # disjoint: they tile the text
+    starts = [seg.start for seg in segments]
+    out = []
+    for ln in lines:
+        k = bisect_right(starts, ln.start) - 1
+        if k >= 0 and ln.start < segments[k].end and ln.kind != "blank":
+            out.append(ln)
+    return out
+
+
 def wire_credits(article: Article, segments: list[int] | None = None, lines: list[Line] | None = None) -> list[str]:
     """Agencies and sources credited at the start or end of the article, or of the unit made of
     ``segments`` (indices into ``article.segments``), in order of first mention, without repeats.
     ``lines``: the article's lines (:func:`split_lines`), if already split."""
     if lines is None:
         lines = split_lines(article.text, article.text_view())
-    lines = [ln for ln in lines if not ln.blank]
-    if segments is not None:
-        spans = [(article.segments[k].start, article.segments[k].end) for k in segments]
-        lines = [ln for ln in lines if any(s <= ln.start < e for s, e in spans)]
+    lines = _unit_lines(lines, None if segments is None else [article.segments[k] for k in segments])
     found: list[str] = []
     edge = lines[:EDGE_LINES] + lines[-EDGE_LINES:] if len(lines) > 2 * EDGE_LINES else lines
     for ln in edge:
