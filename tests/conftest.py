@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import strategies as st
 
 from khabar.article import Article
 from khabar.clean import clean_articles
@@ -39,3 +40,18 @@ def assert_offset_map(n: Normalized, text: str) -> None:
     if len(n.src):
         assert n.src.min() >= 0 and n.src.max() < len(text)
         assert (n.src[1:] >= n.src[:-1]).all()
+
+
+def json_values(chars: list[str], int_keys: bool = False) -> st.SearchStrategy[object]:
+    """Any JSON-like value (null, booleans, integers beyond 64 bits, finite floats, strings of
+    ``chars``, lists and objects, with integer keys too if ``int_keys``) for the JSON round-trip tests."""
+    keys = st.text(max_size=3) | st.integers(0, 3) if int_keys else st.text(max_size=3)
+    return st.recursive(
+        st.none()
+        | st.booleans()
+        | st.integers(-(2**70), 2**70)
+        | st.floats(allow_nan=False, allow_infinity=False)
+        | st.text(alphabet=st.sampled_from(chars)),
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(keys, inner, max_size=4),
+        max_leaves=16,
+    )

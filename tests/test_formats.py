@@ -12,13 +12,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 import khabar
 from khabar.parquet import read_records
-from tests.conftest import SEED_A, SEED_B
+from tests.conftest import SEED_A, SEED_B, json_values
 
 
 def _page(title: str, body: str) -> str:
@@ -155,17 +154,7 @@ def test_output_files_get_the_usual_permissions(tmp_path: Path, ant: list[dict])
         assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o644
 
 
-_JSON_VALUES = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(-(2**70), 2**70)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(alphabet=st.sampled_from([*'aب\n\r\t"\\/\x00\x1f\x7f', "\u2028", "\u2029", "\x85", "\U0001f600"])),
-    lambda inner: (
-        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=3) | st.integers(0, 3), inner, max_size=4)
-    ),
-    max_leaves=20,
-)
+_JSON_VALUES = json_values([*'aب\n\r\t"\\/\x00\x1f\x7f', "\u2028", "\u2029", "\x85", "\U0001f600"], int_keys=True)
 
 
 @settings(max_examples=400, deadline=None)

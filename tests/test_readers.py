@@ -9,6 +9,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from khabar.scan import read_all, scan
+from tests.conftest import json_values
 
 HTML = """<!DOCTYPE html><html lang="ar" dir="rtl"><head><meta charset="{charset}"><title>عنوان الصفحة</title></head>
 <body><nav><a href="/">الرئيسية</a> | <a href="/news">أخبار</a> | <a href="/sport">رياضة</a></nav>
@@ -290,15 +291,7 @@ def test_compiled_binary_check_equals_the_regex_reference(text: str, pad: int) -
         assert sanity.binary_junk(t) == sanity.binary_junk_reference(t)
 
 
-_JSON_VALUES = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(-(2**70), 2**70)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(alphabet=st.sampled_from([*'aب\n"\\/\x00\x7f', "\ud800", "\udc00", "\ufeff", "\U0001f600"])),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3),
-    max_leaves=12,
-)
+_JSON_VALUES = json_values([*'aب\n"\\/\x00\x7f', "\ud800", "\udc00", "\ufeff", "\U0001f600"])
 
 
 @settings(max_examples=400, deadline=None)

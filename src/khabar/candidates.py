@@ -30,21 +30,22 @@ class CandidateParams:
 
 def postings(units: Sequence[Unit], n: int) -> tuple[np.ndarray, np.ndarray]:
     """All (hash, unit index) postings, one per distinct n-gram per unit, sorted by hash (then unit)."""
+    h, u = _unsorted_postings(units, n)
+    return sort_postings(h, u)  # by hash, and by unit within a hash (units are in order); compiled
+
+
+def _unsorted_postings(units: Sequence[Unit], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every n-gram hash of every unit and the unit's index (ascending), in unit order."""
     grams = [unit.grams(n) for unit in units]
     if not grams:
         return np.zeros(0, np.uint64), np.zeros(0, np.int64)
     h = np.concatenate(grams).astype(np.uint64, copy=False)
-    u = np.repeat(np.arange(len(units), dtype=np.int64), [len(g) for g in grams])
-    return sort_postings(h, u)  # by hash, and by unit within a hash (units are in order); compiled
+    return h, np.repeat(np.arange(len(units), dtype=np.int64), [len(g) for g in grams])
 
 
 def postings_reference(units: Sequence[Unit], n: int) -> tuple[np.ndarray, np.ndarray]:
     """:func:`postings` with numpy's stable argsort and masks."""
-    grams = [unit.grams(n) for unit in units]
-    if not grams:
-        return np.zeros(0, np.uint64), np.zeros(0, np.int64)
-    h = np.concatenate(grams).astype(np.uint64, copy=False)
-    u = np.repeat(np.arange(len(units), dtype=np.int64), [len(g) for g in grams])
+    h, u = _unsorted_postings(units, n)
     order = np.argsort(h, kind="stable")
     h, u = h[order], u[order]
     first = np.ones(len(h), dtype=bool)  # an n-gram's first posting in its unit
