@@ -101,6 +101,7 @@ def _term(term: str) -> tuple[int, float]:
 
 
 _TERMS: dict[str, tuple[int, float]] = {}
+_TERMS_LIMIT = 1_000_000  # stems cached at most (bounded memory)
 
 
 def _rows(terms: Counter[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -346,9 +347,6 @@ def _learn_words(hashes: np.ndarray, bounds: np.ndarray, text_words: list[tuple[
         _TERMS_LIMIT,
     )
     _TABLE.insert(uniq, tids, idfs)
-
-
-_TERMS_LIMIT = 1_000_000
 
 
 def _word_terms_reference(words: list[str]) -> tuple[np.ndarray, np.ndarray]:
