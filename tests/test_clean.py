@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from khabar.article import Article
 from khabar.clean import TemplateLearner, classify, clean_articles, segment
+from khabar.clean.templates import line_keys
 from tests.conftest import SEED_A, SEED_B
 
 PARA = (
@@ -421,6 +423,30 @@ def test_compiled_classifier_equals_the_reference(lines: list[str], template_lin
     segments = classify_to_segments(split_lines(text), templates, len(text))
     assert segments == to_segments(ref, len(text))
     assert all(isinstance(s, Segment) for s in segments)
+    lines = split_lines(text)  # the line keys template learning computed give the same segments
+    assert classify_to_segments(lines, templates, len(text), line_keys(lines)) == segments
+
+
+def test_precomputed_line_keys_are_what_the_classifier_tests() -> None:
+    """Keys given to the classifier are used as the lines' keys (not computed again), and must be
+    one per line."""
+    from khabar.clean.lines import split_lines
+    from khabar.clean.segment import classify_to_segments
+
+    text = f"{PARA}\nسطر قالب الموقع\n{PARA2}"
+    lines = split_lines(text)
+    keys = line_keys(lines)
+    assert [s.kind for s in classify_to_segments(lines, frozenset({keys[1]}), len(text), keys)] == [
+        "body",
+        "boilerplate",
+        "body",
+    ]
+    other = [keys[0], 12345, keys[2]]  # the classifier believes the keys it is given
+    assert {s.kind for s in classify_to_segments(split_lines(text), frozenset({keys[1]}), len(text), other)} == {
+        "body"
+    }
+    with pytest.raises(ValueError, match="template keys for 3 lines"):
+        classify_to_segments(split_lines(text), frozenset({keys[1]}), len(text), keys[:2])
 
 
 def test_compiled_classifier_equals_the_reference_on_every_pool_line_and_page() -> None:

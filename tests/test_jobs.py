@@ -151,3 +151,22 @@ def test_written_files_do_not_depend_on_jobs(ant: list[dict], tmp_path) -> None:
     for name in ("articles.jsonl", "pairs.jsonl", "stories.jsonl", "errors.jsonl"):
         assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), name
     assert len((outs[1] / "articles.jsonl").read_text(encoding="utf-8").splitlines()) == 24
+
+
+def test_cleaning_with_the_learned_line_keys_equals_cleaning_from_scratch(ant: list[dict]) -> None:
+    """A scan's cleaning reuses the line keys template learning computed (sliced per worker task);
+    the segments are those of learning and classifying each article on its own, with any jobs."""
+    from khabar.clean import clean_articles
+    from khabar.clean.segment import classify
+    from khabar.prepare import prepare_articles
+
+    expected = _corpus(ant)
+    learner = clean_articles(expected)
+    templates = learner.templates()
+    assert any(  # the corpus's footer is a template of its outlets
+        ln.rule == "template" for a in expected[:7] for ln in classify(a.text, templates[a.source or ""])
+    )
+    for jobs in (1, 2):
+        got = _corpus(ant)
+        prepare_articles(got, jobs)
+        assert [a.segments for a in got] == [a.segments for a in expected]

@@ -37,30 +37,44 @@ static const uint8_t khabar_b2_sigma[10][16] = {
         v[b] = KHABAR_ROTR(v[b] ^ v[c], 63); \
     } while (0)
 
+static inline uint64_t khabar_b2_load64(const uint8_t *p) {
+    return (uint64_t)p[0] | ((uint64_t)p[1] << 8) | ((uint64_t)p[2] << 16) | ((uint64_t)p[3] << 24) |
+           ((uint64_t)p[4] << 32) | ((uint64_t)p[5] << 40) | ((uint64_t)p[6] << 48) | ((uint64_t)p[7] << 56);
+}
+
+#define KHABAR_ROUND(r)                                                                   \
+    do {                                                                                  \
+        KHABAR_G(0, 4, 8, 12, m[khabar_b2_sigma[r][0]], m[khabar_b2_sigma[r][1]]);        \
+        KHABAR_G(1, 5, 9, 13, m[khabar_b2_sigma[r][2]], m[khabar_b2_sigma[r][3]]);        \
+        KHABAR_G(2, 6, 10, 14, m[khabar_b2_sigma[r][4]], m[khabar_b2_sigma[r][5]]);       \
+        KHABAR_G(3, 7, 11, 15, m[khabar_b2_sigma[r][6]], m[khabar_b2_sigma[r][7]]);       \
+        KHABAR_G(0, 5, 10, 15, m[khabar_b2_sigma[r][8]], m[khabar_b2_sigma[r][9]]);       \
+        KHABAR_G(1, 6, 11, 12, m[khabar_b2_sigma[r][10]], m[khabar_b2_sigma[r][11]]);     \
+        KHABAR_G(2, 7, 8, 13, m[khabar_b2_sigma[r][12]], m[khabar_b2_sigma[r][13]]);      \
+        KHABAR_G(3, 4, 9, 14, m[khabar_b2_sigma[r][14]], m[khabar_b2_sigma[r][15]]);      \
+    } while (0)
+
 static inline void khabar_b2_compress(uint64_t h[8], const uint8_t block[128], uint64_t t, int last) {
     uint64_t v[16], m[16];
-    for (int i = 0; i < 16; i++) {
-        uint64_t w = 0;
-        for (int j = 0; j < 8; j++) w |= (uint64_t)block[8 * i + j] << (8 * j);
-        m[i] = w;
-    }
+    for (int i = 0; i < 16; i++) m[i] = khabar_b2_load64(block + 8 * i);
     for (int i = 0; i < 8; i++) {
         v[i] = h[i];
         v[i + 8] = khabar_b2_iv[i];
     }
     v[12] ^= t; /* the counter's high word stays 0: inputs are far below 2**64 bytes */
     if (last) v[14] = ~v[14];
-    for (int r = 0; r < 12; r++) {
-        const uint8_t *s = khabar_b2_sigma[r % 10];
-        KHABAR_G(0, 4, 8, 12, m[s[0]], m[s[1]]);
-        KHABAR_G(1, 5, 9, 13, m[s[2]], m[s[3]]);
-        KHABAR_G(2, 6, 10, 14, m[s[4]], m[s[5]]);
-        KHABAR_G(3, 7, 11, 15, m[s[6]], m[s[7]]);
-        KHABAR_G(0, 5, 10, 15, m[s[8]], m[s[9]]);
-        KHABAR_G(1, 6, 11, 12, m[s[10]], m[s[11]]);
-        KHABAR_G(2, 7, 8, 13, m[s[12]], m[s[13]]);
-        KHABAR_G(3, 4, 9, 14, m[s[14]], m[s[15]]);
-    }
+    KHABAR_ROUND(0);
+    KHABAR_ROUND(1);
+    KHABAR_ROUND(2);
+    KHABAR_ROUND(3);
+    KHABAR_ROUND(4);
+    KHABAR_ROUND(5);
+    KHABAR_ROUND(6);
+    KHABAR_ROUND(7);
+    KHABAR_ROUND(8);
+    KHABAR_ROUND(9);
+    KHABAR_ROUND(0);
+    KHABAR_ROUND(1);
     for (int i = 0; i < 8; i++) h[i] ^= v[i] ^ v[i + 8];
 }
 

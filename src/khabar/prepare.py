@@ -22,7 +22,7 @@ import numpy as np
 from khabar.article import Article, Segment
 from khabar.clean.lines import Line, lines_of, split_lines
 from khabar.clean.segment import classify_to_segments
-from khabar.clean.templates import ArticleKeys, TemplateLearner, article_keys
+from khabar.clean.templates import ArticleKeys, TemplateLearner, article_keys, line_keys
 from khabar.fingerprint import Unit, article_units, unit_words
 from khabar.normalize import normalize
 from khabar.parallel import iter_ranges, map_ranges
@@ -45,10 +45,18 @@ class Prepared:
     time: tuple[datetime | None, str | None]  # (time, where it came from)
 
 
-def _keys(shared: dict[str, Any], lo: int, hi: int) -> list[ArticleKeys | None]:
-    out: list[ArticleKeys | None] = []
+LearnedKeys = tuple[ArticleKeys, list[int]] | None  # an article's keys for learning, and its lines' keys
+
+
+def _keys(shared: dict[str, Any], lo: int, hi: int) -> list[LearnedKeys]:
+    out: list[LearnedKeys] = []
     for a in shared["articles"][lo:hi]:
-        out.append(article_keys(a.text, _lines(a)) if a.source else None)
+        if a.source:
+            lines = _lines(a)
+            keys = line_keys(lines)
+            out.append((article_keys(a.text, lines, keys), keys))
+        else:
+            out.append(None)  # an article without an outlet has no templates
     return out
 
 
@@ -65,17 +73,21 @@ def prepare_one(article: Article, k: int, templates: frozenset[int]) -> Prepared
     return prepare_many([(article, k, templates)])[0]
 
 
-def prepare_many(items: Sequence[tuple[Article, int, frozenset[int]]]) -> list[Prepared]:
+def prepare_many(
+    items: Sequence[tuple[Article, int, frozenset[int]]], keys: Sequence[list[int] | None] | None = None
+) -> list[Prepared]:
     """:func:`prepare_one` of each ``(article, index, templates)``, with the story features of all
-    of them computed together (vectorized over the batch)."""
+    of them computed together (vectorized over the batch); ``keys``: each article's line keys, if
+    template learning computed them (else None)."""
     keep_view = [a.view is not None for a, _, _ in items]
     try:
         out = []
         word_idx = []
-        for article, k, templates in items:
+        for n, (article, k, templates) in enumerate(items):
             v = article.text_view()
             lines = split_lines(article.text, v)
-            article.segments = classify_to_segments(lines, templates, len(article.text))
+            known = keys[n] if keys is not None and templates else None
+            article.segments = classify_to_segments(lines, templates, len(article.text), known)
             word_idx.append(unit_words(article))
             out.append(
                 Prepared(
@@ -99,10 +111,13 @@ def prepare_many(items: Sequence[tuple[Article, int, frozenset[int]]]) -> list[P
 def prepare_range(shared: dict[str, Any], lo: int, hi: int) -> list[Prepared]:
     """The prepared articles ``lo`` to ``hi`` of ``shared["articles"]`` (``shared["templates"]``: by outlet),
     as a :class:`PreparedBatch` (it crosses from a worker to the parent packed)."""
-    articles, templates = shared["articles"], shared["templates"]
+    articles, templates, keys = shared["articles"], shared["templates"], shared.get("line_keys")
     empty: frozenset[int] = frozenset()
     return PreparedBatch(
-        prepare_many([(articles[k], k, templates.get(articles[k].source or "", empty)) for k in range(lo, hi)])
+        prepare_many(
+            [(articles[k], k, templates.get(articles[k].source or "", empty)) for k in range(lo, hi)],
+            None if keys is None else keys[lo:hi],
+        )
     )
 
 
@@ -208,15 +223,22 @@ def _unpack(
 
 
 def learn_templates(
-    articles: Sequence[Article], jobs: int = 1, progress: Callable[[int], None] | None = None
+    articles: Sequence[Article],
+    jobs: int = 1,
+    progress: Callable[[int], None] | None = None,
+    line_keys: list[list[int] | None] | None = None,
 ) -> TemplateLearner:
-    """Each outlet's template lines, learned from ``articles`` (in input order)."""
+    """Each outlet's template lines, learned from ``articles`` (in input order).  Each article's
+    line keys (None for one without an outlet) are appended to ``line_keys`` if given: cleaning
+    need not compute them again."""
     learner = TemplateLearner()
     parts = iter_ranges(_keys, len(articles), jobs, {"articles": articles}, chunk=RANGE, progress=progress)
-    keys = (k for part in parts for k in part)  # counted as they come, while the workers go on
-    for a, k in zip(articles, keys, strict=True):
+    learned = (k for part in parts for k in part)  # counted as they come, while the workers go on
+    for a, k in zip(articles, learned, strict=True):
         if k is not None:
-            learner.add_keys(a.source, k)
+            learner.add_keys(a.source, k[0])
+        if line_keys is not None:
+            line_keys.append(None if k is None else k[1])
     return learner
 
 
@@ -227,10 +249,10 @@ def prepare_articles(
     progress: Callable[[int], None] | None = None,
 ) -> list[Prepared]:
     """Clean every article in place (its ``segments``) and prepare it for reuse and stories."""
-    templates = learn_templates(articles, jobs, progress).templates() if learn else {}
-    prepared: list[Prepared] = map_ranges(
-        prepare_range, len(articles), jobs, {"articles": articles, "templates": templates}, RANGE, progress
-    )
+    keys: list[list[int] | None] = []
+    templates = learn_templates(articles, jobs, progress, keys).templates() if learn else {}
+    shared = {"articles": articles, "templates": templates, "line_keys": keys if learn else None}
+    prepared: list[Prepared] = map_ranges(prepare_range, len(articles), jobs, shared, RANGE, progress)
     for a, p in zip(articles, prepared, strict=True):
         a.segments = p.segments
     return prepared

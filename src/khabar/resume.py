@@ -152,8 +152,10 @@ class Checkpoints:
     ) -> list[Prepared]:
         """:func:`khabar.prepare.prepare_articles` in checkpointed chunks of :data:`CHUNK` articles."""
         templates = self.load("templates")
+        keys: list[list[int] | None] | None = None  # the lines' template keys, if learned in this run
         if templates is None:
-            templates = learn_templates(articles, jobs, progress).templates()
+            keys = []
+            templates = learn_templates(articles, jobs, progress, keys).templates()
             self.save("templates", templates)
         elif progress:
             progress(len(articles))
@@ -167,7 +169,8 @@ class Checkpoints:
         # warm and go on with the next chunk while this process saves the last one.  A worker sends
         # its task's prepared articles pickled, and a chunk's checkpoint is those pickles as they came:
         # saving one costs a write, not pickling the chunk again
-        with pool(jobs if len(todo) > 1 else 1, {"articles": articles, "templates": templates}) as workers:
+        shared = {"articles": articles, "templates": templates, "line_keys": keys}
+        with pool(jobs if len(todo) > 1 else 1, shared) as workers:
             results = map_tasks(workers, _prepare_pickled, todo)
             for lo, hi in chunks:
                 blobs = done[(lo, hi)]

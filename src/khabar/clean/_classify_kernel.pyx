@@ -147,9 +147,10 @@ cdef class Classifier:
                 seps += 1
         return pipes >= 2 or seps >= 3
 
-    def classify(self, list lines, templates, Py_ssize_t length=-1, make_segment=None):
+    def classify(self, list lines, templates, Py_ssize_t length=-1, make_segment=None, list keys=None):
         """Give each line (fresh from ``split_lines``) its kind and rule, as ``classify_lines``; with
-        ``make_segment``, return the segments of ``to_segments(lines, length)`` instead of the lines."""
+        ``make_segment``, return the segments of ``to_segments(lines, length)`` instead of the lines.
+        ``keys``: each line's template key if already known (``templates.line_keys``)."""
         cdef Py_ssize_t n = len(lines), i, m = 0
         cdef int* nw = <int*>malloc(max(n, 1) * sizeof(int))
         cdef int* kinds = <int*>malloc(max(n, 1) * sizeof(int))
@@ -163,6 +164,8 @@ cdef class Classifier:
         cdef list rules = [None] * n
         cdef set seen = set()
         cdef bint use_templates = bool(templates)
+        if keys is not None and len(keys) != n:
+            raise ValueError(f"{len(keys)} template keys for {n} lines")
         try:
             for i in range(n):
                 ln = lines[i]
@@ -172,7 +175,7 @@ cdef class Classifier:
                 m += 1
                 norms[i] = ln.norm
                 nw[i] = ln.n_words
-                self._line(i, <str>norms[i], nw[i], kinds, codes, rules, templates, use_templates, seen)
+                self._line(i, <str>norms[i], nw[i], kinds, codes, rules, templates, use_templates, seen, keys)
                 headline[i] = self._headline_like(<str>norms[i], nw[i])
             self._context(idx, m, nw, kinds, codes, rules)
             self._appended(idx, m, nw, kinds, codes, rules, headline)
@@ -189,7 +192,7 @@ cdef class Classifier:
 
     cdef int _line(
         self, Py_ssize_t i, str norm, int n_words, int* kinds, int* codes, list rules, templates,
-        bint use_templates, set seen,
+        bint use_templates, set seen, list keys,
     ) except -1:
         """``boilerplate.classify_line`` of one non-blank line."""
         codes[i] = R_OTHER
@@ -206,7 +209,7 @@ cdef class Classifier:
             if rule == "related-marker":
                 codes[i] = R_MARKER
             return 0
-        if use_templates and self.template_key(norm) in templates:
+        if use_templates and (self.template_key(norm) if keys is None else keys[i]) in templates:
             rules[i] = "template"
             return 0
         if n_words <= self.lexicon_max:

@@ -46,9 +46,12 @@ def classify_lines(lines: list[Line], templates: Collection[int] = ()) -> list[L
     return _classifier().classify(lines, templates)
 
 
-def classify_to_segments(lines: list[Line], templates: Collection[int], length: int) -> list[Segment]:
-    """``to_segments(classify_lines(lines, templates), length)`` in one compiled call."""
-    return _classifier().classify(lines, templates, length, Segment)
+def classify_to_segments(
+    lines: list[Line], templates: Collection[int], length: int, keys: list[int] | None = None
+) -> list[Segment]:
+    """``to_segments(classify_lines(lines, templates), length)`` in one compiled call (``keys``: each
+    line's template key if already computed, see :func:`khabar.clean.templates.line_keys`)."""
+    return _classifier().classify(lines, templates, length, Segment, keys)
 
 
 def classify_lines_reference(lines: list[Line], templates: Collection[int] = ()) -> list[Line]:

@@ -36,24 +36,31 @@ ArticleKeys = tuple[bytes, frozenset[int], frozenset[int], frozenset[int]]
 # (text digest, line keys, keys of prose-length lines, keys of long lines)
 
 
-def article_keys(text: str, lines: list[Line] | None = None) -> ArticleKeys:
+def line_keys(lines: list[Line]) -> list[int]:
+    """The template key of each line (0 for a blank one): what the classifier tests against the
+    outlet's templates, computed once when learning needs them too."""
+    return [0 if line.blank else template_key(line.norm) for line in lines]
+
+
+def article_keys(text: str, lines: list[Line] | None = None, keys: list[int] | None = None) -> ArticleKeys:
     """What template learning needs of one article: a digest of its text (articles with identical
-    text count once), the keys of its lines, and which of them are long lines."""
+    text count once), the keys of its lines, and which of them are long lines (``keys``: the
+    lines' :func:`line_keys`, if already computed)."""
     digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
     lex = lexicon()
-    keys: set[int] = set()
+    found: set[int] = set()
     prose: set[int] = set()
     longs: set[int] = set()
-    for line in lines if lines is not None else split_lines(text):
+    lines = lines if lines is not None else split_lines(text)
+    for line, key in zip(lines, line_keys(lines) if keys is None else keys, strict=True):
         if line.blank or lex.is_credit(line.norm):
             continue
-        key = template_key(line.norm)
-        keys.add(key)
+        found.add(key)
         if line.n_words >= PROSE_LINE_WORDS:
             prose.add(key)
         if line.n_words > LONG_LINE_WORDS:
             longs.add(key)
-    return digest, frozenset(keys), frozenset(prose), frozenset(longs)
+    return digest, frozenset(found), frozenset(prose), frozenset(longs)
 
 
 @dataclass
