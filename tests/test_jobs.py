@@ -22,6 +22,9 @@ def _corpus(ant: list[dict], n: int = 320) -> list[Article]:
         if rng.random() < 0.3:
             body.reverse()
         lead = f"كتب مراسلنا {k} من العاصمة في يوم {rng.randint(1, 28)}"
+        if k % 5 == 0:  # an appended article: its pairs are made from several unit pairs
+            other = ant[(k + 3) % len(ant)]
+            body += ["اقرأ أيضاً", other["title"], *[p for p in other["text"].split("\n") if p.strip()][:3]]
         out.append(
             Article(
                 id=f"v{k:03}",
@@ -45,9 +48,13 @@ def _run(ant: list[dict], jobs: int) -> tuple[list[str], list[str], list[str]]:
 def test_output_does_not_depend_on_jobs(ant: list[dict], monkeypatch) -> None:  # noqa: ANN001
     from khabar import reuse
 
-    monkeypatch.setattr(reuse, "RECORD_TASK", 16)  # pair records made in several worker tasks too
+    monkeypatch.setattr(reuse, "ALIGN_TASK", 16)  # pair records made in many worker tasks
     one = _run(ant, 1)
     two = _run(ant, 2)
+    index = {f"v{k:03}": k for k in range(320)}
+    order = [(index[p["a"]], index[p["b"]]) for p in map(json.loads, one[1])]
+    assert order == sorted(order)  # in order of article pair, whatever the tasks
+    assert any(p["a_unit"] != "body" or p["b_unit"] != "body" for r in map(json.loads, one[1]) for p in r["passages"])
     assert len(one[1]) > 100 and len(one[2]) > 1  # the corpus has reuse pairs and several stories
     assert one == two
 

@@ -459,3 +459,62 @@ def test_unit_words_of_a_one_segment_article_are_all_its_words(ant: list[dict]) 
         assert fast.keys() == general.keys()
         for key in fast:
             assert fast[key].dtype == general[key].dtype and np.array_equal(fast[key], general[key])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(1, 6), max_size=40), st.integers(1, 9))
+def test_alignment_tasks_are_cut_between_articles(runs: list[int], size: int) -> None:
+    """Every article's candidates go to one task (which then makes its whole pair records); tasks
+    cover every candidate in order and hold at least ``size`` of them, the last one excepted."""
+    import itertools
+
+    import numpy as np
+
+    from khabar.reuse import _article_cuts
+
+    first = np.repeat(np.arange(len(runs)), runs)  # candidates of article k: runs[k]
+    cuts = _article_cuts(first, size)
+    assert cuts[0] == 0 and cuts[-1] == len(first)
+    for a, b in itertools.pairwise(cuts):
+        assert b > a
+        assert b == len(first) or (b - a >= size and first[b] != first[b - 1])
+
+
+def test_reuse_units_must_be_in_article_order(ant: list[dict]) -> None:
+    from khabar.reuse import units_of
+
+    arts = [Article(id="a", text=ant[0]["text"]), Article(id="b", text=ant[0]["text"])]
+    clean_articles(arts)
+    with pytest.raises(ValueError, match="article order"):
+        find_pairs(arts, units=units_of(arts)[::-1])
+
+
+def test_candidate_passes_start_at_an_article_s_first_unit() -> None:
+    """Articles of several units: a pass never splits one article's units (their pair records are
+    made whole from one pass), and the passes give the pairs of one pass."""
+    import numpy as np
+
+    from khabar.candidates import CandidateParams, candidate_pairs
+    from khabar.fingerprint import Unit
+
+    rng = np.random.default_rng(5)
+    vocab = rng.integers(1, 2**63, 60, dtype=np.uint64)
+    units = []
+    for article in range(30):
+        for u in range(1 + article * 7 % 4):
+            words = vocab[rng.integers(0, 60, 40)]
+            pos = np.arange(40, dtype=np.int32)
+            units.append(Unit(article, "body" if u == 0 else f"appended:{u}", words, pos, pos + 1))
+    article = np.array([u.article for u in units])
+
+    def run(params: CandidateParams) -> tuple[list[tuple[int, int]], list[set[int]]]:
+        pairs, firsts = [], []
+        for lo, hi, _ in candidate_pairs(units, params):
+            pairs.extend(zip(lo.tolist(), hi.tolist(), strict=True))
+            firsts.append(set(article[lo].tolist()))
+        return pairs, firsts
+
+    one, _ = run(CandidateParams(n=2, min_shared=1))
+    many, firsts = run(CandidateParams(n=2, min_shared=1, max_pairs=200))
+    assert len(firsts) > 3 and many == one
+    assert all(not (a & b) for k, a in enumerate(firsts) for b in firsts[k + 1 :])

@@ -129,7 +129,10 @@ def candidate_pairs(
     # Bounded memory: the pairs are counted one range of first units at a time, each pass expanding
     # the n-gram groups again but keeping only its own pairs.
     passes = max(1, -(-int(cum[-1] if len(cum) else 0) // params.max_pairs))
-    bounds = np.linspace(0, len(units), passes + 1).astype(np.int64)
+    even = np.linspace(0, len(units), passes + 1).astype(np.int64)[1:-1]
+    # each pass starts at an article's first unit (units are in article order), so it holds every
+    # pair of the articles it starts
+    bounds = np.unique(np.concatenate([[0], np.searchsorted(article, article[even]), [len(units)]]))
     for first_unit, end_unit in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
         batch = _count_pairs(u, starts, sizes, cum, params.chunk_postings, first_unit, end_unit)
         if batch is None:

@@ -15,7 +15,7 @@ from khabar.align_many import align_many
 from khabar.article import Article
 from khabar.candidates import CandidateParams, DocumentFrequency, candidate_pairs
 from khabar.fingerprint import Unit, article_units
-from khabar.parallel import map_ranges, map_tasks, pool
+from khabar.parallel import map_tasks, pool
 from khabar.relate import UnitPassage, pair_record, same_words
 
 
@@ -43,28 +43,25 @@ def _records(
     articles: Sequence[Article],
     units: Sequence[Unit],
     found: dict[tuple[int, int], list[UnitPassage]],
-    jobs: int = 1,
 ) -> list[dict[str, Any]]:
-    """The pairs.jsonl records of ``found``, in order of article pair (``jobs`` processes)."""
-    shared = {
+    """The pairs.jsonl records of ``found``, in order of article pair."""
+    shared = _record_context(articles, units)
+    return [_record(shared, ia, ib, passages) for (ia, ib), passages in sorted(found.items())]
+
+
+def _record_context(articles: Sequence[Article], units: Sequence[Unit]) -> dict[str, Any]:
+    """What :func:`_record` needs: the articles, each one's unit sizes and body words."""
+    return {
         "articles": articles,
-        "items": sorted(found.items()),
         "sizes": _sizes(units),
         "bodies": {u.article: u.hashes for u in units if u.key == "body"},
     }
-    return map_ranges(_records_range, len(shared["items"]), jobs, shared, chunk=RECORD_TASK)
 
 
-RECORD_TASK = 4096  # pair records per task
-
-
-def _records_range(shared: dict[str, Any], lo: int, hi: int) -> list[dict[str, Any]]:
+def _record(shared: dict[str, Any], ia: int, ib: int, passages: list[UnitPassage]) -> dict[str, Any]:
     articles, sizes, bodies = shared["articles"], shared["sizes"], shared["bodies"]
-    out = []
-    for (ia, ib), passages in shared["items"][lo:hi]:
-        dup = same_words(bodies.get(ia), bodies.get(ib))
-        out.append(pair_record(articles[ia].id, articles[ib].id, sizes[ia], sizes[ib], passages, dup))
-    return out
+    dup = same_words(bodies.get(ia), bodies.get(ib))
+    return pair_record(articles[ia].id, articles[ib].id, sizes[ia], sizes[ib], passages, dup)
 
 
 @dataclass
@@ -95,6 +92,28 @@ def _align_chunk(shared: dict[str, Any], lo: np.ndarray, hi: np.ndarray) -> list
     return out
 
 
+def _align_records(shared: dict[str, Any], lo: np.ndarray, hi: np.ndarray) -> list[dict[str, Any]]:
+    """The pair records of the candidates ``(lo[k], hi[k])``, which hold every candidate of each of
+    their article pairs (:func:`_article_cuts`), in order of article pair."""
+    found: dict[tuple[int, int], list[UnitPassage]] = {}
+    for ia, ib, passages in _align_chunk(shared, lo, hi):
+        found.setdefault((ia, ib), []).extend(passages)
+    return [_record(shared, ia, ib, passages) for (ia, ib), passages in sorted(found.items())]
+
+
+def _article_cuts(first: np.ndarray, size: int) -> list[int]:
+    """Where to cut candidates whose first units belong to the (ascending) articles ``first`` into
+    tasks of about ``size``: never between two candidates of the same first article, so each task
+    holds all the candidates, and makes the whole record, of its article pairs."""
+    n = len(first)
+    changes = np.flatnonzero(first[1:] != first[:-1]) + 1
+    cuts = [0]
+    while cuts[-1] < n:
+        k = int(np.searchsorted(changes, cuts[-1] + size, side="left"))
+        cuts.append(int(changes[k]) if k < len(changes) else n)
+    return cuts
+
+
 def find_pairs(
     articles: Sequence[Article],
     params: ReuseParams = ReuseParams(),
@@ -108,23 +127,28 @@ def find_pairs(
     worker processes for the alignment.
     """
     units = units_of(articles) if units is None else units
-    found: dict[tuple[int, int], list[UnitPassage]] = defaultdict(list)
+    article = np.array([u.article for u in units], dtype=np.int64)
+    if np.any(article[1:] < article[:-1]):
+        raise ValueError("reuse units must be in article order")
+    records: list[dict[str, Any]] = []
     n_candidates = 0
     stats: list[DocumentFrequency] = []
     batches = candidate_pairs(units, params.candidates, stats, keep_df_above=params.align.rare_df)
     first = next(batches, None)  # the n-gram statistics exist from here on
     if first is not None:
-        with pool(jobs, {"units": units, "params": params, "stats": stats}) as workers:
+        shared = {"units": units, "params": params, "stats": stats, **_record_context(articles, units)}
+        with pool(jobs, shared) as workers:
             for lo, hi, _shared in itertools.chain([first], batches):
+                # a batch holds every candidate of its first units' articles (candidate_pairs)
                 n_candidates += len(lo)
-                tasks = [(lo[s : s + ALIGN_TASK], hi[s : s + ALIGN_TASK]) for s in range(0, len(lo), ALIGN_TASK)]
-                for (task_lo, _), part in zip(tasks, map_tasks(workers, _align_chunk, tasks), strict=True):
-                    for ia, ib, passages in part:
-                        found[(ia, ib)].extend(passages)
+                cuts = _article_cuts(article[lo], ALIGN_TASK)
+                tasks = [(lo[a:b], hi[a:b]) for a, b in itertools.pairwise(cuts)]
+                for (task_lo, _), part in zip(tasks, map_tasks(workers, _align_records, tasks), strict=True):
+                    records.extend(part)
                     if progress:
                         progress(len(task_lo))
     sizes = {(u.article, u.key): len(u) for u in units}
-    return ReuseResult(_records(articles, units, found, jobs), sizes, n_candidates)
+    return ReuseResult(records, sizes, n_candidates)
 
 
 def compare_articles(a: Article, b: Article, params: ReuseParams = ReuseParams()) -> dict[str, Any]:
