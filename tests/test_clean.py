@@ -442,9 +442,7 @@ def test_precomputed_line_keys_are_what_the_classifier_tests() -> None:
         "body",
     ]
     other = [keys[0], 12345, keys[2]]  # the classifier believes the keys it is given
-    assert {s.kind for s in classify_to_segments(split_lines(text), frozenset({keys[1]}), len(text), other)} == {
-        "body"
-    }
+    assert {s.kind for s in classify_to_segments(split_lines(text), frozenset({keys[1]}), len(text), other)} == {"body"}
     with pytest.raises(ValueError, match="template keys for 3 lines"):
         classify_to_segments(split_lines(text), frozenset({keys[1]}), len(text), keys[:2])
 
