@@ -162,3 +162,28 @@ def test_cli_scan_killed_by_sigkill_midway_resumes_to_the_same_output(tmp_path: 
     assert "khabar: resumed from" in r.stderr
     assert outputs(out) == outputs(reference)
     assert not (out / DIRNAME).exists()
+
+
+def test_a_checkpoint_that_cannot_be_written_is_reported_and_the_scan_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Checkpoints are written in the background (a forked child pickles a stage's result, a thread
+    writes a chunk of prepared articles); a failed write costs only that checkpoint."""
+    src = corpus(tmp_path / "in.jsonl", 40)
+    reference = tmp_path / "ref"
+    khabar.scan([str(src)], out=reference, jobs=1)
+    real_write = resume.Checkpoints._write
+
+    def write(self: resume.Checkpoints, name: str, data: bytes) -> None:
+        if name.startswith(("reuse", "prepare")):
+            raise OSError(28, "No space left on device")
+        real_write(self, name, data)
+
+    monkeypatch.setattr(resume.Checkpoints, "_write", write)
+    out = tmp_path / "out"
+    khabar.scan([str(src)], out=out, jobs=1)
+    assert outputs(out) == outputs(reference)
+    err = capfd.readouterr().err
+    assert "reuse.pkl: checkpoint not written: No space left on device" in err
+    assert "prepare-0-" in err
+    assert not (out / DIRNAME).exists()  # removed once every write had ended

@@ -29,7 +29,9 @@ import os
 import pickle
 import shutil
 import signal
+import sys
 import tempfile
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -47,6 +49,7 @@ CHUNK = int(os.environ.get("KHABAR_RESUME_CHUNK", "4096"))  # articles per prepa
 CRASH_ENV = "KHABAR_CRASH_AFTER"
 
 T = TypeVar("T")
+_CAN_FORK = hasattr(os, "fork")
 
 
 def run_key(articles: Sequence[Article], options: Sequence[Any]) -> str:
@@ -83,6 +86,8 @@ class Checkpoints:
         self.key = key
         self.reused: list[str] = []
         self.stale = False
+        self._threads: list[threading.Thread] = []  # checkpoints being written here
+        self._children: list[int] = []  # ... and by forked children
         manifest = self._manifest()
         if manifest is not None and not (resume and manifest.get("key") == key):
             self.stale = resume  # a resume that found checkpoints of other articles or options
@@ -135,8 +140,50 @@ class Checkpoints:
         return value
 
     def save(self, name: str, value: Any) -> None:
-        self._write(f"{name}.pkl", pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
-        _crash_point(name)
+        """Write ``value`` as the checkpoint ``name``, in the background: where processes fork, a child
+        pickles and writes it while the scan goes on (pickling a stage's result is a second or more
+        of one core on a large corpus); elsewhere, here.  A checkpoint that cannot be written is
+        reported and lost, not an error of the scan (the next run computes it again)."""
+        if not _CAN_FORK:
+            self._save_here(name, value)
+        else:
+            pid = os.fork()
+            if pid == 0:  # the child: write, and leave without running the parent's exit handlers
+                os._exit(0 if self._save_here(name, value) else 1)
+            self._children.append(pid)
+        self._crash_point(name)
+
+    def save_blobs(self, name: str, blobs: list[bytes]) -> None:
+        """Write already pickled parts as the checkpoint ``name`` (a list of bytes), by a thread: the
+        file's write and sync let this process go on."""
+        self.wait_writes(threads_only=True)  # one chunk written at a time: bounded memory
+        thread = threading.Thread(target=self._save_here, args=(name, blobs), daemon=True)
+        thread.start()
+        self._threads.append(thread)
+        self._crash_point(name)
+
+    def _save_here(self, name: str, value: Any) -> bool:
+        try:
+            self._write(f"{name}.pkl", pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+            return True
+        except OSError as e:
+            print(f"khabar: {self.dir / name}.pkl: checkpoint not written: {e.strerror or e}", file=sys.stderr)
+            return False
+
+    def wait_writes(self, threads_only: bool = False) -> None:
+        """Wait until the checkpoints being written are on disk."""
+        for thread in self._threads:
+            thread.join()
+        self._threads.clear()
+        if not threads_only:
+            for pid in self._children:
+                os.waitpid(pid, 0)
+            self._children.clear()
+
+    def _crash_point(self, name: str) -> None:
+        if os.environ.get(CRASH_ENV) == name:
+            self.wait_writes()
+            _crash_point(name)
 
     def stage(self, name: str, compute: Callable[[], T]) -> T:
         """The checkpoint ``name``, or ``compute()`` saved as it."""
@@ -180,7 +227,7 @@ class Checkpoints:
                         blobs.append(next(results))
                         if progress:
                             progress(min(hi, s + RANGE) - s)
-                    self.save(f"prepare-{lo}-{hi}", blobs)
+                    self.save_blobs(f"prepare-{lo}-{hi}", blobs)
                 elif progress:
                     progress(hi - lo)
                 for blob in blobs:
@@ -202,10 +249,11 @@ class Checkpoints:
 
     def written(self) -> None:
         """The output files are written (a crash point for tests)."""
-        _crash_point("written")
+        self._crash_point("written")
 
     def finish(self) -> None:
         """The scan is complete: the checkpoints are no longer needed."""
+        self.wait_writes()
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
