@@ -113,11 +113,15 @@ class Checkpoints:
             return None
         return found if isinstance(found, dict) else None
 
-    def _write(self, name: str, data: bytes) -> None:
+    def _write(self, name: str, data: bytes | Callable[[Any], None]) -> None:
+        """Write the file ``name`` atomically: ``data``, or what ``data(file)`` writes."""
         fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=self.dir)
         try:
             with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
+                if callable(data):
+                    data(fh)
+                else:
+                    fh.write(data)
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, self.dir / name)
@@ -164,7 +168,8 @@ class Checkpoints:
 
     def _save_here(self, name: str, value: Any) -> bool:
         try:
-            self._write(f"{name}.pkl", pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+            # streamed: large bytes (a chunk's pickled parts) go to the file without another copy
+            self._write(f"{name}.pkl", lambda fh: pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL))
             return True
         except OSError as e:
             print(f"khabar: {self.dir / name}.pkl: checkpoint not written: {e.strerror or e}", file=sys.stderr)
