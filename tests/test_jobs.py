@@ -177,3 +177,50 @@ def test_cleaning_with_the_learned_line_keys_equals_cleaning_from_scratch(ant: l
         got = _corpus(ant)
         prepare_articles(got, jobs)
         assert [a.segments for a in got] == [a.segments for a in expected]
+
+
+def test_a_background_computation_gives_its_value_or_its_error(monkeypatch) -> None:  # noqa: ANN001
+    import os
+
+    import pytest
+
+    from khabar import parallel
+    from khabar.parallel import Background, BackgroundError
+
+    job = Background(lambda: (os.getpid(), list(range(5))))
+    pid, value = job.result()
+    assert value == [0, 1, 2, 3, 4] and pid != os.getpid()  # computed by another process
+    assert job.result()[1] == value  # and kept
+
+    def fails() -> None:
+        raise ValueError("no such unit")
+
+    with pytest.raises(BackgroundError, match="ValueError: no such unit"):
+        Background(fails).result()
+    monkeypatch.setattr(parallel.mp, "get_all_start_methods", lambda: ["spawn"])
+    here = Background(lambda: os.getpid())
+    assert here.result() == os.getpid()  # without fork: computed when asked for, here
+
+
+def test_stories_from_lexical_links_computed_beforehand_equal_the_stories(ant: list[dict]) -> None:
+    import pytest
+
+    from khabar.prepare import prepare_articles
+    from khabar.reuse import find_pairs
+    from khabar.stories.build import build_stories, lexical_links, story_units
+    from khabar.stories.cluster import StoryIndex
+
+    arts = _corpus(ant, 160)
+    prepared = prepare_articles(arts)
+    reuse = find_pairs(arts, units=[u for p in prepared for u in p.units])
+    link = LinkParams(block=40)
+    plain = build_stories(arts, reuse.pairs, reuse.sizes, link, prepared)
+    blocks = lexical_links(story_units(prepared), link)
+    given = build_stories(arts, reuse.pairs, reuse.sizes, link, prepared, lexical=lambda: blocks)
+    assert len(plain.stories) > 1 and given.stories == plain.stories and given.unit_story == plain.unit_story
+    unlinked = build_stories(arts, reuse.pairs, reuse.sizes, link, prepared, lexical=lambda: [])
+    assert unlinked.stories != plain.stories  # the links given are the ones used
+    index = StoryIndex(link)
+    index.add(story_units(prepared)[:5])
+    with pytest.raises(ValueError, match="empty index"):
+        index.add(story_units(prepared)[5:], lexical=lambda: blocks)

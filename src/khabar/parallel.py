@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import pickle
+import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Generic, TypeVar
 
+T = TypeVar("T")
 Shared = dict[str, Any]
 RangeFn = Callable[[Shared, int, int], list[Any]]
 
@@ -98,3 +101,54 @@ def map_tasks(
     """``fn(shared, *args)`` for each task, in order, in ``workers`` (a :func:`pool`) or here."""
     items = ((fn, args) for args in tasks)
     return workers.imap(_call_args, items) if workers else map(_call_args, items)
+
+
+class Background(Generic[T]):
+    """``fn()`` computed by a forked child while this process goes on (where processes fork; else
+    when first asked for).  :meth:`result` waits for it: the value comes back pickled through a
+    pipe, and an exception in the child is raised here as a :class:`BackgroundError`."""
+
+    def __init__(self, fn: Callable[[], T]) -> None:
+        self._fn: Callable[[], T] | None = fn
+        self._pid = 0
+        self._fd = -1
+        self._done: list[T] = []
+        if "fork" not in mp.get_all_start_methods():
+            return
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: compute, send, and leave without the parent's exit handlers
+            os.close(r)
+            status = 0
+            try:
+                try:
+                    data = pickle.dumps((True, fn()), protocol=pickle.HIGHEST_PROTOCOL)
+                except BaseException:  # noqa: BLE001 - reported to the parent
+                    data = pickle.dumps((False, traceback.format_exc()))
+                with os.fdopen(w, "wb") as fh:
+                    fh.write(data)
+            except BaseException:  # noqa: BLE001 - the parent sees a broken pipe
+                status = 1
+            os._exit(status)
+        os.close(w)
+        self._pid, self._fd, self._fn = pid, r, None
+
+    def result(self) -> T:
+        if not self._done:
+            if self._fn is not None:
+                self._done.append(self._fn())
+            else:
+                with os.fdopen(self._fd, "rb") as fh:
+                    data = fh.read()
+                os.waitpid(self._pid, 0)
+                if not data:
+                    raise BackgroundError("a background computation's process ended without a result")
+                ok, value = pickle.loads(data)
+                if not ok:
+                    raise BackgroundError(f"a background computation failed:\n{value}")
+                self._done.append(value)
+        return self._done[0]
+
+
+class BackgroundError(RuntimeError):
+    """A computation run by :class:`Background` failed in its process."""

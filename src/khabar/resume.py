@@ -190,6 +190,10 @@ class Checkpoints:
             self.wait_writes()
             _crash_point(name)
 
+    def has(self, name: str) -> bool:
+        """Whether the checkpoint ``name`` exists (it may still turn out unreadable)."""
+        return (self.dir / f"{name}.pkl").exists()
+
     def stage(self, name: str, compute: Callable[[], T]) -> T:
         """The checkpoint ``name``, or ``compute()`` saved as it."""
         found = self.load(name)

@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -20,15 +21,15 @@ from khabar import __version__
 from khabar.article import Article
 from khabar.errors import RecordError
 from khabar.normalize import VERSION as NORMALIZER_VERSION
-from khabar.parallel import default_jobs, map_tasks, pool
+from khabar.parallel import Background, default_jobs, map_tasks, pool
 from khabar.prepare import prepare_articles
 from khabar.readers.files import discover, read_file
 from khabar.readers.records import MAX_CHARS
 from khabar.readers.warc import Skipped
 from khabar.resume import Checkpoints, run_key
 from khabar.reuse import ReuseParams, ReuseResult, find_pairs
-from khabar.stories.build import StoryResult, build_stories
-from khabar.stories.link import LinkParams
+from khabar.stories.build import StoryResult, build_stories, lexical_links, story_units
+from khabar.stories.link import LinkBlock, LinkParams
 from khabar.writers import atomic_open, temp_beside, write_json, write_jsonl, write_lines
 
 RELATIONS = ("duplicate", "near_duplicate", "contains", "contained_in", "overlap")
@@ -133,6 +134,12 @@ def analyse(
             prepared = prepare_articles(articles, jobs, progress=bar.update)
         else:
             prepared = checkpoints.prepare(articles, jobs, progress=bar.update)
+    lexical: Callable[[], list[LinkBlock]] | None = None
+    if jobs > 1 and (checkpoints is None or not checkpoints.has("stories")):
+        # the stories' lexical links need only the prepared articles: a forked child computes them
+        # (with its own workers) while this process finds the reuse pairs, whose serial steps would
+        # otherwise leave cores idle
+        lexical = Background(partial(lexical_links, story_units(prepared), link, jobs)).result
     with timer.stage("reuse"), _bar(None, "align", "pair", quiet) as bar:
         units = [u for p in prepared for u in p.units]
 
@@ -143,7 +150,7 @@ def analyse(
     with timer.stage("stories"):
 
         def group() -> StoryResult:
-            return build_stories(articles, reuse.pairs, reuse.sizes, link, prepared, jobs=jobs)
+            return build_stories(articles, reuse.pairs, reuse.sizes, link, prepared, jobs=jobs, lexical=lexical)
 
         stories = group() if checkpoints is None else checkpoints.stage("stories", group)
     return reuse.pairs, stories

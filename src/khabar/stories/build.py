@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -12,7 +12,7 @@ from khabar.article import Article
 from khabar.clean.lines import split_lines
 from khabar.stories.cluster import StoryIndex
 from khabar.stories.features import StoryUnit, story_units_of
-from khabar.stories.link import LinkParams, days_apart
+from khabar.stories.link import LinkBlock, LinkParams, days_apart, lexical_link_arrays
 from khabar.stories.wires import wire_credits
 from khabar.times import article_time
 
@@ -63,19 +63,22 @@ def build_stories(
     params: LinkParams = LinkParams(),
     prepared: Sequence[Prepared] | None = None,
     jobs: int = 1,
+    lexical: Callable[[], Iterable[LinkBlock]] | None = None,
 ) -> StoryResult:
     """The stories of cleaned articles; ``prepared`` (from :func:`khabar.prepare.prepare_articles`)
-    saves computing their story units, times and wire credits again; ``jobs``: worker processes."""
+    saves computing their story units, times and wire credits again; ``jobs``: worker processes;
+    ``lexical``: gives the lexical links of the prepared articles' story units (in order) if they
+    were computed already (see :func:`khabar.scan.analyse`)."""
     if prepared is None:
         times, units, wires = _features(articles)
     else:
         times = [p.time for p in prepared]
-        units = [u for p in prepared for u in p.story_units]
+        units = story_units(prepared)
         wires = {(k, key): w for k, p in enumerate(prepared) for key, w in p.wires.items()}
     by_key = {(u.article, u.key): u for u in units}
     index_of = {a.id: k for k, a in enumerate(articles)}
     index = StoryIndex(params)
-    index.add(units, _reuse_links(pairs, index_of, sizes, by_key, params), jobs=jobs)
+    index.add(units, _reuse_links(pairs, index_of, sizes, by_key, params), jobs=jobs, lexical=lexical)
     result = StoryResult([], times=times, wires=wires)
     stories = index.stories()
     for sid, members in stories.items():
@@ -86,6 +89,17 @@ def build_stories(
     records.sort(key=lambda r: (-len(r["members"]), r["start"] or "9999", r["story"]))
     result.stories = records
     return result
+
+
+def story_units(prepared: Sequence[Prepared]) -> list[StoryUnit]:
+    """The story units of prepared articles, in order (what :func:`build_stories` links)."""
+    return [u for p in prepared for u in p.story_units]
+
+
+def lexical_links(units: Sequence[StoryUnit], params: LinkParams = LinkParams(), jobs: int = 1) -> list[LinkBlock]:
+    """Every lexical link of ``units`` (blocks of :func:`lexical_link_arrays`), for ``build_stories``'
+    ``lexical``."""
+    return list(lexical_link_arrays(units, params, jobs=jobs))
 
 
 def _reuse_links(

@@ -20,14 +20,14 @@ import hashlib
 import heapq
 import itertools
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from khabar.stories._linkage_kernel import average_linkage as _compiled_linkage
 from khabar.stories.features import StoryUnit
-from khabar.stories.link import LinkParams, lexical_link_arrays
+from khabar.stories.link import LinkBlock, LinkParams, lexical_link_arrays
 
 
 def founder_key(u: StoryUnit) -> tuple[bool, float, str, str]:
@@ -113,15 +113,24 @@ class StoryIndex:
         return dict(zip(zip(self._lo.tolist(), self._hi.tolist(), strict=True), self._w.tolist(), strict=True))
 
     def add(
-        self, new: Sequence[StoryUnit], reuse_links: Iterable[tuple[StoryUnit, StoryUnit]] = (), jobs: int = 1
+        self,
+        new: Sequence[StoryUnit],
+        reuse_links: Iterable[tuple[StoryUnit, StoryUnit]] = (),
+        jobs: int = 1,
+        lexical: Callable[[], Iterable[LinkBlock]] | None = None,
     ) -> None:
         """Add units and link them to each other and to every unit already indexed; ``reuse_links``
         are pairs of units (new or old) that share a large part of their text (``jobs``: worker
-        processes for the links)."""
+        processes for the links).  ``lexical``: gives the lexical links of an empty index's new units
+        if they were computed already (:func:`lexical_link_arrays` of them, e.g. in the background)."""
         start = len(self.units)
+        if lexical is not None and start:
+            raise ValueError("precomputed lexical links are those of an empty index's units")
         self.units.extend(new)
         los, his, ws = [self._lo], [self._hi], [self._w]
-        blocks = iter(lexical_link_arrays(self.units, self.params, new_from=start, jobs=jobs))
+        blocks = iter(
+            lexical_link_arrays(self.units, self.params, new_from=start, jobs=jobs) if lexical is None else lexical()
+        )
         first = next(blocks, None)  # the workers go on with the other blocks while the reuse links are read
         position = {id(u): k for k, u in enumerate(self.units)}
         extra = [sorted((position[id(a)], position[id(b)])) for a, b in reuse_links]

@@ -124,9 +124,12 @@ def _ranks(ids: np.ndarray) -> tuple[int, np.ndarray]:
     return int(ranks[order[-1]]) + 1 if len(ids) else 0, ranks
 
 
+LinkBlock = tuple[np.ndarray, np.ndarray, np.ndarray]  # (i, j, weight) of a block's links
+
+
 def lexical_link_arrays(
     units: Sequence[StoryUnit], p: LinkParams, new_from: int = 0, jobs: int = 1
-) -> Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+) -> Iterable[LinkBlock]:
     """``(i, j, weight)`` with ``i < j`` for every lexically linked pair of units where ``j >= new_from``,
     a block at a time as arrays, in block order (blocks computed by ``jobs`` worker processes).
 
