@@ -59,9 +59,9 @@ def outputs(out: Path) -> dict[str, bytes]:
     return found
 
 
-def _crashing_scan(src: str, out: str, point: str) -> None:
+def _crashing_scan(src: str, out: str, point: str, jobs: int = 1) -> None:
     os.environ[CRASH_ENV] = point
-    khabar.scan([src], out=out, jobs=1)
+    khabar.scan([src], out=out, jobs=jobs)
 
 
 @pytest.fixture()
@@ -187,3 +187,30 @@ def test_a_checkpoint_that_cannot_be_written_is_reported_and_the_scan_goes_on(
     assert "reuse.pkl: checkpoint not written: No space left on device" in err
     assert "prepare-0-" in err
     assert not (out / DIRNAME).exists()  # removed once every write had ended
+
+
+@pytest.mark.parametrize("point", ["prepare-0-100", "reuse", "stories"])
+def test_a_parallel_scan_killed_resumes_with_its_background_key_and_checkpoints(
+    point: str, tmp_path: Path, small_chunks: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With two jobs the run key is hashed, the checkpoints written and the stories' links computed
+    by background processes: what a kill leaves is still a valid, resumable checkpoint directory."""
+    src = str(corpus(tmp_path / "in.jsonl", 300))
+    reference = tmp_path / "reference"
+    khabar.scan([src], out=reference, jobs=1)
+    out = tmp_path / "out"
+    child = mp.get_context("fork").Process(target=_crashing_scan, args=(src, str(out), point, 2))
+    child.start()
+    child.join(120)
+    assert child.exitcode == -signal.SIGKILL
+    manifest = json.loads((out / DIRNAME / "manifest.json").read_text(encoding="utf-8"))
+    articles = khabar.scan([src], jobs=1).articles
+    from khabar.readers.records import MAX_CHARS
+    from khabar.reuse import ReuseParams
+    from khabar.stories.link import LinkParams
+
+    assert manifest["key"] == resume.run_key(articles, (ReuseParams(), LinkParams(), MAX_CHARS))
+    capsys.readouterr()
+    khabar.scan([src], out=out, jobs=2, resume=True, warn=True)
+    assert "resumed from" in capsys.readouterr().err
+    assert outputs(out) == outputs(reference)

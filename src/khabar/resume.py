@@ -81,15 +81,17 @@ def _crash_point(name: str) -> None:
 class Checkpoints:
     """The checkpoint directory of one scan (see the module docstring)."""
 
-    def __init__(self, out: str | Path, key: str, resume: bool) -> None:
+    def __init__(self, out: str | Path, key: str | Callable[[], str], resume: bool) -> None:
+        """``key``: the run's :func:`run_key`, or a function giving it: a run that does not resume
+        needs it only for its first checkpoint's manifest, so it may still be computing."""
         self.dir = Path(out) / DIRNAME
-        self.key = key
         self.reused: list[str] = []
         self.stale = False
         self._threads: list[threading.Thread] = []  # checkpoints being written here
         self._children: list[int] = []  # ... and by forked children
+        self._key: str | Callable[[], str] = key() if resume and callable(key) else key
         manifest = self._manifest()
-        if manifest is not None and not (resume and manifest.get("key") == key):
+        if manifest is not None and not (resume and manifest.get("key") == self._key):
             self.stale = resume  # a resume that found checkpoints of other articles or options
             shutil.rmtree(self.dir, ignore_errors=True)
             manifest = None
@@ -98,13 +100,20 @@ class Checkpoints:
         self.dir.mkdir(parents=True, exist_ok=True)
         for tmp in self.dir.glob(".*.tmp"):  # left by a kill in the middle of a write
             tmp.unlink(missing_ok=True)
-        if manifest is None:
-            self._write(
-                "manifest.json",
-                json.dumps(
-                    {"key": key, "khabar_version": __version__, "normalizer_version": NORMALIZER_VERSION}, indent=2
-                ).encode(),
-            )
+        self._has_manifest = manifest is not None
+
+    @property
+    def key(self) -> str:
+        if callable(self._key):
+            self._key = self._key()
+        return self._key
+
+    def _ensure_manifest(self) -> None:
+        """The manifest, written before the first checkpoint (checkpoints without one are never used)."""
+        if not self._has_manifest:
+            manifest = {"key": self.key, "khabar_version": __version__, "normalizer_version": NORMALIZER_VERSION}
+            self._write("manifest.json", json.dumps(manifest, indent=2).encode())
+            self._has_manifest = True
 
     def _manifest(self) -> dict[str, Any] | None:
         try:
@@ -148,6 +157,7 @@ class Checkpoints:
         pickles and writes it while the scan goes on (pickling a stage's result is a second or more
         of one core on a large corpus); elsewhere, here.  A checkpoint that cannot be written is
         reported and lost, not an error of the scan (the next run computes it again)."""
+        self._ensure_manifest()
         if not _CAN_FORK:
             self._save_here(name, value)
         else:
@@ -160,6 +170,7 @@ class Checkpoints:
     def save_blobs(self, name: str, blobs: list[bytes]) -> None:
         """Write already pickled parts as the checkpoint ``name`` (a list of bytes), by a thread: the
         file's write and sync let this process go on."""
+        self._ensure_manifest()
         self.wait_writes(threads_only=True)  # one chunk written at a time: bounded memory
         thread = threading.Thread(target=self._save_here, args=(name, blobs), daemon=True)
         thread.start()

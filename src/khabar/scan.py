@@ -217,7 +217,10 @@ def _scan(
         articles, errors, skipped = read_all(paths, quiet=quiet, warn=warn, not_articles=not_articles)
     checkpoints = None
     if out is not None and (checkpoint or resume):
-        checkpoints = Checkpoints(out, run_key(articles, (params, LinkParams(), MAX_CHARS)), resume)
+        key = partial(run_key, articles, (params, LinkParams(), MAX_CHARS))
+        # hashing every article takes a while: unless resuming, a forked child does it meanwhile
+        later = not resume and (jobs or default_jobs()) > 1
+        checkpoints = Checkpoints(out, Background(key).result if later else key(), resume)
         if warn and checkpoints.stale:
             tqdm.write(
                 f"khabar: {checkpoints.dir}: checkpoints of other inputs or options: starting over", file=sys.stderr
