@@ -321,3 +321,67 @@ def test_an_ordinary_record_is_read_fast() -> None:
 
     raw = '{"id": "x", "text": "نص الخبر", "n": 3, "tags": ["a", null, true]}'.encode()
     assert loads_fast(raw) == {"id": "x", "text": "نص الخبر", "n": 3, "tags": ["a", None, True]}
+
+
+def _records(recs: list) -> list[tuple]:  # noqa: ANN401
+    out = []
+    for r in recs:
+        if hasattr(r, "text"):
+            out.append(("article", r.id, r.text, r.title, r.origin, r.cut))
+        else:
+            out.append((type(r).__name__, str(r)))
+    return out
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.builds(
+                lambda k, t: json.dumps({"id": f"r{k}", "text": t}, ensure_ascii=False),
+                st.integers(0, 9),
+                st.text(min_size=1, max_size=30),
+            ),
+            st.sampled_from(["", "   ", "{broken", '{"id": "x"}', '{"id": "bom", "text": "نص"}']),
+        ),
+        max_size=30,
+    ),
+    st.integers(1, 64),
+    st.sampled_from(["\n", "\r\n"]),
+    st.booleans(),
+)
+def test_a_jsonl_file_read_in_byte_ranges_gives_the_records_of_reading_it_whole(
+    tmp_path_factory: pytest.TempPathFactory, lines: list[str], part_bytes: int, sep: str, bom: bool
+) -> None:
+    """Parts cut at line breaks, each read with its true line numbers: the same records, errors
+    (with their line numbers) and order as one read of the file."""
+    from khabar.readers.files import read_file
+    from khabar.readers.parts import Part, jsonl_cuts, read_part
+
+    path = tmp_path_factory.mktemp("parts") / "in.jsonl"
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + sep.join(lines).encode("utf-8"))
+    cuts = jsonl_cuts(str(path), part_bytes)
+    assert cuts[0][:1] == (0,) and cuts[-1][1] == -1
+    got = [rec for s, e, line in cuts for rec in read_part(Part((str(path),), s, e, line))]
+    assert _records(got) == _records(list(read_file(str(path))))
+
+
+def test_pages_read_by_workers_come_back_in_input_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from khabar.readers import parts
+
+    monkeypatch.setattr(parts, "PARALLEL_BYTES", 0)
+    monkeypatch.setattr(parts, "FILES_PER_PART", 3)
+    monkeypatch.setattr(parts, "PART_BYTES", 300)
+    for k in range(10):
+        write(tmp_path / "in" / f"p{k:02d}.html", HTML.format(charset="utf-8").replace("عنوان الصفحة", f"صفحة {k}"))
+    write(tmp_path / "in" / "bad.html", b"\x00\x01\x02 binary")
+    rows = [json.dumps({"id": f"j{k}", "text": f"نص رقم {k} " * 5}, ensure_ascii=False) for k in range(40)]
+    write(tmp_path / "in" / "z.jsonl", "\n".join([*rows[:20], "{broken", *rows[20:]]) + "\n")
+    files = sorted(str(p) for p in (tmp_path / "in").iterdir())
+    assert len(parts.parts_of(files)) > 5  # pages three to a part, the JSONL file in byte ranges
+    for jobs in (1, 2):
+        one, errors_one, _ = read_all([str(tmp_path / "in")], warn=False, jobs=1)
+        many, errors_many, _ = read_all([str(tmp_path / "in")], warn=False, jobs=jobs)
+        assert _records(many) == _records(one) and len(many) == 50
+        assert [str(e) for e in errors_many] == [str(e) for e in errors_one]
+        assert any(":21: invalid JSON" in str(e) for e in errors_many)

@@ -23,7 +23,8 @@ from khabar.errors import RecordError
 from khabar.normalize import VERSION as NORMALIZER_VERSION
 from khabar.parallel import Background, default_jobs, map_tasks, pool
 from khabar.prepare import prepare_articles
-from khabar.readers.files import discover, read_file
+from khabar.readers.files import discover
+from khabar.readers.parts import read_records
 from khabar.readers.records import MAX_CHARS
 from khabar.readers.warc import Skipped
 from khabar.resume import Checkpoints, run_key
@@ -78,40 +79,44 @@ def _bar(total: int | None, desc: str, unit: str, quiet: bool) -> tqdm:
 
 
 def read_all(
-    paths: Iterable[str], quiet: bool = True, warn: bool = True, not_articles: Counter[str] | None = None
+    paths: Iterable[str],
+    quiet: bool = True,
+    warn: bool = True,
+    not_articles: Counter[str] | None = None,
+    jobs: int = 1,
 ) -> tuple[list[Article], list[RecordError], list[str]]:
-    """Read every input; duplicate ids are errors too.  Returns (articles, errors, skipped files);
-    records that are not articles (WARC requests, non-HTML responses …) are counted by reason in
-    ``not_articles``.  An article whose text was cut to the maximum size gets a warning line."""
+    """Read every input (``jobs`` worker processes); duplicate ids are errors too.  Returns (articles,
+    errors, skipped files); records that are not articles (WARC requests, non-HTML responses …) are
+    counted by reason in ``not_articles``.  An article whose text was cut to the maximum size gets a
+    warning line."""
     files, skipped = discover(paths)
     articles: list[Article] = []
     errors: list[RecordError] = []
     seen: dict[str, str] = {}
     with _bar(None, "read", "article", quiet) as bar:
-        for f in files:
-            for rec in read_file(f):
-                if isinstance(rec, Skipped):
-                    if not_articles is not None:
-                        not_articles[rec.reason] += 1
-                    continue
-                if isinstance(rec, Article) and rec.id in seen:
-                    file, _, line = rec.origin.rpartition(":")
-                    rec = RecordError(
-                        file or rec.origin,
-                        int(line) if line.isdigit() else 0,
-                        f"duplicate id {rec.id!r} (first at {seen[rec.id]})",
-                        rec.id,
-                    )
-                if isinstance(rec, RecordError):
-                    errors.append(rec)
-                    if warn:
-                        tqdm.write(f"khabar: {rec}", file=sys.stderr)
-                    continue
-                seen[rec.id] = rec.origin
-                if rec.cut and warn:
-                    tqdm.write(f"khabar: {rec.origin}: {rec.cut}", file=sys.stderr)
-                articles.append(rec)
-                bar.update(1)
+        for rec in read_records(files, jobs):
+            if isinstance(rec, Skipped):
+                if not_articles is not None:
+                    not_articles[rec.reason] += 1
+                continue
+            if isinstance(rec, Article) and rec.id in seen:
+                file, _, line = rec.origin.rpartition(":")
+                rec = RecordError(
+                    file or rec.origin,
+                    int(line) if line.isdigit() else 0,
+                    f"duplicate id {rec.id!r} (first at {seen[rec.id]})",
+                    rec.id,
+                )
+            if isinstance(rec, RecordError):
+                errors.append(rec)
+                if warn:
+                    tqdm.write(f"khabar: {rec}", file=sys.stderr)
+                continue
+            seen[rec.id] = rec.origin
+            if rec.cut and warn:
+                tqdm.write(f"khabar: {rec.origin}: {rec.cut}", file=sys.stderr)
+            articles.append(rec)
+            bar.update(1)
     return articles, errors, skipped
 
 
@@ -214,7 +219,9 @@ def _scan(
     started = time.perf_counter()
     not_articles: Counter[str] = Counter()
     with timer.stage("read"):
-        articles, errors, skipped = read_all(paths, quiet=quiet, warn=warn, not_articles=not_articles)
+        articles, errors, skipped = read_all(
+            paths, quiet=quiet, warn=warn, not_articles=not_articles, jobs=jobs or default_jobs()
+        )
     checkpoints = None
     if out is not None and (checkpoint or resume):
         key = partial(run_key, articles, (params, LinkParams(), MAX_CHARS))

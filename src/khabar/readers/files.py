@@ -70,11 +70,19 @@ def discover(paths: Iterable[str]) -> tuple[list[str], list[str]]:
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
-def read_jsonl(path: str) -> Iterator[Article | RecordError]:
+def read_jsonl(path: str, start: int = 0, end: int = -1, first_line: int = 1) -> Iterator[Article | RecordError]:
+    """The records of a JSONL file, or of its lines starting in bytes ``[start, end)`` (``end`` -1:
+    to the end; ``start`` at the beginning of line ``first_line``) of a plain one."""
     opener = gzip.open if path.lower().endswith(".gz") else open
     try:
         with opener(path, "rb") as fh:
-            for lineno, raw in enumerate(fh, start=1):
+            if start:
+                fh.seek(start)
+            at = start
+            for lineno, raw in enumerate(fh, start=first_line):
+                if 0 <= end <= at:
+                    break
+                at += len(raw)
                 if not raw.strip():
                     continue
                 yield _jsonl_record(path, lineno, raw)

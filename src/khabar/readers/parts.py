@@ -1,0 +1,146 @@
+"""Read the inputs in worker processes (``--jobs``): the files cut into parts, the records of each
+part read by one worker, and every record given back in input order.
+
+A part is a run of small files (pages, texts: :data:`FILES_PER_PART` to a part), one file of another
+kind (a gzipped JSONL, a WARC or Parquet file), or a byte range of a plain JSONL file, cut at line
+breaks (:data:`PART_BYTES` to a part) and read with its true line numbers.  The records are those
+:func:`khabar.readers.files.read_file` gives, in the same order, so the scan does not depend on how
+the inputs were cut.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from khabar.article import Article
+from khabar.errors import RecordError
+from khabar.parallel import map_tasks, pool
+from khabar.readers.files import kind_of, read_file, read_jsonl
+from khabar.readers.warc import Skipped
+
+PART_BYTES = 8 << 20  # a plain JSONL file is read in parts of about this many bytes
+FILES_PER_PART = 32  # small files (pages, texts) read this many to a part
+PARALLEL_BYTES = 1 << 20  # fewer bytes of pages to extract than this are read here: forking would cost more
+
+Record = Article | RecordError | Skipped
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """Files to read whole, or bytes ``[start, end)`` of one JSONL file whose first line is ``first_line``."""
+
+    files: tuple[str, ...]
+    start: int = 0
+    end: int = -1  # -1: the files whole
+    first_line: int = 1
+
+
+def _plain_jsonl(path: str) -> bool:
+    return kind_of(path) == "jsonl" and not path.lower().endswith(".gz")
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0  # read_file reports it
+
+
+def jsonl_cuts(path: str, part_bytes: int | None = None) -> list[tuple[int, int, int]]:
+    """``(start, end, first line)`` of the parts of a plain JSONL file: each about ``part_bytes``
+    (default :data:`PART_BYTES`) long and starting at the beginning of a line (line numbers count
+    ``\\n`` as ``read_jsonl`` does)."""
+    part_bytes = part_bytes or PART_BYTES
+    size = _size(path)
+    if size <= part_bytes:
+        return [(0, -1, 1)]
+    starts = [0]
+    with open(path, "rb") as fh:
+        for offset in range(part_bytes, size, part_bytes):
+            if offset <= starts[-1]:
+                continue
+            fh.seek(offset - 1)
+            fh.readline()  # to just after the line break at or after offset - 1
+            if fh.tell() < size and fh.tell() > starts[-1]:
+                starts.append(fh.tell())
+        lines = [1]
+        fh.seek(0)
+        for a, b in zip(starts, starts[1:], strict=False):
+            lines.append(lines[-1] + fh.read(b - a).count(b"\n"))
+    ends = [*starts[1:], -1]
+    return list(zip(starts, ends, lines, strict=True))
+
+
+def parts_of(files: Sequence[str], part_bytes: int | None = None) -> list[Part]:
+    """The parts to read ``files`` in, in order."""
+    out: list[Part] = []
+    small: list[str] = []
+    for path in files:
+        kind = kind_of(path)
+        if kind in ("html", "text"):
+            small.append(path)
+            if len(small) == FILES_PER_PART:
+                out.append(Part(tuple(small)))
+                small = []
+            continue
+        if small:
+            out.append(Part(tuple(small)))
+            small = []
+        if _plain_jsonl(path):
+            out.extend(Part((path,), s, e, line) for s, e, line in jsonl_cuts(path, part_bytes))
+        else:
+            out.append(Part((path,)))
+    if small:
+        out.append(Part(tuple(small)))
+    return out
+
+
+def read_part(part: Part) -> list[Record]:
+    """Every record of one part, in order."""
+    if part.end < 0 and part.start == 0 and part.first_line == 1:
+        return [rec for path in part.files for rec in read_file(path)]
+    (path,) = part.files
+    return list(read_jsonl(path, part.start, part.end, part.first_line))
+
+
+def _read_task(shared: dict[str, Any], k: int) -> list[Record]:
+    return read_part(shared["parts"][k])
+
+
+def _extracts_html(path: str) -> bool:
+    """Whether reading ``path`` means extracting pages (the costly part of reading, worth workers):
+    HTML and WARC files, and JSONL whose first record holds an ``html`` field.  Plain text and JSON
+    records cost less to parse than to send back from a worker."""
+    kind = kind_of(path)
+    if kind in ("html", "warc"):
+        return True
+    if kind != "jsonl":
+        return False
+    opener = gzip.open if path.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rb") as fh:
+            first = fh.readline(1 << 20)
+    except (OSError, EOFError):
+        return False
+    return b'"html"' in first
+
+
+def read_records(files: Sequence[str], jobs: int = 1) -> Iterator[Record]:
+    """Every record of ``files`` in order (:func:`read_file` of each), read by ``jobs`` workers when
+    there are pages to extract and enough of them."""
+    total = sum(_size(f) for f in files if _extracts_html(f))
+    if jobs <= 1 or total < PARALLEL_BYTES:
+        for path in files:
+            yield from read_file(path)
+        return
+    parts = parts_of(files)
+    if len(parts) == 1:
+        yield from read_part(parts[0])
+        return
+    with pool(min(jobs, len(parts)), {"parts": parts}) as workers:
+        for records in map_tasks(workers, _read_task, [(k,) for k in range(len(parts))]):
+            yield from records
