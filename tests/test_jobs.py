@@ -224,3 +224,24 @@ def test_stories_from_lexical_links_computed_beforehand_equal_the_stories(ant: l
     index.add(story_units(prepared)[:5])
     with pytest.raises(ValueError, match="empty index"):
         index.add(story_units(prepared)[5:], lexical=lambda: blocks)
+
+
+def test_a_story_of_one_unit_has_the_record_of_the_general_path(ant: list[dict]) -> None:
+    """Single-unit stories (most of them) take a short path: the same record as the general one,
+    for units with and without a time, source, wires and several segments."""
+    from dataclasses import replace
+
+    from khabar.prepare import prepare_articles
+    from khabar.stories.build import StoryResult, _general_record, _single_record, story_units
+
+    arts = _corpus(ant, 60)
+    prepared = prepare_articles(arts)
+    units = story_units(prepared)
+    wires = {(k, key): w for k, p in enumerate(prepared) for key, w in p.wires.items()}
+    wires[(units[0].article, units[0].key)] = ["رويترز", "أ ف ب", "رويترز"]
+    result = StoryResult([], wires=wires)
+    variants = [*units, replace(units[1], source=None, time=None), replace(units[2], segments=[2, 0, 1])]
+    assert any(u.time is None for u in variants) and any(u.time for u in variants)
+    for u in variants:
+        assert u.timestamp == (u.time.timestamp() if u.time else None)
+        assert _single_record("s", u, result, {}) == _general_record("s", [u], result, {})

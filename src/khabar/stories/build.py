@@ -148,6 +148,29 @@ def _features(
 
 
 def _record(sid: str, members: list[StoryUnit], result: StoryResult, claims: Claims) -> dict[str, Any]:
+    """The stories.jsonl record of one story."""
+    if len(members) == 1:  # most stories
+        return _single_record(sid, members[0], result, claims)
+    return _general_record(sid, members, result, claims)
+
+
+def _single_record(sid: str, u: StoryUnit, result: StoryResult, claims: Claims) -> dict[str, Any]:
+    """:func:`_general_record` of a story of one unit, without its sorting."""
+    return {
+        "story": sid,
+        "title": u.title,
+        "size": 1,
+        "members": [{"article": u.article_id, "segment": k, "unit": u.key} for k in u.segments],
+        "first": u.article_id,
+        "sources": [u.source] if u.source else [],
+        "start": _iso(u.time),
+        "end": _iso(u.time),
+        "wires": sorted(set(result.wires.get((u.article, u.key), []))),
+        "provenance": provenance(claims),
+    }
+
+
+def _general_record(sid: str, members: list[StoryUnit], result: StoryResult, claims: Claims) -> dict[str, Any]:
     ordered = sorted(members, key=_order_key)
     first = ordered[0]
     timed = [u.time for u in members if u.time]

@@ -12,7 +12,7 @@ import hashlib
 import math
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from importlib import resources
@@ -77,10 +77,14 @@ class StoryUnit:
     weights: TermVector  # tf-idf stem weights, L2-normalized (headline and text)
     source: str | None = None
     title_weights: TermVector | None = None  # the same over the headline alone
+    _timestamp: float | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._timestamp = self.time.timestamp() if self.time else None  # sorted on many times
 
     @property
     def timestamp(self) -> float | None:
-        return self.time.timestamp() if self.time else None
+        return self._timestamp
 
 
 def term_id(term: str) -> int:
