@@ -126,6 +126,26 @@ def test_compiled_grams_equal_the_numpy_reference(values: list[int], n: int) -> 
     assert grams(h[::2], n).tolist() == grams_reference(h[::2], n).tolist()  # a strided view, too
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 2**64 - 1), max_size=12), max_size=8), st.integers(1, 6))
+def test_compiled_grams_of_runs_equal_each_run_s_grams(runs: list[list[int]], n: int) -> None:
+    """The n-grams of many units at once (never across two units), and where each unit's start."""
+    import numpy as np
+    import pytest
+
+    from khabar._text_kernel import grams_runs
+    from khabar.fingerprint import grams_reference
+
+    h = np.array([v for r in runs for v in r], dtype=np.uint64)
+    bounds = np.cumsum([0, *map(len, runs)]).astype(np.int64)
+    got, offsets = grams_runs(h, bounds, n)
+    each = [grams_reference(np.array(r, dtype=np.uint64), n).tolist() for r in runs]
+    assert [got[offsets[k] : offsets[k + 1]].tolist() for k in range(len(runs))] == each
+    assert offsets[-1] == len(got) == sum(map(len, each))
+    with pytest.raises(ValueError, match="ascend"):
+        grams_runs(h, np.array([0, len(h) + 1], np.int64), n)
+
+
 _ANY_TEXT = st.lists(
     st.one_of(
         st.characters(min_codepoint=0, max_codepoint=0x10FFFF),  # everything, mostly rare planes

@@ -116,6 +116,34 @@ def grams(const uint64_t[::1] h, int64_t n):
     return out
 
 
+def grams_runs(const uint64_t[::1] h, const int64_t[::1] bounds, int64_t n):
+    """:func:`grams` of each run ``h[bounds[k]:bounds[k + 1]]``, end to end, and where each run's
+    grams start (``len(bounds)`` offsets, the last one the total)."""
+    cdef Py_ssize_t runs = bounds.shape[0] - 1, r
+    cdef int64_t p, k, total = 0, m
+    if n < 1:
+        raise ValueError("n-grams need n >= 1")
+    offsets = np.zeros(max(runs, 0) + 1, np.int64)
+    cdef int64_t[::1] off = offsets
+    for r in range(runs):
+        if bounds[r + 1] < bounds[r] or bounds[r] < 0 or bounds[r + 1] > h.shape[0]:
+            raise ValueError("run bounds must ascend within the hashes")
+        m = bounds[r + 1] - bounds[r] - n + 1
+        total += m if m > 0 else 0
+        off[r + 1] = total
+    out = np.empty(total, np.uint64)
+    cdef uint64_t[::1] o = out
+    cdef uint64_t acc
+    with nogil:
+        for r in range(runs):
+            for p in range(off[r + 1] - off[r]):
+                acc = h[bounds[r] + p]
+                for k in range(1, n):
+                    acc = fold(acc, h[bounds[r] + p + k])
+                o[off[r] + p] = acc
+    return out, offsets
+
+
 def normalize_simple(str text, const uint32_t[::1] mapped, const uint8_t[::1] delete, const uint8_t[::1] special):
     """``normalize``'s one-to-one rows over ``text``: ``(normalized, src)``, or None when a character
     needs the general path (one that expands or composes)."""

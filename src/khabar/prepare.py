@@ -23,7 +23,8 @@ from khabar.article import Article, Segment
 from khabar.clean.lines import Line, lines_of, split_lines
 from khabar.clean.segment import classify_to_segments
 from khabar.clean.templates import ArticleKeys, TemplateLearner, article_keys, line_keys
-from khabar.fingerprint import Unit, article_units, unit_words
+from khabar import _text_kernel
+from khabar.fingerprint import FINGERPRINT_N, Unit, article_units, unit_words
 from khabar.normalize import normalize
 from khabar.parallel import iter_ranges, map_ranges
 from khabar.stories.features import StoryUnit, TermVector, story_units_of
@@ -142,11 +143,10 @@ def _pack(batch: Sequence[Prepared]) -> tuple[Any, ...]:
     ]
     units = [u for p in batch for u in p.units]
     unit_meta = [(u.article, u.key, len(u.hashes), -1 if u.ngrams is None else len(u.ngrams)) for u in units]
-    words = (
+    words = (  # the n-grams are not sent: the parent computes them again from the words, faster
         _cat([u.hashes for u in units], np.uint64),
         _cat([u.starts for u in units], np.int32),
         _cat([u.ends for u in units], np.int32),
-        _cat([u.ngrams for u in units if u.ngrams is not None], np.uint64),
     )
     stories = [s for p in batch for s in p.story_units]
     story_meta = [
@@ -180,17 +180,18 @@ def _unpack(
     story_meta: list[Any],
     weights: tuple[np.ndarray, ...],
 ) -> PreparedBatch:
-    hashes, starts, ends, grams = words
+    hashes, starts, ends = words
+    bounds = np.zeros(len(unit_meta) + 1, np.int64)
+    np.cumsum([n for _, _, n, _ in unit_meta], out=bounds[1:])
+    grams, gram_bounds = _text_kernel.grams_runs(hashes, bounds, FINGERPRINT_N)
     units: list[Unit] = []
-    w = g = 0
-    for article, key, n, m in unit_meta:
+    for k, (article, key, n, m) in enumerate(unit_meta):
+        w, g = int(bounds[k]), int(gram_bounds[k])
         units.append(
             Unit(
                 article, key, hashes[w : w + n], starts[w : w + n], ends[w : w + n], None if m < 0 else grams[g : g + m]
             )
         )
-        w += n
-        g += max(m, 0)
     ids, values, title_ids, title_values = weights
     stories: list[StoryUnit] = []
     w = t = 0

@@ -43,6 +43,7 @@ from khabar.parallel import map_tasks, pool
 from khabar.prepare import RANGE, Prepared, learn_templates, prepare_range
 
 DIRNAME = ".khabar-resume"
+LAYOUT = 2  # of the checkpoint files: a change makes older checkpoints stale (recomputed, never misread)
 CHUNK = int(os.environ.get("KHABAR_RESUME_CHUNK", "4096"))  # articles per prepare checkpoint
 #: Testing hook: ``KHABAR_CRASH_AFTER=<checkpoint name>`` (``templates``, ``prepare-<lo>-<hi>``,
 #: ``reuse``, ``stories``, ``written``) kills the process with SIGKILL right after that point.
@@ -63,6 +64,7 @@ def run_key(articles: Sequence[Article], options: Sequence[Any]) -> str:
 
     put(__version__)
     put(NORMALIZER_VERSION)
+    put(f"layout {LAYOUT}")
     for option in options:
         put(repr(option))
     put(str(len(articles)))
