@@ -132,8 +132,8 @@ def test_compiled_grams_of_runs_equal_each_run_s_grams(runs: list[list[int]], n:
     """The n-grams of many units at once (never across two units), and where each unit's start."""
     import numpy as np
     import pytest
-
     from khabar._text_kernel import grams_runs
+
     from khabar.fingerprint import grams_reference
 
     h = np.array([v for r in runs for v in r], dtype=np.uint64)

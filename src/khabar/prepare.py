@@ -19,11 +19,11 @@ from typing import Any
 
 import numpy as np
 
+from khabar import _text_kernel
 from khabar.article import Article, Segment
 from khabar.clean.lines import Line, lines_of, split_lines
 from khabar.clean.segment import classify_to_segments
 from khabar.clean.templates import ArticleKeys, TemplateLearner, article_keys, line_keys
-from khabar import _text_kernel
 from khabar.fingerprint import FINGERPRINT_N, Unit, article_units, unit_words
 from khabar.normalize import normalize
 from khabar.parallel import iter_ranges, map_ranges
