@@ -186,13 +186,20 @@ def test_link_list_with_a_long_question_headline_is_not_an_appended_article() ->
 
 
 def test_template_learning_lines_equal_the_full_split(ant: list[dict]) -> None:
-    """Template learning splits lines without hashing words; the lines must be split_lines' own."""
+    """Template learning reads lines without hashing words; they must be split_lines' own, and the
+    keys it passes on to cleaning their line keys (real articles, and an article with a view)."""
     from khabar.clean.lines import split_lines
-    from khabar.prepare import _lines
+    from khabar.clean.templates import article_keys
+    from khabar.prepare import _keys
 
     texts = [d["text"] for d in ant] + ["سطر أول\r\nسطر ثانٍ\r\rسطر\u2028ثالث\n\n", "", "\n", "ـــ\u200f"]
-    for text in texts:
-        assert _lines(Article(id="x", text=text)) == split_lines(text)
+    arts = [Article(id="x", text=text, source="s") for text in texts]
+    arts[0].text_view()
+    for a, (article_keys_, keys) in zip(arts, _keys({"articles": arts}, 0, len(arts)), strict=True):
+        lines = split_lines(a.text)
+        assert keys == line_keys(lines)
+        assert article_keys_ == article_keys(a.text, lines)
+    assert _keys({"articles": [Article(id="y", text="نص")]}, 0, 1) == [None]  # no outlet, no templates
 
 
 @settings(max_examples=400, deadline=None)
@@ -242,17 +249,18 @@ def test_compiled_blake2b_equals_hashlib(data: bytes) -> None:
     assert blake2b_64(bytearray(data)) == int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little")
 
 
+_LINE_TEXT = st.lists(
+    st.one_of(
+        st.sampled_from(["\n", "\r", "\r\n", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"]),
+        st.sampled_from([" ", "\t", "\u00a0", "\u3000", "ـ", "\u064e", "أ", "ﻻ", "كلمة", "12", "x"]),
+        st.characters(min_codepoint=0, max_codepoint=0x10FFFF),
+    ),
+    max_size=60,
+).map("".join)
+
+
 @settings(max_examples=400, deadline=None)
-@given(
-    st.lists(
-        st.one_of(
-            st.sampled_from(["\n", "\r", "\r\n", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"]),
-            st.sampled_from([" ", "\t", "\u00a0", "\u3000", "ـ", "\u064e", "أ", "ﻻ", "كلمة", "12", "x"]),
-            st.characters(min_codepoint=0, max_codepoint=0x10FFFF),
-        ),
-        max_size=60,
-    ).map("".join)
-)
+@given(_LINE_TEXT)
 def test_compiled_lines_equal_the_reference(text: str) -> None:
     from khabar.clean.lines import lines_of, lines_of_reference
     from khabar.normalize import normalize
@@ -261,6 +269,23 @@ def test_compiled_lines_equal_the_reference(text: str) -> None:
     norm = normalize(text)
     starts = word_bounds(norm)[0]
     assert lines_of(text, norm, starts) == lines_of_reference(text, norm, starts)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_LINE_TEXT)
+def test_template_learning_s_compiled_lines_equal_the_lines_and_their_keys(text: str) -> None:
+    """One compiled pass gives each line's template key, words and normalized content: those of
+    :func:`split_lines` and :func:`line_keys`, line for line."""
+    from khabar.clean.lines import split_lines
+    from khabar.clean.templates import article_keys, keys_of_lines, learned_lines
+    from khabar.normalize import normalize
+
+    keys, words, norms = learned_lines(text, normalize(text))
+    lines = split_lines(text)
+    assert keys == line_keys(lines)
+    assert words == [ln.n_words for ln in lines]
+    assert norms == [None if ln.blank else ln.norm for ln in lines]
+    assert keys_of_lines(text, keys, words, norms) == article_keys(text, lines)
 
 
 def _lexicon_snippets() -> list[str]:

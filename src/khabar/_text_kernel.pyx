@@ -318,6 +318,70 @@ def lines(str text, str norm, const int64_t[::1] src, const int64_t[::1] word_st
     return out
 
 
+def template_lines(str text, str norm, const int64_t[::1] src, const uint8_t[::1] table):
+    """What template learning needs of each line of ``lines`` (the same lines, without the words'
+    arrays or a ``Line`` object each): ``(keys, words, norms)`` — each line's ``template_key`` of its
+    stripped normalized content (0 for a blank line), its number of words (``table``: the word
+    characters, as for :func:`words`) and that content (None for a blank line)."""
+    cdef Py_ssize_t n = len(text), m = src.shape[0], limit = table.shape[0]
+    cdef Py_ssize_t start = 0, end, nb0 = 0, nb1, s, e, p, k, count
+    cdef int tkind = PyUnicode_KIND(text), nkind = PyUnicode_KIND(norm)
+    cdef const void* tdata = PyUnicode_DATA(text)
+    cdef const void* ndata = PyUnicode_DATA(norm)
+    cdef Py_UCS4 ch
+    cdef bint prev = False, w
+    cdef uint32_t* buf = NULL
+    cdef uint8_t* raw = NULL
+    keys, counts, norms = [], [], []
+    if n == 0:
+        return keys, counts, norms
+    buf = <uint32_t*>malloc(max(1, m) * sizeof(uint32_t))
+    raw = <uint8_t*>malloc(max(1, 4 * m))
+    if buf == NULL or raw == NULL:
+        free(buf)
+        free(raw)
+        raise MemoryError()
+    try:
+        while start < n:
+            end = start
+            while end < n and not _line_break(PyUnicode_READ(tkind, tdata, end)):
+                end += 1
+            if end < n:
+                if PyUnicode_READ(tkind, tdata, end) == 13 and end + 1 < n and PyUnicode_READ(tkind, tdata, end + 1) == 10:
+                    end += 2
+                else:
+                    end += 1
+            nb1 = nb0
+            while nb1 < m and src[nb1] < end:
+                nb1 += 1
+            count = 0  # words starting in the line: a word character after a non-word one
+            for p in range(nb0, nb1):
+                ch = PyUnicode_READ(nkind, ndata, p)
+                w = ch < limit and table[ch]
+                if w and not prev:
+                    count += 1
+                prev = w
+            s, e = nb0, nb1
+            while s < e and _space(PyUnicode_READ(nkind, ndata, s)):
+                s += 1
+            while e > s and _space(PyUnicode_READ(nkind, ndata, e - 1)):
+                e -= 1
+            counts.append(count)
+            if s == e:
+                keys.append(0)
+                norms.append(None)
+            else:
+                line = norm[s:e]
+                k = _canon(line, buf)
+                keys.append(blake2b64(raw, _utf8(buf, k, raw)))
+                norms.append(line)
+            start, nb0 = end, nb1
+        return keys, counts, norms
+    finally:
+        free(buf)
+        free(raw)
+
+
 cdef class Stemmer:
     """``stem.stem`` compiled: the affix tables as code-point arrays, tried in table order."""
 

@@ -21,16 +21,15 @@ import numpy as np
 
 from khabar import _text_kernel
 from khabar.article import Article, Segment
-from khabar.clean.lines import Line, lines_of, split_lines
+from khabar.clean.lines import split_lines
 from khabar.clean.segment import classify_to_segments
-from khabar.clean.templates import ArticleKeys, TemplateLearner, article_keys, line_keys
+from khabar.clean.templates import ArticleKeys, TemplateLearner, keys_of_lines, learned_lines
 from khabar.fingerprint import FINGERPRINT_N, Unit, article_units, unit_words
 from khabar.normalize import normalize
 from khabar.parallel import iter_ranges, map_ranges
 from khabar.stories.features import StoryUnit, TermVector, story_units_of
 from khabar.stories.wires import wire_credits
 from khabar.times import article_time
-from khabar.words import word_bounds
 
 RANGE = 128  # articles per task of a worker (a batch of prepare_many)
 
@@ -53,20 +52,12 @@ def _keys(shared: dict[str, Any], lo: int, hi: int) -> list[LearnedKeys]:
     out: list[LearnedKeys] = []
     for a in shared["articles"][lo:hi]:
         if a.source:
-            lines = _lines(a)
-            keys = line_keys(lines)
-            out.append((article_keys(a.text, lines, keys), keys))
+            # its lines' keys, words and content in one compiled pass: no word hashes, no Line objects
+            keys, words, norms = learned_lines(a.text, a.view.norm if a.view is not None else normalize(a.text))
+            out.append((keys_of_lines(a.text, keys, words, norms), keys))
         else:
             out.append(None)  # an article without an outlet has no templates
     return out
-
-
-def _lines(a: Article) -> list[Line]:
-    """The article's lines, for template learning: its words need not be hashed for that."""
-    if a.view is not None:
-        return split_lines(a.text, a.view)
-    norm = normalize(a.text)
-    return lines_of(a.text, norm, word_bounds(norm)[0])
 
 
 def prepare_one(article: Article, k: int, templates: frozenset[int]) -> Prepared:

@@ -91,6 +91,12 @@ def _word_bytes() -> np.ndarray:
     return _word_table()[:_WORD_CP_LIMIT].view(np.uint8)
 
 
+def word_characters() -> np.ndarray:
+    """Which code points are word characters (1) below the compiled kernels' table limit: what
+    :func:`words` splits on, for kernels that count words themselves."""
+    return _word_bytes()
+
+
 def _bounds(cps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     isw = _word_table()[cps]
     edges = np.diff(np.concatenate([[False], isw, [False]]).astype(np.int8))

@@ -12,8 +12,13 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import numpy as np
+
+from khabar import _text_kernel
 from khabar.clean.lexicon import lexicon
 from khabar.clean.lines import Line, split_lines, template_key
+from khabar.normalize import Normalized
+from khabar.words import word_characters
 
 MIN_ARTICLES = 3  # a template line occurs in at least this many distinct articles of an outlet ...
 MIN_SHARE = 0.002  # ... and in at least this share of them
@@ -46,19 +51,37 @@ def article_keys(text: str, lines: list[Line] | None = None, keys: list[int] | N
     """What template learning needs of one article: a digest of its text (articles with identical
     text count once), the keys of its lines, and which of them are long lines (``keys``: the
     lines' :func:`line_keys`, if already computed)."""
+    lines = lines if lines is not None else split_lines(text)
+    return keys_of_lines(
+        text,
+        line_keys(lines) if keys is None else keys,
+        [line.n_words for line in lines],
+        [None if line.blank else line.norm for line in lines],
+    )
+
+
+def learned_lines(text: str, norm: Normalized) -> tuple[list[int], list[int], list[str | None]]:
+    """Each line's key, words and normalized content (None when blank) in one compiled pass
+    (``_text_kernel.template_lines``): the lines of :func:`split_lines`, as :func:`line_keys` and
+    :class:`Line` give them, without the words' arrays or a ``Line`` each."""
+    src = np.ascontiguousarray(norm.src, np.int64)
+    return _text_kernel.template_lines(text, norm.text, src, word_characters())
+
+
+def keys_of_lines(text: str, keys: list[int], words: list[int], norms: list[str | None]) -> ArticleKeys:
+    """:func:`article_keys` from each line's key, words and normalized content (None: blank)."""
     digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
-    lex = lexicon()
+    credit = lexicon().is_credit
     found: set[int] = set()
     prose: set[int] = set()
     longs: set[int] = set()
-    lines = lines if lines is not None else split_lines(text)
-    for line, key in zip(lines, line_keys(lines) if keys is None else keys, strict=True):
-        if line.blank or lex.is_credit(line.norm):
+    for key, n_words, norm in zip(keys, words, norms, strict=True):
+        if norm is None or credit(norm):
             continue
         found.add(key)
-        if line.n_words >= PROSE_LINE_WORDS:
+        if n_words >= PROSE_LINE_WORDS:
             prose.add(key)
-        if line.n_words > LONG_LINE_WORDS:
+        if n_words > LONG_LINE_WORDS:
             longs.add(key)
     return digest, frozenset(found), frozenset(prose), frozenset(longs)
 
