@@ -425,17 +425,27 @@ cdef class Stemmer:
         return word[start:end]
 
 
+DEF SUB_BUCKETS = 4096  # hash buckets of the strings' first three characters
+
+
+cdef inline uint32_t _tri(uint32_t a, uint32_t b, uint32_t c) noexcept:
+    return ((a * 0x9E3779B1u) ^ (b * 0x85EBCA77u) ^ (c * 0xC2B2AE3Du)) >> 20  # 12 bits
+
+
 cdef class Substrings:
     """Which of a fixed set of strings occur in a text: ``mask(text)`` ORs the bit masks of every one
     that occurs (a string is found at any position, overlapping others).  For the lexicon's trigger
-    words: a few dozen short strings looked for in every line, scanned in one pass over the line
-    with a table of the strings' first characters (all in the Basic Multilingual Plane)."""
+    words: a few dozen short strings looked for in every line, scanned in one pass over the line:
+    strings of three characters or more through a hash of their first three (most positions of a
+    line start none: one lookup rules them out), shorter ones through a table of their first
+    character (all in the Basic Multilingual Plane)."""
 
     cdef uint32_t* chars  # the strings' code points, end to end
     cdef int64_t* offsets  # string k is chars[offsets[k]:offsets[k + 1]]
     cdef uint64_t* masks
-    cdef int32_t* head  # first character → the first string starting with it (-1: none) ...
-    cdef int32_t* chain  # ... and the next string with the same first character
+    cdef int32_t* head  # first character → the first short string starting with it (-1: none) ...
+    cdef int32_t* bucket  # hash of the first three characters → the first long string in it ...
+    cdef int32_t* chain  # ... and the next string of the same first character or bucket
     cdef Py_ssize_t count
 
     def __cinit__(self, strings, masks):
@@ -449,11 +459,14 @@ cdef class Substrings:
         self.offsets = <int64_t*>malloc((n + 1) * sizeof(int64_t))
         self.masks = <uint64_t*>malloc(max(1, n) * sizeof(uint64_t))
         self.head = <int32_t*>malloc(65536 * sizeof(int32_t))
+        self.bucket = <int32_t*>malloc(SUB_BUCKETS * sizeof(int32_t))
         self.chain = <int32_t*>malloc(max(1, n) * sizeof(int32_t))
-        if not (self.chars and self.offsets and self.masks and self.head and self.chain):
+        if not (self.chars and self.offsets and self.masks and self.head and self.bucket and self.chain):
             raise MemoryError()
         for i in range(65536):
             self.head[i] = -1
+        for i in range(SUB_BUCKETS):
+            self.bucket[i] = -1
         cdef Py_ssize_t pos = 0
         cdef str s
         for k in range(n):
@@ -466,39 +479,63 @@ cdef class Substrings:
                 pos += 1
             self.masks[k] = masks[k]
         self.offsets[n] = pos
+        cdef const uint32_t* c
         for k in range(n - 1, -1, -1):  # chains in input order
-            self.chain[k] = self.head[self.chars[self.offsets[k]]]
-            self.head[self.chars[self.offsets[k]]] = k
+            c = self.chars + self.offsets[k]
+            if self.offsets[k + 1] - self.offsets[k] >= 3 and c[1] <= 0xFFFF and c[2] <= 0xFFFF:
+                self.chain[k] = self.bucket[_tri(c[0], c[1], c[2])]
+                self.bucket[_tri(c[0], c[1], c[2])] = k
+            else:
+                self.chain[k] = self.head[c[0]]
+                self.head[c[0]] = k
 
     def __dealloc__(self):
         free(self.chars)
         free(self.offsets)
         free(self.masks)
         free(self.head)
+        free(self.bucket)
         free(self.chain)
 
     def mask(self, str text):
-        cdef Py_ssize_t n = len(text), i, j, length
+        cdef Py_ssize_t n = len(text), i
         cdef int kind = PyUnicode_KIND(text)
         cdef const void* data = PyUnicode_DATA(text)
-        cdef Py_UCS4 ch
+        cdef Py_UCS4 a, b = 0, c = 0
         cdef int32_t k
         cdef uint64_t m = 0
+        if n > 0:
+            b = PyUnicode_READ(kind, data, 0)
+        if n > 1:
+            c = PyUnicode_READ(kind, data, 1)
         for i in range(n):
-            ch = PyUnicode_READ(kind, data, i)
-            if ch > 0xFFFF:
+            a, b = b, c  # the characters at i, i + 1 and i + 2
+            c = PyUnicode_READ(kind, data, i + 2) if i + 2 < n else 0
+            if a > 0xFFFF:
                 continue
-            k = self.head[ch]
-            while k >= 0:
-                length = self.offsets[k + 1] - self.offsets[k]
-                if i + length <= n:
-                    j = 1
-                    while j < length and PyUnicode_READ(kind, data, i + j) == self.chars[self.offsets[k] + j]:
-                        j += 1
-                    if j == length:
-                        m |= self.masks[k]
-                k = self.chain[k]
+            k = self.head[a]  # the short strings starting with this character
+            if k >= 0:
+                self._scan(kind, data, n, i, k, &m)
+            if i + 2 < n and b <= 0xFFFF and c <= 0xFFFF:
+                k = self.bucket[_tri(a, b, c)]  # the long ones that may start with these three
+                if k >= 0:
+                    self._scan(kind, data, n, i, k, &m)
         return m
+
+    cdef inline void _scan(
+        self, int kind, const void* data, Py_ssize_t n, Py_ssize_t i, int32_t k, uint64_t* m
+    ) noexcept:
+        """OR into ``m`` the masks of the strings of chain ``k`` that occur at ``i``."""
+        cdef Py_ssize_t j, length
+        while k >= 0:
+            length = self.offsets[k + 1] - self.offsets[k]
+            if i + length <= n:
+                j = 0
+                while j < length and PyUnicode_READ(kind, data, i + j) == self.chars[self.offsets[k] + j]:
+                    j += 1
+                if j == length:
+                    m[0] |= self.masks[k]
+            k = self.chain[k]
 
 
 def controls(str text, Py_ssize_t limit):
