@@ -94,15 +94,12 @@ def article_units(article: Article, index: int, word_idx: dict[str, np.ndarray] 
     if already computed)."""
     v = article.text_view()
     hashes = v.words.hashes
-    starts, ends = v.word_starts, v.word_ends
-    return [
-        Unit(
-            index,
-            key,
-            hashes[idx],
-            starts[idx].astype(np.int32),
-            ends[idx].astype(np.int32),
-            grams(hashes[idx], FINGERPRINT_N),
-        )
-        for key, idx in (unit_words(article) if word_idx is None else word_idx).items()
-    ]
+    starts, ends = v.word_starts.astype(np.int32), v.word_ends.astype(np.int32)
+    out = []
+    for key, idx in (unit_words(article) if word_idx is None else word_idx).items():
+        if len(idx) == len(hashes):  # the unit holds every word (sorted distinct indices): no gather
+            h, s, e = hashes, starts, ends
+        else:
+            h, s, e = hashes[idx], starts[idx], ends[idx]
+        out.append(Unit(index, key, h, s, e, grams(h, FINGERPRINT_N)))
+    return out
