@@ -177,3 +177,15 @@ def _has_float(value: object) -> bool:
     if isinstance(value, dict):
         return any(_has_float(v) for v in value.values())
     return isinstance(value, list) and any(_has_float(v) for v in value)
+
+
+@pytest.mark.parametrize("n", [0, 1, 255, 256, 257, 600])
+def test_lines_are_written_a_batch_at_a_time_as_one_line_each(n: int) -> None:
+    import io
+
+    from khabar.writers import dumps_bytes, write_lines
+
+    records = [{"id": k, "text": "سطر\u2028" * (k % 3)} for k in range(n)]
+    fh = io.BytesIO()
+    assert write_lines(fh, iter(records)) == n
+    assert fh.getvalue() == b"".join(dumps_bytes(r) + b"\n" for r in records)

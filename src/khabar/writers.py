@@ -59,8 +59,8 @@ def dumps_bytes(obj: Any) -> bytes:
         line = orjson.dumps(obj)
     except TypeError:  # orjson.JSONEncodeError is a TypeError
         return dumps_reference(obj).encode("utf-8")
-    for raw, escaped in _LINE_BREAK_BYTES:
-        if raw in line:
+    if b"\xe2\x80" in line or b"\xc2\x85" in line:  # two searches rule out the three (most lines)
+        for raw, escaped in _LINE_BREAK_BYTES:
             line = line.replace(raw, escaped)
     return line
 
@@ -82,10 +82,17 @@ def write_jsonl(path: str | Path, records: Iterable[dict[str, Any]]) -> int:
 def write_lines(fh: IO[bytes], records: Iterable[dict[str, Any]]) -> int:
     """Write each record as one JSON line (:func:`dumps_bytes`) to a binary file; how many."""
     n = 0
+    batch: list[bytes] = []
     for rec in records:
-        fh.write(dumps_bytes(rec))
-        fh.write(b"\n")
+        batch.append(dumps_bytes(rec))
         n += 1
+        if len(batch) == 256:  # a few hundred lines to a write
+            fh.write(b"\n".join(batch))
+            fh.write(b"\n")
+            batch.clear()
+    if batch:
+        fh.write(b"\n".join(batch))
+        fh.write(b"\n")
     return n
 
 
