@@ -275,13 +275,33 @@ cdef inline bint _line_break(Py_UCS4 ch) noexcept:
         or ch == 0x85 or ch == 0x2028 or ch == 0x2029
 
 
+cdef inline Py_ssize_t _line_end(int kind, const void* data, Py_ssize_t n, Py_ssize_t start) noexcept:
+    """Where the line starting at ``start`` ends, its line break included (``\\r\\n`` is one)."""
+    cdef Py_ssize_t end = start
+    while end < n and not _line_break(PyUnicode_READ(kind, data, end)):
+        end += 1
+    if end < n:
+        if PyUnicode_READ(kind, data, end) == 13 and end + 1 < n and PyUnicode_READ(kind, data, end + 1) == 10:
+            return end + 2
+        return end + 1
+    return end
+
+
+cdef inline Py_ssize_t _norm_end(const int64_t[::1] src, Py_ssize_t nb0, Py_ssize_t end) noexcept:
+    """From ``nb0``, the end of the normalized characters whose source is before ``end``."""
+    cdef Py_ssize_t nb1 = nb0, m = src.shape[0]
+    while nb1 < m and src[nb1] < end:
+        nb1 += 1
+    return nb1
+
+
 def lines(str text, str norm, const int64_t[::1] src, const int64_t[::1] word_starts, make_line):
     """``clean.lines.lines_of``: every line of ``text`` (``str.splitlines(keepends=True)``) as
     ``make_line(start, end, normalized stripped content, words)`` (a blank one's ``kind`` and ``rule``
     set to ``"blank"``); ``src`` maps ``norm`` to ``text`` and ``word_starts`` are where its words
     start in ``norm``."""
-    cdef Py_ssize_t n = len(text), m = src.shape[0], nw = word_starts.shape[0]
-    cdef Py_ssize_t start = 0, end, i = 0, nb0 = 0, nb1, w0 = 0, w1, s, e
+    cdef Py_ssize_t n = len(text), nw = word_starts.shape[0]
+    cdef Py_ssize_t start = 0, end, nb0 = 0, nb1, w0 = 0, w1, s, e
     cdef int tkind = PyUnicode_KIND(text), nkind = PyUnicode_KIND(norm)
     cdef const void* tdata = PyUnicode_DATA(text)
     cdef const void* ndata = PyUnicode_DATA(norm)
@@ -289,18 +309,8 @@ def lines(str text, str norm, const int64_t[::1] src, const int64_t[::1] word_st
     if n == 0:
         return out
     while start < n:
-        end = start
-        while end < n and not _line_break(PyUnicode_READ(tkind, tdata, end)):
-            end += 1
-        if end < n:
-            if PyUnicode_READ(tkind, tdata, end) == 13 and end + 1 < n and PyUnicode_READ(tkind, tdata, end + 1) == 10:
-                end += 2
-            else:
-                end += 1
-        # the line's span in the normalized text: the characters whose source is in [start, end)
-        nb1 = nb0
-        while nb1 < m and src[nb1] < end:
-            nb1 += 1
+        end = _line_end(tkind, tdata, n, start)
+        nb1 = _norm_end(src, nb0, end)  # the line in the normalized text: sources in [start, end)
         w1 = w0
         while w1 < nw and word_starts[w1] < nb1:
             w1 += 1
@@ -343,17 +353,8 @@ def template_lines(str text, str norm, const int64_t[::1] src, const uint8_t[::1
         raise MemoryError()
     try:
         while start < n:
-            end = start
-            while end < n and not _line_break(PyUnicode_READ(tkind, tdata, end)):
-                end += 1
-            if end < n:
-                if PyUnicode_READ(tkind, tdata, end) == 13 and end + 1 < n and PyUnicode_READ(tkind, tdata, end + 1) == 10:
-                    end += 2
-                else:
-                    end += 1
-            nb1 = nb0
-            while nb1 < m and src[nb1] < end:
-                nb1 += 1
+            end = _line_end(tkind, tdata, n, start)
+            nb1 = _norm_end(src, nb0, end)
             count = 0  # words starting in the line: a word character after a non-word one
             for p in range(nb0, nb1):
                 ch = PyUnicode_READ(nkind, ndata, p)
