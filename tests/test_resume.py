@@ -164,11 +164,13 @@ def test_cli_scan_killed_by_sigkill_midway_resumes_to_the_same_output(tmp_path: 
     assert not (out / DIRNAME).exists()
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
 def test_a_checkpoint_that_cannot_be_written_is_reported_and_the_scan_goes_on(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+    jobs: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    """Checkpoints are written in the background (a forked child pickles a stage's result, a thread
-    writes a chunk of prepared articles); a failed write costs only that checkpoint."""
+    """Checkpoints are written in line with one job, in the background with more (a forked child
+    pickles a stage's result, a thread writes a chunk of prepared articles); a failed write costs
+    only that checkpoint."""
     src = corpus(tmp_path / "in.jsonl", 40)
     reference = tmp_path / "ref"
     khabar.scan([str(src)], out=reference, jobs=1)
@@ -181,7 +183,7 @@ def test_a_checkpoint_that_cannot_be_written_is_reported_and_the_scan_goes_on(
 
     monkeypatch.setattr(resume.Checkpoints, "_write", write)
     out = tmp_path / "out"
-    khabar.scan([str(src)], out=out, jobs=1)
+    khabar.scan([str(src)], out=out, jobs=jobs)
     assert outputs(out) == outputs(reference)
     err = capfd.readouterr().err
     assert "reuse.pkl: checkpoint not written: No space left on device" in err

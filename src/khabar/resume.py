@@ -83,10 +83,12 @@ def _crash_point(name: str) -> None:
 class Checkpoints:
     """The checkpoint directory of one scan (see the module docstring)."""
 
-    def __init__(self, out: str | Path, key: str | Callable[[], str], resume: bool) -> None:
+    def __init__(self, out: str | Path, key: str | Callable[[], str], resume: bool, background: bool = True) -> None:
         """``key``: the run's :func:`run_key`, or a function giving it: a run that does not resume
-        needs it only for its first checkpoint's manifest, so it may still be computing."""
+        needs it only for its first checkpoint's manifest, so it may still be computing.
+        ``background``: write checkpoints while the scan goes on (else in line, as with one job)."""
         self.dir = Path(out) / DIRNAME
+        self.background = background and _CAN_FORK
         self.reused: list[str] = []
         self.stale = False
         self._threads: list[threading.Thread] = []  # checkpoints being written here
@@ -155,12 +157,13 @@ class Checkpoints:
         return value
 
     def save(self, name: str, value: Any) -> None:
-        """Write ``value`` as the checkpoint ``name``, in the background: where processes fork, a child
-        pickles and writes it while the scan goes on (pickling a stage's result is a second or more
-        of one core on a large corpus); elsewhere, here.  A checkpoint that cannot be written is
-        reported and lost, not an error of the scan (the next run computes it again)."""
+        """Write ``value`` as the checkpoint ``name``, in the background: a forked child pickles and
+        writes it while the scan goes on (pickling a stage's result is a second or more of one core
+        on a large corpus); without ``background``, or where processes cannot fork, here.  A
+        checkpoint that cannot be written is reported and lost, not an error of the scan (the next
+        run computes it again)."""
         self._ensure_manifest()
-        if not _CAN_FORK:
+        if not self.background:
             self._save_here(name, value)
         else:
             pid = os.fork()
@@ -174,9 +177,12 @@ class Checkpoints:
         file's write and sync let this process go on."""
         self._ensure_manifest()
         self.wait_writes(threads_only=True)  # one chunk written at a time: bounded memory
-        thread = threading.Thread(target=self._save_here, args=(name, blobs), daemon=True)
-        thread.start()
-        self._threads.append(thread)
+        if self.background:
+            thread = threading.Thread(target=self._save_here, args=(name, blobs), daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        else:
+            self._save_here(name, blobs)
         self._crash_point(name)
 
     def _save_here(self, name: str, value: Any) -> bool:

@@ -226,8 +226,9 @@ def _scan(
     if out is not None and (checkpoint or resume):
         key = partial(run_key, articles, (params, LinkParams(), MAX_CHARS))
         # hashing every article takes a while: unless resuming, a forked child does it meanwhile
-        later = not resume and (jobs or default_jobs()) > 1
-        checkpoints = Checkpoints(out, Background(key).result if later else key(), resume)
+        parallel = (jobs or default_jobs()) > 1
+        later = parallel and not resume
+        checkpoints = Checkpoints(out, Background(key).result if later else key(), resume, background=parallel)
         if warn and checkpoints.stale:
             tqdm.write(
                 f"khabar: {checkpoints.dir}: checkpoints of other inputs or options: starting over", file=sys.stderr
