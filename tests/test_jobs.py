@@ -245,3 +245,62 @@ def test_a_story_of_one_unit_has_the_record_of_the_general_path(ant: list[dict])
     for u in variants:
         assert u.timestamp == (u.time.timestamp() if u.time else None)
         assert _single_record("s", u, result, {}) == _general_record("s", [u], result, {})
+
+
+def test_a_cancelled_background_computation_stops_with_its_workers(tmp_path) -> None:  # noqa: ANN001
+    import os
+    import time
+
+    from khabar.parallel import Background, pool
+
+    pids = tmp_path / "pids"
+
+    def slow() -> None:
+        with pool(2, {}) as workers:
+            workers.map_async(time.sleep, [60, 60])  # the workers busy too
+            pids.write_text(" ".join(str(p.pid) for p in workers._pool) + f" {os.getpid()}")
+            time.sleep(60)
+
+    def gone(pid: int) -> bool:  # no such process, or a zombie waiting to be reaped
+        try:
+            with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+                return fh.read().rpartition(")")[2].split()[0] == "Z"
+        except FileNotFoundError:
+            return True
+
+    job = Background(slow)
+    deadline = time.monotonic() + 10
+    while not (pids.exists() and len(pids.read_text().split()) == 3) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    started = [int(p) for p in pids.read_text().split()]
+    assert not any(gone(p) for p in started)
+    job.cancel()
+    deadline = time.monotonic() + 10
+    while not all(gone(p) for p in started) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert all(gone(p) for p in started)  # the child and the two workers it started
+
+
+def test_a_scan_that_fails_after_cleaning_stops_its_background_links(ant: list[dict], monkeypatch) -> None:  # noqa: ANN001
+    import importlib
+
+    import pytest
+
+    from khabar.parallel import Background
+
+    scan_module = importlib.import_module("khabar.scan")
+    cancelled: list[bool] = []
+
+    class Recorded(Background):  # type: ignore[type-arg]
+        def cancel(self) -> None:
+            cancelled.append(True)
+            super().cancel()
+
+    def fails(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(scan_module, "Background", Recorded)
+    monkeypatch.setattr(scan_module, "find_pairs", fails)
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        scan_module.analyse(_corpus(ant, 40), jobs=2)
+    assert cancelled == [True]

@@ -8,9 +8,11 @@ process did it or on what else it did.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import os
 import pickle
+import signal
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -119,6 +121,7 @@ class Background(Generic[T]):
         pid = os.fork()
         if pid == 0:  # the child: compute, send, and leave without the parent's exit handlers
             os.close(r)
+            os.setpgid(0, 0)  # its own process group, with the workers it may start: cancel stops all
             status = 0
             try:
                 try:
@@ -132,6 +135,18 @@ class Background(Generic[T]):
             os._exit(status)
         os.close(w)
         self._pid, self._fd, self._fn = pid, r, None
+
+    def cancel(self) -> None:
+        """Stop the child, and any workers it started, if its result is no longer wanted (a scan
+        that failed or was interrupted meanwhile)."""
+        if self._pid and not self._done:
+            with contextlib.suppress(OSError):
+                os.killpg(self._pid, signal.SIGTERM)
+            with contextlib.suppress(OSError):
+                os.waitpid(self._pid, 0)
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
+            self._pid = 0
 
     def result(self) -> T:
         if not self._done:

@@ -22,7 +22,7 @@ from khabar.article import Article
 from khabar.errors import RecordError
 from khabar.normalize import VERSION as NORMALIZER_VERSION
 from khabar.parallel import Background, default_jobs, map_tasks, pool
-from khabar.prepare import prepare_articles
+from khabar.prepare import Prepared, prepare_articles
 from khabar.readers.files import discover
 from khabar.readers.parts import read_records
 from khabar.readers.records import MAX_CHARS
@@ -139,12 +139,32 @@ def analyse(
             prepared = prepare_articles(articles, jobs, progress=bar.update)
         else:
             prepared = checkpoints.prepare(articles, jobs, progress=bar.update)
-    lexical: Callable[[], list[LinkBlock]] | None = None
+    links: Background[list[LinkBlock]] | None = None
     if jobs > 1 and (checkpoints is None or not checkpoints.has("stories")):
         # the stories' lexical links need only the prepared articles: a forked child computes them
         # (with its own workers) while this process finds the reuse pairs, whose serial steps would
         # otherwise leave cores idle
-        lexical = Background(partial(lexical_links, story_units(prepared), link, jobs)).result
+        links = Background(partial(lexical_links, story_units(prepared), link, jobs))
+    try:
+        return _pairs_and_stories(articles, prepared, params, quiet, timer, link, jobs, checkpoints, links)
+    except BaseException:
+        if links is not None:
+            links.cancel()
+        raise
+
+
+def _pairs_and_stories(
+    articles: Sequence[Article],
+    prepared: list[Prepared],
+    params: ReuseParams,
+    quiet: bool,
+    timer: _Timer,
+    link: LinkParams,
+    jobs: int,
+    checkpoints: Checkpoints | None,
+    links: Background[list[LinkBlock]] | None,
+) -> tuple[list[dict[str, Any]], StoryResult]:
+    lexical = None if links is None else links.result
     with timer.stage("reuse"), _bar(None, "align", "pair", quiet) as bar:
         units = [u for p in prepared for u in p.units]
 
