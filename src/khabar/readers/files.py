@@ -13,6 +13,7 @@ import os
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import IO
 
 from khabar.article import Article
 from khabar.errors import KhabarError, RecordError
@@ -70,12 +71,16 @@ def discover(paths: Iterable[str]) -> tuple[list[str], list[str]]:
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
+def open_jsonl(path: str) -> IO[bytes]:
+    """A JSONL file opened for reading bytes, decompressed if it is gzipped."""
+    return gzip.open(path, "rb") if path.lower().endswith(".gz") else open(path, "rb")
+
+
 def read_jsonl(path: str, start: int = 0, end: int = -1, first_line: int = 1) -> Iterator[Article | RecordError]:
     """The records of a JSONL file, or of its lines starting in bytes ``[start, end)`` (``end`` -1:
     to the end; ``start`` at the beginning of line ``first_line``) of a plain one."""
-    opener = gzip.open if path.lower().endswith(".gz") else open
     try:
-        with opener(path, "rb") as fh:
+        with open_jsonl(path) as fh:
             if start:
                 fh.seek(start)
             at = start

@@ -10,7 +10,6 @@ the inputs were cut.
 
 from __future__ import annotations
 
-import gzip
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from typing import Any
 from khabar.article import Article
 from khabar.errors import RecordError
 from khabar.parallel import map_tasks, pool
-from khabar.readers.files import kind_of, read_file, read_jsonl
+from khabar.readers.files import kind_of, open_jsonl, read_file, read_jsonl
 from khabar.readers.warc import Skipped
 
 PART_BYTES = 8 << 20  # a plain JSONL file is read in parts of about this many bytes
@@ -120,9 +119,8 @@ def _extracts_html(path: str) -> bool:
         return True
     if kind != "jsonl":
         return False
-    opener = gzip.open if path.lower().endswith(".gz") else open
     try:
-        with opener(path, "rb") as fh:
+        with open_jsonl(path) as fh:
             first = fh.readline(1 << 20)
     except (OSError, EOFError):
         return False
