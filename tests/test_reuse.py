@@ -445,6 +445,50 @@ def test_radix_argsort_is_numpys_stable_argsort(values: list[int]) -> None:
     assert argsort_stable(keys).tolist() == np.argsort(keys, kind="stable").tolist()
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(2, 40).flatmap(
+        lambda n: st.tuples(
+            st.just(n),
+            st.lists(st.sets(st.integers(0, n - 1), min_size=1, max_size=n), max_size=30),
+            st.lists(st.integers(0, 3), min_size=n, max_size=n),
+            st.integers(0, n),
+            st.integers(0, n),
+            st.integers(1, 3),
+        )
+    )
+)
+def test_compiled_pair_counts_are_the_reference_s(case) -> None:
+    """One pass of candidate counting: every pair of a pass's first units, the groups it shares,
+    pairs of one article and below ``min_shared`` left out, sorted — as counted by hand and by the
+    numpy reference; group runs as numpy finds them."""
+    import numpy as np
+    from khabar._sort_kernel import count_pairs, run_starts
+
+    from khabar.candidates import CandidateParams, pass_pairs_reference
+
+    n, groups, steps, a, b, min_shared = case
+    first, end = min(a, b), max(a, b)
+    article = np.cumsum(steps).astype(np.int64)  # units in article order
+    members = [sorted(g) for g in groups]
+    u = np.array([x for g in members for x in g], dtype=np.int64)
+    sizes = np.array([len(g) for g in members], dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64) if len(sizes) else sizes
+    by_hand: dict[tuple[int, int], int] = {}
+    for g in members:
+        for i, lo in enumerate(g):
+            for hi in g[i + 1 :]:
+                if first <= lo < end and article[lo] != article[hi]:
+                    by_hand[(lo, hi)] = by_hand.get((lo, hi), 0) + 1
+    want = sorted((lo, hi, c) for (lo, hi), c in by_hand.items() if c >= min_shared)
+    got = count_pairs(u, starts, sizes, article, first, end, min_shared)
+    assert list(zip(*(x.tolist() for x in got), strict=True)) == want
+    ref = pass_pairs_reference(u, starts, sizes, article, first, end, CandidateParams(min_shared=min_shared))
+    assert all(np.array_equal(x, y) for x, y in zip(got, ref, strict=True))
+    keys = np.repeat(np.arange(len(members), dtype=np.uint64) * 7, sizes)
+    assert run_starts(keys).tolist() == [k for k in range(len(keys)) if k == 0 or keys[k] != keys[k - 1]]
+
+
 def test_unit_words_of_a_one_segment_article_are_all_its_words(ant: list[dict]) -> None:
     import numpy as np
 

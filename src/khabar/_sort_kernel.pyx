@@ -8,10 +8,14 @@ scatter by their top bits puts about 16 keys in each bucket, in input order, and
 sorted by insertion (stable) while it is in cache.  A bucket far larger than that (keys that are not
 random) is sorted with ``qsort`` on (key, input position), so no input takes quadratic time.  The
 top bits are those below the highest bit any key sets (63-bit term ids fill every bucket too).
+
+Then what the candidate index does with its sorted postings: ``run_starts`` finds the n-gram groups
+(runs of equal hashes) and ``count_pairs`` counts, for one pass, how many groups each unit pair shares
+(a counting sort by first unit; ``candidates.pass_pairs_reference`` is the same in numpy).
 """
 
-from libc.stdint cimport int64_t, uint64_t
-from libc.stdlib cimport free, malloc, qsort
+from libc.stdint cimport int64_t, uint32_t, uint64_t
+from libc.stdlib cimport calloc, free, malloc, qsort
 from libc.string cimport memset
 
 import numpy as np
@@ -161,3 +165,135 @@ def sort_postings(const uint64_t[::1] keys, const int64_t[::1] values):
                 m += 1
     return out_k[:m], out_v[:m]
 
+
+cdef int _by_u32(const void* a, const void* b) noexcept nogil:
+    cdef uint32_t x = (<const uint32_t*>a)[0], y = (<const uint32_t*>b)[0]
+    return (x > y) - (x < y)
+
+
+cdef void _sort_u32(uint32_t* v, Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t i, j
+    cdef uint32_t x
+    if n > 32:
+        qsort(v, n, sizeof(uint32_t), _by_u32)
+        return
+    for i in range(1, n):  # insertion sort: most units share n-grams with few others
+        x = v[i]
+        j = i
+        while j > 0 and v[j - 1] > x:
+            v[j] = v[j - 1]
+            j -= 1
+        v[j] = x
+
+
+def count_pairs(
+    const int64_t[::1] units,
+    const int64_t[::1] starts,
+    const int64_t[::1] sizes,
+    const int64_t[::1] article,
+    Py_ssize_t first_unit,
+    Py_ssize_t end_unit,
+    int64_t min_shared,
+):
+    """The candidate pairs of one pass of ``candidates.candidate_pairs``: every pair of units
+    ``lo < hi`` of two groups' members (group ``g``: ``units[starts[g]:starts[g] + sizes[g]]``,
+    strictly ascending) with ``first_unit <= lo < end_unit``, of different ``article``, in at least
+    ``min_shared`` groups: ``(lo, hi, shared)`` sorted by ``(lo, hi)``.  Units are numbered
+    ``0 … len(article) - 1`` (``article[u]``: unit ``u``'s article).
+
+    A counting sort by ``lo`` (each ``lo``'s partners sorted where they lie), so memory is four bytes
+    per pair met: the same pairs as ``candidates._count_pairs`` and its filters."""
+    cdef Py_ssize_t n_lo = max(0, end_unit - first_unit), n_groups = starts.shape[0]
+    cdef Py_ssize_t g, i, j, s, m, a, k, total = 0, kept = 0
+    if sizes.shape[0] != n_groups:
+        raise ValueError("starts and sizes differ in length")
+    if end_unit > article.shape[0] or first_unit < 0:
+        raise ValueError("unit range outside the units")
+    if article.shape[0] > 0xFFFFFFFF:
+        raise ValueError("more than 2**32 units")
+    cdef int64_t* off = <int64_t*>calloc(n_lo + 1, sizeof(int64_t))
+    cdef int64_t* fill = NULL
+    cdef uint32_t* partners = NULL
+    if off == NULL:
+        raise MemoryError()
+    try:
+        for g in range(n_groups):  # how many partners each lo meets (repeats included)
+            s, m = starts[g], sizes[g]
+            for i in range(m - 1):
+                a = units[s + i]
+                if a >= end_unit:
+                    break
+                if a >= first_unit:
+                    off[a - first_unit + 1] += m - 1 - i
+        for k in range(n_lo):
+            off[k + 1] += off[k]
+        total = off[n_lo]
+        fill = <int64_t*>malloc((n_lo + 1) * sizeof(int64_t))
+        partners = <uint32_t*>malloc(max(1, total) * sizeof(uint32_t))
+        if fill == NULL or partners == NULL:
+            raise MemoryError()
+        for k in range(n_lo + 1):
+            fill[k] = off[k]
+        for g in range(n_groups):
+            s, m = starts[g], sizes[g]
+            for i in range(m - 1):
+                a = units[s + i]
+                if a >= end_unit:
+                    break
+                if a >= first_unit:
+                    k = a - first_unit
+                    for j in range(i + 1, m):
+                        partners[fill[k]] = <uint32_t>units[s + j]
+                        fill[k] += 1
+        for k in range(n_lo):  # sort each lo's partners; count the pairs kept
+            _sort_u32(partners + off[k], off[k + 1] - off[k])
+            i = off[k]
+            while i < off[k + 1]:
+                j = i + 1
+                while j < off[k + 1] and partners[j] == partners[i]:
+                    j += 1
+                if j - i >= min_shared and article[k + first_unit] != article[partners[i]]:
+                    kept += 1
+                i = j
+        lo = np.empty(kept, np.int64)
+        hi = np.empty(kept, np.int64)
+        shared = np.empty(kept, np.int64)
+        if kept:
+            _emit(partners, off, n_lo, first_unit, article, min_shared, lo, hi, shared)
+        return lo, hi, shared
+    finally:
+        free(off)
+        free(fill)
+        free(partners)
+
+
+cdef void _emit(const uint32_t* partners, const int64_t* off, Py_ssize_t n_lo, Py_ssize_t first_unit,
+                const int64_t[::1] article, int64_t min_shared, int64_t[::1] lo, int64_t[::1] hi,
+                int64_t[::1] shared) noexcept:
+    cdef Py_ssize_t k, i, j, w = 0
+    for k in range(n_lo):
+        i = off[k]
+        while i < off[k + 1]:
+            j = i + 1
+            while j < off[k + 1] and partners[j] == partners[i]:
+                j += 1
+            if j - i >= min_shared and article[k + first_unit] != article[partners[i]]:
+                lo[w] = k + first_unit
+                hi[w] = partners[i]
+                shared[w] = j - i
+                w += 1
+            i = j
+
+
+def run_starts(const uint64_t[::1] keys):
+    """Where each run of equal adjacent ``keys`` starts (``np.flatnonzero(np.diff(keys)) + 1``
+    after a 0; empty for no keys)."""
+    cdef Py_ssize_t n = keys.shape[0], i, m = 0
+    out = np.empty(n, dtype=np.int64)
+    cdef int64_t[::1] o = out
+    with nogil:
+        for i in range(n):
+            if i == 0 or keys[i] != keys[i - 1]:
+                o[m] = i
+                m += 1
+    return out[:m]

@@ -4,8 +4,9 @@ over postings).
 Every distinct word ``n``-gram of every unit is a posting.  Postings are sorted by hash; a hash
 held by more than ``max_df`` units is a stock phrase and is skipped; every other hash links all its
 units pairwise, and a pair of units of different articles sharing at least ``min_shared`` distinct
-n-grams is a candidate.  Pairs are counted in passes over ranges of first units, and expanded a
-batch of n-gram groups at a time, so memory stays bounded however large the corpus.
+n-grams is a candidate.  Pairs are counted in passes over ranges of first units (compiled: a
+counting sort by first unit, four bytes per pair met), so memory stays bounded however large the
+corpus.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from khabar._sort_kernel import sort_postings
+from khabar._sort_kernel import count_pairs, run_starts, sort_postings
 from khabar.fingerprint import FINGERPRINT_N, Unit
 
 
@@ -53,6 +54,12 @@ def postings_reference(units: Sequence[Unit], n: int) -> tuple[np.ndarray, np.nd
     return h[first], u[first]
 
 
+def _runs(h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each run of equal hashes of the sorted ``h`` starts, and its length (compiled)."""
+    starts = run_starts(np.ascontiguousarray(h, np.uint64))
+    return starts, np.diff(starts, append=len(h))
+
+
 def _group_pairs(unit_ids: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
     """All within-group unit pairs as ``lo << 32 | hi`` keys, grouped by group size."""
     out: list[np.ndarray] = []
@@ -87,10 +94,7 @@ class DocumentFrequency:
     def from_postings(cls, h: np.ndarray, n: int, keep_above: int = 0) -> DocumentFrequency:
         """From sorted postings; only n-grams in more than ``keep_above`` units are kept (``of``
         gives 0 for the others: enough to ask whether an n-gram is rare, in a fraction of the memory)."""
-        if len(h) == 0:
-            return cls(n, h, np.zeros(0, np.int64))
-        first = np.concatenate([[0], np.flatnonzero(np.diff(h)) + 1])
-        counts = np.diff(np.concatenate([first, [len(h)]]))
+        first, counts = _runs(h)
         keep = counts > keep_above
         return cls(n, h[first[keep]], counts[keep])
 
@@ -114,14 +118,13 @@ def candidate_pairs(
     units are appended to it.
     """
     h, u = postings(units, params.n)
+    starts, sizes = _runs(h)  # the n-gram groups
     if stats is not None:
-        stats.append(DocumentFrequency.from_postings(h, params.n, keep_df_above))
+        keep = sizes > keep_df_above
+        stats.append(DocumentFrequency(params.n, h[starts[keep]], sizes[keep]))
     if len(h) == 0:
         return
     article = np.array([unit.article for unit in units], dtype=np.int64)
-    boundary = np.flatnonzero(np.diff(h)) + 1
-    starts = np.concatenate([[0], boundary])
-    sizes = np.diff(np.concatenate([starts, [len(h)]]))
     keep = (sizes >= 2) & (sizes <= params.max_df)
     starts, sizes = starts[keep], sizes[keep]
     weight = sizes * (sizes - 1) // 2
@@ -134,17 +137,34 @@ def candidate_pairs(
     # pair of the articles it starts
     bounds = np.unique(np.concatenate([[0], np.searchsorted(article, article[even]), [len(units)]]))
     for first_unit, end_unit in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
-        batch = _count_pairs(u, starts, sizes, cum, params.chunk_postings, first_unit, end_unit)
-        if batch is None:
-            continue
-        keys, shared = batch
-        good = shared >= params.min_shared
-        keys, shared = keys[good], shared[good]
-        lo, hi = keys >> 32, keys & 0xFFFFFFFF
-        other = article[lo] != article[hi]
-        lo, hi, shared = lo[other], hi[other], shared[other]
-        order = np.lexsort((hi, lo))
-        yield lo[order], hi[order], shared[order]
+        # compiled: a counting sort of the pass's pairs by first unit (``pass_pairs_reference``)
+        lo, hi, shared = count_pairs(u, starts, sizes, article, first_unit, end_unit, params.min_shared)
+        if len(lo):
+            yield lo, hi, shared
+
+
+def pass_pairs_reference(
+    u: np.ndarray,
+    starts: np.ndarray,
+    sizes: np.ndarray,
+    article: np.ndarray,
+    first_unit: int,
+    end_unit: int,
+    params: CandidateParams,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One pass of :func:`candidate_pairs` in numpy: what ``_sort_kernel.count_pairs`` computes."""
+    cum = np.cumsum(sizes * (sizes - 1) // 2)
+    batch = _count_pairs(u, starts, sizes, cum, params.chunk_postings, first_unit, end_unit)
+    if batch is None:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+    keys, shared = batch
+    good = shared >= params.min_shared
+    keys, shared = keys[good], shared[good]
+    lo, hi = keys >> 32, keys & 0xFFFFFFFF
+    other = article[lo] != article[hi]
+    lo, hi, shared = lo[other], hi[other], shared[other]
+    order = np.lexsort((hi, lo))
+    return lo[order], hi[order], shared[order]
 
 
 def _count_pairs(
