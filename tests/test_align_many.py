@@ -111,3 +111,18 @@ def test_kernel_rounds_merged_counts_as_python(m: int, outside: int, span: int) 
 
     assert round_half_even(m * outside / span) == round(m * outside / span)
     assert round_half_even(m + 0.5) == round(m + 0.5)  # exact halves go to the even neighbour
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.randoms(use_true_random=False))
+def test_a_passage_never_matches_more_words_than_its_shorter_side(rnd: random.Random) -> None:
+    """Seeds overlapping on one side only (repeated words) once made ``matched`` count words that
+    side does not hold; by both aligners, a passage's matched words fit in each of its sides."""
+    base = [rnd.randrange(6) for _ in range(rnd.randrange(10, 60))]
+    a = _unit(0, base)
+    b = _unit(1, [w for w in base if rnd.random() < 0.8] + [rnd.randrange(6) for _ in range(rnd.randrange(0, 10))])
+    p = AlignParams(min_words=4, max_repeat=50)
+    for found in (_reference([a, b], [0], [1], p, None)[0], align_many([a, b], [0], [1], p)[0]):
+        for q in found:
+            assert q.matched <= min(q.a1 - q.a0, q.b1 - q.b0)
+            assert q.score <= 1.0

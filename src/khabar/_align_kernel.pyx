@@ -418,6 +418,8 @@ cdef int align_pair(const uint64_t* h, const int64_t* off, const Tables* t, cons
     for o in range(nm):
         ch = sc.merged[o]
         span = imax(ch.a1 - ch.a0, ch.b1 - ch.b0)
+        # matched words are counted along one side; never more than the shorter side holds
+        ch.m = imin(ch.m, imin(ch.a1 - ch.a0, ch.b1 - ch.b0))
         if ch.m < p.min_words or <double>ch.m / <double>span < p.min_density:
             continue
         if p.has_df and ch.m < p.long_words and stock(n5, n5off, p, a, b, ch.a0, ch.a1, ch.b0, ch.b1, sc.tmp):

@@ -256,6 +256,9 @@ def _align(sa: SeedIndex, sb: SeedIndex, p: AlignParams) -> list[Passage]:
         _extend(c, a.hashes, b.hashes)
     out: list[Passage] = []
     for c in _merge(cs):
+        # matched words are counted along a's side (where seeds overlap on b's, b may hold fewer):
+        # never more than the shorter side holds
+        c[4] = min(c[4], c[1] - c[0], c[3] - c[2])
         a0, a1, b0, b1, matched = c
         span = max(a1 - a0, b1 - b0)
         score = matched / span
