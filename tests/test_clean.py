@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from khabar.article import Article
 from khabar.clean import TemplateLearner, classify, clean_articles, segment
-from khabar.clean.templates import line_keys
+from khabar.clean.templates import LONG, PROSE, line_keys
 from tests.conftest import SEED_A, SEED_B
 
 PARA = (
@@ -195,11 +195,89 @@ def test_template_learning_lines_equal_the_full_split(ant: list[dict]) -> None:
     texts = [d["text"] for d in ant] + ["سطر أول\r\nسطر ثانٍ\r\rسطر\u2028ثالث\n\n", "", "\n", "ـــ\u200f"]
     arts = [Article(id="x", text=text, source="s") for text in texts]
     arts[0].text_view()
-    for a, (article_keys_, keys) in zip(arts, _keys({"articles": arts}, 0, len(arts)), strict=True):
+    rows = _keys({"articles": arts}, 0, len(arts))
+    for k, (a, keys) in enumerate(zip(arts, rows.line_keys(), strict=True)):
         lines = split_lines(a.text)
-        assert keys == line_keys(lines)
-        assert article_keys_ == article_keys(a.text, lines)
-    assert _keys({"articles": [Article(id="y", text="نص")]}, 0, 1) == [None]  # no outlet, no templates
+        assert keys is not None and keys.tolist() == line_keys(lines)
+        mine = rows.article == k
+        found, flags = rows.keys[mine].tolist(), rows.flags[mine].tolist()
+        assert len(found) == len(set(found))  # each counted line once per article
+        digest, want, prose, longs = article_keys(a.text, lines)
+        assert rows.digests[k] == digest and set(found) == want
+        assert {x for x, f in zip(found, flags, strict=True) if f & PROSE} == prose
+        assert {x for x, f in zip(found, flags, strict=True) if f & LONG} == longs
+    alone = _keys({"articles": [Article(id="y", text="نص")]}, 0, 1)  # no outlet, no templates
+    assert alone.digests == [None] and alone.line_keys() == [None] and len(alone.keys) == 0
+
+
+def _templates_reference(articles: list[tuple[str, bytes, dict[int, int]]]) -> dict[str, frozenset[int]]:
+    """Template learning as first written: per outlet, a counter of distinct texts per line."""
+    from collections import Counter, defaultdict
+
+    from khabar.clean.templates import support_needed
+
+    counts: dict[str, Counter[int]] = defaultdict(Counter)
+    flags: dict[str, dict[int, int]] = defaultdict(dict)
+    seen: set[tuple[str, bytes]] = set()
+    n: Counter[str] = Counter()
+    for source, digest, lines in articles:
+        if (source, digest) in seen:
+            continue
+        seen.add((source, digest))
+        n[source] += 1
+        counts[source].update(lines)
+        for key, f in lines.items():
+            flags[source][key] = flags[source].get(key, 0) | f
+    return {
+        source: frozenset(
+            k
+            for k, c in counter.items()
+            if c >= support_needed(n[source], bool(flags[source][k] & PROSE), bool(flags[source][k] & LONG))
+        )
+        for source, counter in counts.items()
+    }
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["a", "b", "c"]),
+            st.integers(0, 11),  # the text: the same text of an outlet counts once
+            st.lists(st.tuples(st.integers(0, 6), st.sampled_from([0, 3, 12, 41])), max_size=6),
+        ),
+        max_size=60,
+    )
+)
+def test_template_counts_from_rows_equal_counting_each_article(articles) -> None:  # noqa: ANN001
+    """The learner counts rows (outlet, line, flags) with numpy: the templates of counting each
+    article's line set, whether the keys came one article at a time, as a scan's rows, or merged
+    from two learners; thresholds for prose-length and long lines included."""
+    from khabar.clean.templates import TemplateLearner, key_rows, keys_of_lines
+
+    big = 2**64 - 1  # keys are 64-bit
+    items = []
+    for source, text, lines in articles:
+        keys = [big - k for k, _ in lines]
+        norms = ["سطر" if w else None for _, w in lines]  # no words: a blank line
+        items.append((source, f"{source}:{text}", keys, [w for _, w in lines], norms))
+    one = TemplateLearner()
+    for source, text, keys, words, norms in items:
+        one.add_keys(source, keys_of_lines(text, keys, words, norms))
+    rows = TemplateLearner()
+    half = len(items) // 2
+    for part in (items[:half], items[half:]):
+        rows.add_rows([x[0] for x in part], key_rows([x[1:] for x in part]))
+    merged = TemplateLearner()
+    other = TemplateLearner()
+    other.add_rows([x[0] for x in items], key_rows([x[1:] for x in items]))
+    merged.merge(other)
+    ref_input = []
+    for source, text, keys, words, norms in items:
+        d, found, prose, longs = keys_of_lines(text, keys, words, norms)
+        ref_input.append((source, d, {k: (PROSE if k in prose else 0) | (LONG if k in longs else 0) for k in found}))
+    want = _templates_reference(ref_input)
+    assert one.templates() == want and rows.templates() == want and merged.templates() == want
 
 
 @settings(max_examples=400, deadline=None)

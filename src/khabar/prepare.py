@@ -23,7 +23,7 @@ from khabar import _text_kernel
 from khabar.article import Article, Segment
 from khabar.clean.lines import split_lines
 from khabar.clean.segment import classify_to_segments
-from khabar.clean.templates import ArticleKeys, TemplateLearner, keys_of_lines, learned_lines
+from khabar.clean.templates import KeyRows, TemplateLearner, key_rows, learned_lines
 from khabar.fingerprint import FINGERPRINT_N, Unit, article_units, unit_words
 from khabar.normalize import normalize
 from khabar.parallel import iter_ranges, map_ranges
@@ -45,19 +45,15 @@ class Prepared:
     time: tuple[datetime | None, str | None]  # (time, where it came from)
 
 
-LearnedKeys = tuple[ArticleKeys, list[int]] | None  # an article's keys for learning, and its lines' keys
-
-
-def _keys(shared: dict[str, Any], lo: int, hi: int) -> list[LearnedKeys]:
-    out: list[LearnedKeys] = []
+def _keys(shared: dict[str, Any], lo: int, hi: int) -> KeyRows:
+    items: list[tuple[str, list[int], list[int], list[str | None]] | None] = []
     for a in shared["articles"][lo:hi]:
         if a.source:
             # its lines' keys, words and content in one compiled pass: no word hashes, no Line objects
-            keys, words, norms = learned_lines(a.text, a.view.norm if a.view is not None else normalize(a.text))
-            out.append((keys_of_lines(a.text, keys, words, norms), keys))
+            items.append((a.text, *learned_lines(a.text, a.view.norm if a.view is not None else normalize(a.text))))
         else:
-            out.append(None)  # an article without an outlet has no templates
-    return out
+            items.append(None)  # an article without an outlet has no templates
+    return key_rows(items)  # arrays: cheap to send, counted in the parent without a Python step per line
 
 
 def prepare_one(article: Article, k: int, templates: frozenset[int]) -> Prepared:
@@ -108,7 +104,7 @@ def prepare_range(shared: dict[str, Any], lo: int, hi: int) -> list[Prepared]:
     return PreparedBatch(
         prepare_many(
             [(articles[k], k, templates.get(articles[k].source or "", empty)) for k in range(lo, hi)],
-            None if keys is None else keys[lo:hi],
+            None if keys is None else [None if x is None else x.tolist() for x in keys[lo:hi]],
         )
     )
 
@@ -214,23 +210,29 @@ def _unpack(
     return out
 
 
+LineKeys = list[np.ndarray | None]  # each article's line keys (uint64), None for one without an outlet
+
+
 def learn_templates(
     articles: Sequence[Article],
     jobs: int = 1,
     progress: Callable[[int], None] | None = None,
-    line_keys: list[list[int] | None] | None = None,
+    line_keys: LineKeys | None = None,
 ) -> TemplateLearner:
     """Each outlet's template lines, learned from ``articles`` (in input order).  Each article's
     line keys (None for one without an outlet) are appended to ``line_keys`` if given: cleaning
     need not compute them again."""
     learner = TemplateLearner()
-    parts = iter_ranges(_keys, len(articles), jobs, {"articles": articles}, chunk=RANGE, progress=progress)
-    learned = (k for part in parts for k in part)  # counted as they come, while the workers go on
-    for a, k in zip(articles, learned, strict=True):
-        if k is not None:
-            learner.add_keys(a.source, k[0])
+    lo = 0
+    # counted a run of articles at a time as they come, while the workers go on
+    for rows in iter_ranges(_keys, len(articles), jobs, {"articles": articles}, chunk=RANGE, progress=progress):
+        hi = lo + len(rows.digests)
+        learner.add_rows([a.source for a in articles[lo:hi]], rows)
         if line_keys is not None:
-            line_keys.append(None if k is None else k[1])
+            line_keys.extend(rows.line_keys())
+        lo = hi
+    if lo != len(articles):
+        raise RuntimeError(f"template learning saw {lo} of {len(articles)} articles")
     return learner
 
 
@@ -241,7 +243,7 @@ def prepare_articles(
     progress: Callable[[int], None] | None = None,
 ) -> list[Prepared]:
     """Clean every article in place (its ``segments``) and prepare it for reuse and stories."""
-    keys: list[list[int] | None] = []
+    keys: LineKeys = []
     templates = learn_templates(articles, jobs, progress, keys).templates() if learn else {}
     shared = {"articles": articles, "templates": templates, "line_keys": keys if learn else None}
     prepared: list[Prepared] = map_ranges(prepare_range, len(articles), jobs, shared, RANGE, progress)

@@ -40,7 +40,7 @@ from khabar import __version__
 from khabar.article import Article
 from khabar.normalize import VERSION as NORMALIZER_VERSION
 from khabar.parallel import map_tasks, pool
-from khabar.prepare import RANGE, Prepared, learn_templates, prepare_range
+from khabar.prepare import RANGE, LineKeys, Prepared, learn_templates, prepare_range
 
 DIRNAME = ".khabar-resume"
 LAYOUT = 2  # of the checkpoint files: a change makes older checkpoints stale (recomputed, never misread)
@@ -227,7 +227,7 @@ class Checkpoints:
     ) -> list[Prepared]:
         """:func:`khabar.prepare.prepare_articles` in checkpointed chunks of :data:`CHUNK` articles."""
         templates = self.load("templates")
-        keys: list[list[int] | None] | None = None  # the lines' template keys, if learned in this run
+        keys: LineKeys | None = None  # the lines' template keys, if learned in this run
         if templates is None:
             keys = []
             templates = learn_templates(articles, jobs, progress, keys).templates()

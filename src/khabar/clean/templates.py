@@ -8,8 +8,8 @@ does not turn it into a template.
 from __future__ import annotations
 
 import hashlib
-from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -31,10 +31,13 @@ LONG_LINE_FACTOR = 3
 def support_needed(n_articles: int, prose: bool, long: bool) -> float:
     """In how many distinct articles of an outlet (of ``n_articles``) a line must occur to be one
     of its templates."""
-    need = max(MIN_ARTICLES, MIN_SHARE * n_articles)
-    if long:
-        return need * LONG_LINE_FACTOR
-    return max(need, PROSE_MIN_ARTICLES) if prose else need
+    return float(support_needed_many(np.array([n_articles]), np.array([prose]), np.array([long]))[0])
+
+
+def support_needed_many(n_articles: np.ndarray, prose: np.ndarray, long: np.ndarray) -> np.ndarray:
+    """:func:`support_needed` of many lines at once (arrays of the same length)."""
+    need = np.maximum(float(MIN_ARTICLES), MIN_SHARE * n_articles.astype(np.float64))
+    return np.where(long, need * LONG_LINE_FACTOR, np.where(prose, np.maximum(need, PROSE_MIN_ARTICLES), need))
 
 
 ArticleKeys = tuple[bytes, frozenset[int], frozenset[int], frozenset[int]]
@@ -68,51 +71,143 @@ def learned_lines(text: str, norm: Normalized) -> tuple[list[int], list[int], li
     return _text_kernel.template_lines(text, norm.text, src, word_characters())
 
 
-def keys_of_lines(text: str, keys: list[int], words: list[int], norms: list[str | None]) -> ArticleKeys:
-    """:func:`article_keys` from each line's key, words and normalized content (None: blank)."""
-    digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+def text_digest(text: str) -> bytes:
+    """What tells two articles' texts apart: identical texts count once."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+PROSE, LONG = 1, 2  # flags of a counted line: prose-length, long
+
+
+def counted_lines(keys: Sequence[int], words: Sequence[int], norms: Sequence[str | None]) -> Iterator[tuple[int, int]]:
+    """The lines template learning counts (not blank, not a credit line): each one's key and flags
+    (:data:`PROSE`, :data:`LONG`), from each line's key, words and normalized content (None: blank)."""
     credit = lexicon().is_credit
-    found: set[int] = set()
-    prose: set[int] = set()
-    longs: set[int] = set()
     for key, n_words, norm in zip(keys, words, norms, strict=True):
         if norm is None or credit(norm):
             continue
+        yield key, (PROSE if n_words >= PROSE_LINE_WORDS else 0) | (LONG if n_words > LONG_LINE_WORDS else 0)
+
+
+def keys_of_lines(text: str, keys: list[int], words: list[int], norms: list[str | None]) -> ArticleKeys:
+    """:func:`article_keys` from each line's key, words and normalized content (None: blank)."""
+    found: set[int] = set()
+    prose: set[int] = set()
+    longs: set[int] = set()
+    for key, flags in counted_lines(keys, words, norms):
         found.add(key)
-        if n_words >= PROSE_LINE_WORDS:
+        if flags & PROSE:
             prose.add(key)
-        if n_words > LONG_LINE_WORDS:
+        if flags & LONG:
             longs.add(key)
-    return digest, frozenset(found), frozenset(prose), frozenset(longs)
+    return text_digest(text), frozenset(found), frozenset(prose), frozenset(longs)
+
+
+@dataclass(slots=True)
+class KeyRows:
+    """What template learning needs of a run of articles, as arrays (what a scan's workers send):
+    each article's text digest (None for one without an outlet), each of its counted lines once
+    (its position in the run, key and flags, ORed over the article's lines with that key), and
+    every line's key, article after article (none for an article without an outlet)."""
+
+    digests: list[bytes | None]
+    article: np.ndarray  # int64
+    keys: np.ndarray  # uint64
+    flags: np.ndarray  # uint8
+    lines: np.ndarray  # uint64
+    line_bounds: np.ndarray  # int64, len(digests) + 1: article k's lines are lines[bounds[k]:bounds[k + 1]]
+
+    def line_keys(self) -> list[np.ndarray | None]:
+        """Each article's line keys (:func:`line_keys`), None for one without an outlet."""
+        b = self.line_bounds.tolist()
+        return [None if d is None else self.lines[b[k] : b[k + 1]] for k, d in enumerate(self.digests)]
+
+
+def key_rows(items: Sequence[tuple[str, list[int], list[int], list[str | None]] | None]) -> KeyRows:
+    """:class:`KeyRows` of articles given as ``(text, keys, words, norms)`` of their lines (as
+    :func:`learned_lines` gives them), or None for an article without an outlet."""
+    digests: list[bytes | None] = []
+    article: list[int] = []
+    keys: list[int] = []
+    flags: list[int] = []
+    lines: list[int] = []
+    bounds = [0]
+    for k, item in enumerate(items):
+        if item is None:
+            digests.append(None)
+        else:
+            text, line_keys_, words, norms = item
+            digests.append(text_digest(text))
+            mine: dict[int, int] = {}
+            for key, f in counted_lines(line_keys_, words, norms):
+                mine[key] = mine.get(key, 0) | f
+            article.extend([k] * len(mine))
+            keys.extend(mine)
+            flags.extend(mine.values())
+            lines.extend(line_keys_)
+        bounds.append(len(lines))
+    return KeyRows(
+        digests,
+        np.array(article, dtype=np.int64),
+        np.array(keys, dtype=np.uint64),
+        np.array(flags, dtype=np.uint8),
+        np.array(lines, dtype=np.uint64),
+        np.array(bounds, dtype=np.int64),
+    )
 
 
 @dataclass
 class TemplateLearner:
-    """Counts, per outlet, in how many distinct articles each line occurs."""
+    """Counts, per outlet, in how many distinct articles each line occurs: one row (outlet, line
+    key, flags) per counted line of each article, counted when the templates are asked for."""
 
-    counts: dict[str, Counter[int]] = field(default_factory=lambda: defaultdict(Counter))
-    prose_lines: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
-    long_lines: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
     articles: Counter[str] = field(default_factory=Counter)
     _seen: set[tuple[str, bytes]] = field(default_factory=set)
+    _ids: dict[str, int] = field(default_factory=dict)  # outlet → its number in the rows
+    _rows: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)  # (outlet, key, flags)
 
     def add(self, source: str | None, text: str, lines: list[Line] | None = None) -> None:
         """Count the lines of one article (``lines`` from :func:`split_lines`, if already split)."""
         if source:
             self.add_keys(source, article_keys(text, lines))
 
+    def _first(self, source: str, digest: bytes) -> bool:
+        """Whether an article of ``source`` with this text digest is new (then it is counted)."""
+        if (source, digest) in self._seen:
+            return False
+        self._seen.add((source, digest))
+        self.articles[source] += 1
+        self._ids.setdefault(source, len(self._ids))
+        return True
+
     def add_keys(self, source: str | None, keys: ArticleKeys) -> None:
         """Count one article's line keys (from :func:`article_keys`, computed anywhere)."""
         if not source:
             return
         digest, lines, prose, longs = keys
-        if (source, digest) in self._seen:
+        if not self._first(source, digest):
             return
-        self._seen.add((source, digest))
-        self.articles[source] += 1
-        self.prose_lines[source] |= prose
-        self.long_lines[source] |= longs
-        self.counts[source].update(lines)
+        found = list(lines)
+        flags = [(PROSE if k in prose else 0) | (LONG if k in longs else 0) for k in found]
+        self._rows.append(
+            (
+                np.full(len(found), self._ids[source], dtype=np.int64),
+                np.array(found, dtype=np.uint64),
+                np.array(flags, dtype=np.uint8),
+            )
+        )
+
+    def add_rows(self, sources: Sequence[str | None], rows: KeyRows) -> None:
+        """Count a run of articles (``sources``: each one's outlet) from their :class:`KeyRows`."""
+        if len(sources) != len(rows.digests):
+            raise ValueError(f"{len(sources)} outlets for {len(rows.digests)} articles")
+        ids = np.full(len(sources), -1, dtype=np.int64)
+        for k, (source, digest) in enumerate(zip(sources, rows.digests, strict=True)):
+            if source and digest is not None and self._first(source, digest):
+                ids[k] = self._ids[source]
+        owner = ids[rows.article]
+        take = owner >= 0
+        self._rows.append((owner[take], rows.keys[take], rows.flags[take]))
 
     def add_all(self, items: Iterable[tuple[str | None, str]]) -> None:
         for source, text in items:
@@ -120,26 +215,37 @@ class TemplateLearner:
 
     def merge(self, other: TemplateLearner) -> None:
         """Fold in counts learned elsewhere (another worker, an earlier batch)."""
-        for source, counter in other.counts.items():
-            self.counts[source].update(counter)
-        for source, keys in other.prose_lines.items():
-            self.prose_lines[source] |= keys
-        for source, keys in other.long_lines.items():
-            self.long_lines[source] |= keys
+        remap = np.zeros(len(other._ids), dtype=np.int64)
+        for source, k in other._ids.items():
+            remap[k] = self._ids.setdefault(source, len(self._ids))
+        for owner, keys, flags in other._rows:
+            self._rows.append((remap[owner], keys, flags))
         self.articles.update(other.articles)
 
     def templates(self) -> dict[str, frozenset[int]]:
         """The learned template line keys of each outlet."""
-        out: dict[str, frozenset[int]] = {}
-        for source, counter in self.counts.items():
-            n_articles = self.articles[source]
-            prose = self.prose_lines.get(source, set())
-            longs = self.long_lines.get(source, set())
-            need = {(p, g): support_needed(n_articles, p, g) for p in (False, True) for g in (False, True)}
-            least = min(need.values())
-            out[source] = frozenset(
-                key
-                for key, n in counter.items()
-                if n >= least and n >= need[key in prose, key in longs]  # most lines occur once: cheap test first
-            )
+        out: dict[str, frozenset[int]] = {source: frozenset() for source in self.articles}
+        if not self._rows:
+            return out
+        owner = np.concatenate([r[0] for r in self._rows])
+        keys = np.concatenate([r[1] for r in self._rows])
+        flags = np.concatenate([r[2] for r in self._rows])
+        order = np.lexsort((keys, owner))
+        owner, keys, flags = owner[order], keys[order], flags[order]
+        new = np.ones(len(keys), dtype=bool)
+        new[1:] = (owner[1:] != owner[:-1]) | (keys[1:] != keys[:-1])
+        first = np.flatnonzero(new)  # one group per (outlet, line): its articles and their flags
+        if not len(first):
+            return out
+        n = np.diff(first, append=len(keys))
+        f = np.bitwise_or.reduceat(flags, first)
+        owner, keys = owner[first], keys[first]
+        names = sorted(self._ids, key=self._ids.__getitem__)
+        n_articles = np.array([self.articles[name] for name in names], dtype=np.int64)[owner]
+        keep = n >= support_needed_many(n_articles, (f & PROSE) > 0, (f & LONG) > 0)
+        owner, keys = owner[keep], keys[keep]
+        cuts = np.searchsorted(owner, np.arange(len(names) + 1))
+        for k, name in enumerate(names):
+            if cuts[k + 1] > cuts[k]:
+                out[name] = frozenset(keys[cuts[k] : cuts[k + 1]].tolist())
         return out
