@@ -225,7 +225,7 @@ def _templates_reference(articles: list[tuple[str, bytes, dict[int, int]]]) -> d
             continue
         seen.add((source, digest))
         n[source] += 1
-        counts[source].update(lines)
+        counts[source].update(lines.keys())  # each line of a text once
         for key, f in lines.items():
             flags[source][key] = flags[source].get(key, 0) | f
     return {
@@ -236,6 +236,32 @@ def _templates_reference(articles: list[tuple[str, bytes, dict[int, int]]]) -> d
         )
         for source, counter in counts.items()
     }
+
+
+def test_template_support_depends_on_line_length() -> None:
+    """Three texts make a short line a template, prose-length lines need five (a line once prose is
+    prose), long lines nine: through both ways into the learner."""
+    from khabar.clean.templates import TemplateLearner, key_rows, keys_of_lines
+
+    plan = [  # (line key, its words, in how many texts, its words in the first of them)
+        (1, 3, 3, 3),  # template
+        (2, 12, 4, 12),  # prose in 4: not
+        (3, 12, 5, 12),  # prose in 5: template
+        (4, 41, 8, 41),  # long in 8: not
+        (5, 41, 9, 41),  # long in 9: template
+        (6, 3, 5, 12),  # prose once, in 5: template
+        (7, 3, 4, 12),  # prose once, in 4: not
+    ]
+    lines: dict[int, list[tuple[int, int]]] = {}  # text → its lines (key, words)
+    for key, words, n, first in plan:
+        for t in range(n):
+            lines.setdefault(t, []).append((key, first if t == 0 else words))
+    items = [(f"text {t}", [k for k, _ in ls], [w for _, w in ls], ["سطر"] * len(ls)) for t, ls in lines.items()]
+    one, rows = TemplateLearner(), TemplateLearner()
+    for item in items:
+        one.add_keys("s", keys_of_lines(*item))
+    rows.add_rows(["s"] * len(items), key_rows(items))
+    assert one.templates() == rows.templates() == {"s": frozenset({1, 3, 5, 6})}
 
 
 @settings(max_examples=150, deadline=None)
