@@ -169,17 +169,17 @@ def test_a_checkpoint_that_cannot_be_written_is_reported_and_the_scan_goes_on(
     jobs: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:
     """Checkpoints are written in line with one job, in the background with more (a forked child
-    pickles a stage's result, a thread writes a chunk of prepared articles); a failed write costs
-    only that checkpoint."""
+    pickles a stage's result, the workers write the prepared articles); a failed write costs only
+    that checkpoint."""
     src = corpus(tmp_path / "in.jsonl", 40)
     reference = tmp_path / "ref"
     khabar.scan([str(src)], out=reference, jobs=1)
     real_write = resume.Checkpoints._write
 
-    def write(self: resume.Checkpoints, name: str, data: bytes) -> None:
+    def write(self: resume.Checkpoints, name: str, data: bytes, sync: bool = True) -> None:
         if name.startswith(("reuse", "prepare")):
             raise OSError(28, "No space left on device")
-        real_write(self, name, data)
+        real_write(self, name, data, sync)
 
     monkeypatch.setattr(resume.Checkpoints, "_write", write)
     out = tmp_path / "out"
@@ -216,3 +216,61 @@ def test_a_parallel_scan_killed_resumes_with_its_background_key_and_checkpoints(
     khabar.scan([src], out=out, jobs=2, resume=True, warn=True)
     assert "resumed from" in capsys.readouterr().err
     assert outputs(out) == outputs(reference)
+
+
+def test_prepared_batches_read_back_mapped_as_written(
+    tmp_path: Path, small_chunks: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A worker's prepared articles go to their checkpoint with the arrays out of band and come back
+    mapped from the file: the same articles, writable arrays that leave the file as it was; a file
+    that lost bytes, or whose arrays changed, is refused (when verified: a checkpoint of an earlier
+    run), and a resume then recomputes it."""
+    import numpy as np
+
+    from khabar.prepare import prepare_articles
+    from khabar.resume import read_batch, write_batch
+    from khabar.scan import read_all
+
+    src = corpus(tmp_path / "in.jsonl", 60)
+    articles, _, _ = read_all([str(src)], warn=False)
+    batch = prepare_articles(articles, 1)[:20]
+    path = tmp_path / "batch.pkl"
+    with open(path, "wb") as fh:
+        write_batch(fh, batch)
+    data = path.read_bytes()
+    got = read_batch(path, verify=True)
+    assert [p.segments for p in got] == [p.segments for p in batch]
+    assert [(u.key, u.hashes.tolist(), u.starts.tolist()) for p in got for u in p.units] == [
+        (u.key, u.hashes.tolist(), u.starts.tolist()) for p in batch for u in p.units
+    ]
+    assert [s.weights.values.tolist() for p in got for s in p.story_units] == [
+        s.weights.values.tolist() for p in batch for s in p.story_units
+    ]
+    unit = got[0].units[0]
+    unit.hashes[0] ^= np.uint64(1)  # copy-on-write: the file keeps its bytes
+    assert path.read_bytes() == data
+    assert read_batch(path, verify=True)[0].units[0].hashes[0] == batch[0].units[0].hashes[0]
+    path.write_bytes(data[: len(data) - 10])
+    with pytest.raises(ValueError, match="truncated|checksum"):
+        read_batch(path, verify=True)
+    flipped = bytearray(data)
+    flipped[-100] ^= 1  # in the last array
+    path.write_bytes(bytes(flipped))
+    with pytest.raises(ValueError, match="checksum"):
+        read_batch(path, verify=True)
+    read_batch(path)  # unverified (a file this run wrote): read as it is
+    # in a resume: a checkpoint whose arrays changed is recomputed
+    out, reference = tmp_path / "out", tmp_path / "reference"
+    khabar.scan([str(src)], out=reference, jobs=1)
+    child = mp.get_context("fork").Process(target=_crashing_scan, args=(str(src), str(out), "prepare-0-60"))
+    child.start()
+    child.join(120)
+    assert child.exitcode == -signal.SIGKILL
+    saved = out / DIRNAME / "prepare-0-60.pkl"
+    flipped = bytearray(saved.read_bytes())
+    flipped[-100] ^= 1
+    saved.write_bytes(bytes(flipped))
+    capsys.readouterr()
+    result = khabar.scan([str(src)], out=out, jobs=1, resume=True, warn=True)
+    assert "resumed from 1 checkpoints" in capsys.readouterr().err  # the templates only
+    assert outputs(out) == outputs(reference) and len(result.articles) == 60

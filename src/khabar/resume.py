@@ -4,7 +4,8 @@ A scan writes what its expensive stages computed under ``OUT/.khabar-resume/``:
 
 * ``templates.pkl`` — the per-outlet template lines (the first cleaning pass);
 * ``prepare-<lo>-<hi>.pkl`` — the prepared articles ``lo`` to ``hi`` (segments, reuse units, story
-  units, times, wire credits), one file per :data:`CHUNK` articles;
+  units, times, wire credits), one file per :data:`CHUNK` articles, written by the worker that
+  prepared them and read back memory-mapped (see :func:`write_batch`);
 * ``reuse.pkl`` — the reuse pairs and unit sizes;
 * ``stories.pkl`` — the stories.
 
@@ -14,8 +15,10 @@ checkpoint is only reused for exactly the same articles and options.  Reading is
 run (it is cheap, and it is how the key is known).  ``--resume`` reuses what is valid and computes
 the rest; a checkpoint of other articles or options is removed.  A run without ``--resume`` starts
 over.  Every file is written atomically (a temporary file renamed into place), so a kill leaves
-whole checkpoints only; after a successful run the directory is removed.  Checkpoints are Python
-pickles: only resume from an output directory you trust.
+whole checkpoints only; after a successful run the directory is removed.  The prepared articles'
+files are not synced to disk (a killed process loses nothing of them; after a power failure one that
+did not reach the disk fails its checksum and is recomputed).  Checkpoints are Python pickles: only
+resume from an output directory you trust.
 
 Every stage is a pure function of the articles and options (and never of ``--jobs``), so a resumed
 run writes byte for byte what an uninterrupted one does.
@@ -25,16 +28,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import mmap
 import os
 import pickle
 import shutil
 import signal
+import struct
 import sys
 import tempfile
-import threading
+import zlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 from khabar import __version__
 from khabar.article import Article
@@ -43,8 +48,8 @@ from khabar.parallel import map_tasks, pool
 from khabar.prepare import RANGE, LineKeys, Prepared, learn_templates, prepare_range
 
 DIRNAME = ".khabar-resume"
-LAYOUT = 2  # of the checkpoint files: a change makes older checkpoints stale (recomputed, never misread)
-CHUNK = int(os.environ.get("KHABAR_RESUME_CHUNK", "4096"))  # articles per prepare checkpoint
+LAYOUT = 3  # of the checkpoint files: a change makes older checkpoints stale (recomputed, never misread)
+CHUNK = int(os.environ.get("KHABAR_RESUME_CHUNK", str(RANGE)))  # articles per prepare checkpoint (a worker task)
 #: Testing hook: ``KHABAR_CRASH_AFTER=<checkpoint name>`` (``templates``, ``prepare-<lo>-<hi>``,
 #: ``reuse``, ``stories``, ``written``) kills the process with SIGKILL right after that point.
 CRASH_ENV = "KHABAR_CRASH_AFTER"
@@ -91,7 +96,6 @@ class Checkpoints:
         self.background = background and _CAN_FORK
         self.reused: list[str] = []
         self.stale = False
-        self._threads: list[threading.Thread] = []  # checkpoints being written here
         self._children: list[int] = []  # ... and by forked children
         self._key: str | Callable[[], str] = key() if resume and callable(key) else key
         manifest = self._manifest()
@@ -126,8 +130,9 @@ class Checkpoints:
             return None
         return found if isinstance(found, dict) else None
 
-    def _write(self, name: str, data: bytes | Callable[[Any], None]) -> None:
-        """Write the file ``name`` atomically: ``data``, or what ``data(file)`` writes."""
+    def _write(self, name: str, data: bytes | Callable[[Any], None], sync: bool = True) -> None:
+        """Write the file ``name`` atomically: ``data``, or what ``data(file)`` writes (``sync``: and
+        wait until it is on disk)."""
         fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=self.dir)
         try:
             with os.fdopen(fd, "wb") as fh:
@@ -136,7 +141,8 @@ class Checkpoints:
                 else:
                     fh.write(data)
                 fh.flush()
-                os.fsync(fh.fileno())
+                if sync:
+                    os.fsync(fh.fileno())
             os.replace(tmp, self.dir / name)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -172,37 +178,22 @@ class Checkpoints:
             self._children.append(pid)
         self._crash_point(name)
 
-    def save_blobs(self, name: str, blobs: list[bytes]) -> None:
-        """Write already pickled parts as the checkpoint ``name`` (a list of bytes), by a thread: the
-        file's write and sync let this process go on."""
-        self._ensure_manifest()
-        self.wait_writes(threads_only=True)  # one chunk written at a time: bounded memory
-        if self.background:
-            thread = threading.Thread(target=self._save_here, args=(name, blobs), daemon=True)
-            thread.start()
-            self._threads.append(thread)
-        else:
-            self._save_here(name, blobs)
-        self._crash_point(name)
-
     def _save_here(self, name: str, value: Any) -> bool:
         try:
-            # streamed: large bytes (a chunk's pickled parts) go to the file without another copy
             self._write(f"{name}.pkl", lambda fh: pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL))
             return True
         except OSError as e:
-            print(f"khabar: {self.dir / name}.pkl: checkpoint not written: {e.strerror or e}", file=sys.stderr)
+            self._not_written(name, str(e.strerror or e))
             return False
 
-    def wait_writes(self, threads_only: bool = False) -> None:
+    def _not_written(self, name: str, reason: str) -> None:
+        print(f"khabar: {self.dir / name}.pkl: checkpoint not written: {reason}", file=sys.stderr)
+
+    def wait_writes(self) -> None:
         """Wait until the checkpoints being written are on disk."""
-        for thread in self._threads:
-            thread.join()
-        self._threads.clear()
-        if not threads_only:
-            for pid in self._children:
-                os.waitpid(pid, 0)
-            self._children.clear()
+        for pid in self._children:
+            os.waitpid(pid, 0)
+        self._children.clear()
 
     def _crash_point(self, name: str) -> None:
         if os.environ.get(CRASH_ENV) == name:
@@ -225,7 +216,7 @@ class Checkpoints:
     def prepare(
         self, articles: Sequence[Article], jobs: int, progress: Callable[[int], None] | None = None
     ) -> list[Prepared]:
-        """:func:`khabar.prepare.prepare_articles` in checkpointed chunks of :data:`CHUNK` articles."""
+        """:func:`khabar.prepare.prepare_articles` in checkpointed tasks of :data:`CHUNK` articles."""
         templates = self.load("templates")
         keys: LineKeys | None = None  # the lines' template keys, if learned in this run
         if templates is None:
@@ -234,46 +225,45 @@ class Checkpoints:
             self.save("templates", templates)
         elif progress:
             progress(len(articles))
-        chunks = [(lo, min(len(articles), lo + CHUNK)) for lo in range(0, len(articles), CHUNK)]
-        done = {(lo, hi): self._load_blobs(f"prepare-{lo}-{hi}") for lo, hi in chunks}
-        todo = [
-            (s, min(hi, s + RANGE)) for (lo, hi), part in done.items() if part is None for s in range(lo, hi, RANGE)
-        ]
+        tasks = [(lo, min(len(articles), lo + CHUNK)) for lo in range(0, len(articles), CHUNK)]
+        done = {(lo, hi): self._load_batch(f"prepare-{lo}-{hi}") for lo, hi in tasks}
+        todo = [task for task, batch in done.items() if batch is None]
         prepared: list[Prepared] = []
-        # one pool and one stream of tasks for every chunk: workers keep their caches (stems, term ids)
-        # warm and go on with the next chunk while this process saves the last one.  A worker sends
-        # its task's prepared articles pickled, and a chunk's checkpoint is those pickles as they came:
-        # saving one costs a write, not pickling the chunk again
-        shared = {"articles": articles, "templates": templates, "line_keys": keys}
+        # one pool and one stream of tasks: workers keep their caches (stems, term ids) warm.  A worker
+        # writes its task's prepared articles as their checkpoint and this process maps that file:
+        # nothing large crosses a pipe or is copied here (see write_batch)
+        self._ensure_manifest()
+        shared = {"articles": articles, "templates": templates, "line_keys": keys, "checkpoints": self}
         with pool(jobs if len(todo) > 1 else 1, shared) as workers:
-            results = map_tasks(workers, _prepare_pickled, todo)
-            for lo, hi in chunks:
-                blobs = done[(lo, hi)]
-                if blobs is None:
-                    blobs = []
-                    for s in range(lo, hi, RANGE):
-                        blobs.append(next(results))
-                        if progress:
-                            progress(min(hi, s + RANGE) - s)
-                    self.save_blobs(f"prepare-{lo}-{hi}", blobs)
-                elif progress:
+            results = map_tasks(workers, _prepare_to_file, todo)
+            for lo, hi in tasks:
+                batch = done[(lo, hi)]
+                if batch is None:
+                    name = f"prepare-{lo}-{hi}"
+                    path, data, error = next(results)
+                    if error is not None:
+                        self._not_written(name, error)
+                    batch = read_batch(path) if path is not None else pickle.loads(data)
+                    self._crash_point(name)
+                if progress:
                     progress(hi - lo)
-                for blob in blobs:
-                    prepared.extend(pickle.loads(blob))
+                prepared.extend(batch)
         for a, p in zip(articles, prepared, strict=True):
             a.segments = p.segments
         return prepared
 
-    def _load_blobs(self, name: str) -> list[bytes] | None:
-        """A prepare checkpoint: the pickled task results of its chunk (None if absent or unreadable)."""
-        blobs = self.load(name)
-        if blobs is None:
+    def _load_batch(self, name: str) -> list[Prepared] | None:
+        """A prepare checkpoint of an earlier run (None if absent, unreadable or of another layout)."""
+        path = self.dir / f"{name}.pkl"
+        if not path.exists():
             return None
-        if not isinstance(blobs, list) or not all(isinstance(b, bytes) for b in blobs):
-            (self.dir / f"{name}.pkl").unlink(missing_ok=True)  # a checkpoint of another layout
-            self.reused.remove(name)
+        try:
+            batch = read_batch(path, verify=True)
+        except Exception:  # noqa: BLE001 - an unreadable checkpoint is recomputed, never trusted
+            path.unlink(missing_ok=True)
             return None
-        return blobs
+        self.reused.append(name)
+        return batch
 
     def written(self) -> None:
         """The output files are written (a crash point for tests)."""
@@ -285,6 +275,69 @@ class Checkpoints:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def _prepare_pickled(shared: dict[str, Any], lo: int, hi: int) -> bytes:
-    """:func:`khabar.prepare.prepare_range`, pickled in the worker (see :meth:`Checkpoints.prepare`)."""
-    return pickle.dumps(prepare_range(shared, lo, hi), protocol=pickle.HIGHEST_PROTOCOL)
+def _prepare_to_file(shared: dict[str, Any], lo: int, hi: int) -> tuple[str | None, bytes | None, str | None]:
+    """:func:`khabar.prepare.prepare_range`, written by the worker as the checkpoint ``prepare-<lo>-<hi>``
+    (see :meth:`Checkpoints.prepare`): ``(path, None, None)``; if it cannot be written, the prepared
+    articles pickled and why: ``(None, data, error)``."""
+    batch = prepare_range(shared, lo, hi)
+    checkpoints: Checkpoints = shared["checkpoints"]
+    name = f"prepare-{lo}-{hi}.pkl"
+    try:
+        checkpoints._write(name, lambda fh: write_batch(fh, batch), sync=False)
+    except OSError as e:
+        return None, pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL), str(e.strerror or e)
+    return str(checkpoints.dir / name), None, None
+
+
+_MAGIC = b"khabar-batch\x00\x00\x00\x02"  # 16 bytes
+_ALIGN = 64
+
+
+def write_batch(fh: IO[bytes], value: Any) -> None:
+    """Pickle ``value`` to ``fh`` with its large arrays out of band, each at an aligned offset, so
+    :func:`read_batch` maps them instead of copying: the magic, the pickle's length, the number of
+    arrays and a CRC-32 of all that follows the table, then ``(offset, length)`` of each array, the
+    pickle and the arrays."""
+    buffers: list[pickle.PickleBuffer] = []
+    header = pickle.dumps(value, protocol=5, buffer_callback=buffers.append)
+    views = [b.raw() for b in buffers]
+    table_size = 16 + 24 + 16 * len(views)
+    offsets, at = [], table_size + len(header)
+    for v in views:
+        at += -at % _ALIGN
+        offsets.append(at)
+        at += v.nbytes
+    crc = zlib.crc32(header)
+    pads, end = [], table_size + len(header)
+    for off, v in zip(offsets, views, strict=True):
+        pads.append(b"\x00" * (off - end))
+        crc = zlib.crc32(v, zlib.crc32(pads[-1], crc))
+        end = off + v.nbytes
+    spans = [x for off, v in zip(offsets, views, strict=True) for x in (off, v.nbytes)]
+    fh.write(_MAGIC + struct.pack(f"<QQQ{len(spans)}Q", len(header), len(views), crc, *spans) + header)
+    for pad, v in zip(pads, views, strict=True):
+        fh.write(pad)
+        fh.write(v)
+
+
+def read_batch(path: str | Path, verify: bool = False) -> Any:
+    """What :func:`write_batch` wrote to ``path``, its arrays mapped from the file (copy-on-write:
+    writable, and no copy unless written).  ``verify``: check the file's CRC first (a file of an
+    earlier run, which may not have reached the disk whole)."""
+    with open(path, "rb") as fh:
+        mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_COPY)
+    view = memoryview(mm)
+    if len(view) < 40 or bytes(view[:16]) != _MAGIC:
+        raise ValueError(f"{path}: not a prepared batch")
+    header_len, n, crc = struct.unpack_from("<QQQ", view, 16)
+    table_size = 40 + 16 * n
+    if table_size + header_len > len(view):
+        raise ValueError(f"{path}: truncated")
+    spans = struct.unpack_from(f"<{2 * n}Q", view, 40)
+    ends = [spans[2 * k] + spans[2 * k + 1] for k in range(n)]
+    if (ends and max(ends) != len(view)) or (not ends and table_size + header_len != len(view)):
+        raise ValueError(f"{path}: truncated")
+    if verify and zlib.crc32(view[table_size:]) != crc:
+        raise ValueError(f"{path}: checksum mismatch")
+    buffers = [view[spans[2 * k] : ends[k]] for k in range(n)]
+    return pickle.loads(view[table_size : table_size + header_len], buffers=buffers)
