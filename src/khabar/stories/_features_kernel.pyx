@@ -7,20 +7,27 @@ counts (exact in any order) and the tf-idf arithmetic stays in numpy, so the wei
 """
 
 from libc.stdint cimport int64_t, uint64_t
-from libc.stdlib cimport calloc, free, malloc, qsort, realloc
+from libc.stdlib cimport calloc, free, malloc, realloc
 
 import numpy as np
 
 from khabar._hash cimport mix
 
 
-cdef class TermTable:
-    """Word hash → (term id, IDF); term id -1 marks a function word.  Grows as words are added."""
+cdef struct Slot:
+    uint64_t key
+    int64_t tid
+    double idf
+    int64_t used
 
-    cdef uint64_t* keys
-    cdef int64_t* tids
-    cdef double* idfs
-    cdef unsigned char* used
+
+cdef class TermTable:
+    """Word hash → (term id, IDF); term id -1 marks a function word.  Grows as words are added.
+
+    Open addressing over one array of slots (key, term id, IDF, used) of 32 bytes: a lookup — one per
+    word of every unit — reads one cache line, not one per field."""
+
+    cdef Slot* slots
     cdef Py_ssize_t cap
     cdef Py_ssize_t size
 
@@ -30,68 +37,44 @@ cdef class TermTable:
         self._alloc(1 << 15)
 
     def __dealloc__(self):
-        self._free()
-
-    cdef void _free(self) noexcept:
-        free(self.keys)
-        free(self.tids)
-        free(self.idfs)
-        free(self.used)
-        self.keys = NULL
-        self.tids = NULL
-        self.idfs = NULL
-        self.used = NULL
+        free(self.slots)
+        self.slots = NULL
 
     cdef int _alloc(self, Py_ssize_t cap) except -1:
-        self.keys = <uint64_t*>malloc(cap * sizeof(uint64_t))
-        self.tids = <int64_t*>malloc(cap * sizeof(int64_t))
-        self.idfs = <double*>malloc(cap * sizeof(double))
-        self.used = <unsigned char*>calloc(cap, 1)
-        if self.keys == NULL or self.tids == NULL or self.idfs == NULL or self.used == NULL:
-            self._free()
+        self.slots = <Slot*>calloc(cap, sizeof(Slot))
+        if self.slots == NULL:
             raise MemoryError()
         self.cap = cap
         return 0
 
     cdef inline Py_ssize_t _slot(self, uint64_t h) noexcept nogil:
         cdef Py_ssize_t mask = self.cap - 1, i = <Py_ssize_t>(mix(h) & <uint64_t>mask)
-        while self.used[i] and self.keys[i] != h:
+        while self.slots[i].used and self.slots[i].key != h:
             i = (i + 1) & mask
         return i
 
     cdef int _grow(self) except -1:
-        cdef uint64_t* keys = self.keys
-        cdef int64_t* tids = self.tids
-        cdef double* idfs = self.idfs
-        cdef unsigned char* used = self.used
+        cdef Slot* old_slots = self.slots
         cdef Py_ssize_t old = self.cap, i, j
-        self.keys = NULL
-        self.tids = NULL
-        self.idfs = NULL
-        self.used = NULL
+        self.slots = NULL
         try:
             self._alloc(2 * old)
         except MemoryError:
-            self.keys, self.tids, self.idfs, self.used, self.cap = keys, tids, idfs, used, old
+            self.slots, self.cap = old_slots, old
             raise
         for i in range(old):
-            if used[i]:
-                j = self._slot(keys[i])
-                self.used[j] = 1
-                self.keys[j] = keys[i]
-                self.tids[j] = tids[i]
-                self.idfs[j] = idfs[i]
-        free(keys)
-        free(tids)
-        free(idfs)
-        free(used)
+            if old_slots[i].used:
+                j = self._slot(old_slots[i].key)
+                self.slots[j] = old_slots[i]
+        free(old_slots)
         return 0
 
     def __len__(self):
         return self.size
 
     def clear(self):
-        self._free()
+        free(self.slots)
+        self.slots = NULL
         self.cap = 0
         self.size = 0
         self._alloc(1 << 15)
@@ -102,7 +85,7 @@ cdef class TermTable:
         out = np.empty(n, np.int64)
         cdef int64_t[::1] o = out
         for i in range(n):
-            if not self.used[self._slot(hashes[i])]:
+            if not self.slots[self._slot(hashes[i])].used:
                 o[k] = i
                 k += 1
         return out[:k]
@@ -114,12 +97,12 @@ cdef class TermTable:
             if 2 * (self.size + 1) > self.cap:
                 self._grow()
             j = self._slot(hashes[i])
-            if not self.used[j]:
-                self.used[j] = 1
-                self.keys[j] = hashes[i]
+            if not self.slots[j].used:
+                self.slots[j].used = 1
+                self.slots[j].key = hashes[i]
                 self.size += 1
-            self.tids[j] = tids[i]
-            self.idfs[j] = idfs[i]
+            self.slots[j].tid = tids[i]
+            self.slots[j].idf = idfs[i]
 
 
 cdef struct Entry:
@@ -128,9 +111,58 @@ cdef struct Entry:
     double idf
 
 
-cdef int _by_tid(const void* a, const void* b) noexcept nogil:
-    cdef int64_t x = (<const Entry*>a).tid, y = (<const Entry*>b).tid
-    return (x > y) - (x < y)
+cdef void _sort_entries(Entry* v, Py_ssize_t n) noexcept nogil:
+    """Sort entries by term id (the order of equal ids does not matter: their counts are summed
+    exactly).  Quicksort with a median of three, insertion sort below 24 entries; no comparator
+    calls (``qsort`` took half of ``unit_terms``'s time)."""
+    cdef Py_ssize_t lo = 0, hi = n - 1, i, j, mid
+    cdef Py_ssize_t stack_lo[64]
+    cdef Py_ssize_t stack_hi[64]
+    cdef int top = 0
+    cdef int64_t pivot
+    cdef Entry t
+    while True:
+        while hi - lo >= 24:
+            mid = lo + (hi - lo) // 2
+            if v[mid].tid < v[lo].tid:
+                t = v[mid]; v[mid] = v[lo]; v[lo] = t
+            if v[hi].tid < v[lo].tid:
+                t = v[hi]; v[hi] = v[lo]; v[lo] = t
+            if v[hi].tid < v[mid].tid:
+                t = v[hi]; v[hi] = v[mid]; v[mid] = t
+            pivot = v[mid].tid
+            i, j = lo, hi
+            while i <= j:
+                while v[i].tid < pivot:
+                    i += 1
+                while v[j].tid > pivot:
+                    j -= 1
+                if i <= j:
+                    t = v[i]; v[i] = v[j]; v[j] = t
+                    i += 1
+                    j -= 1
+            # the smaller side next, the larger one later: the stack stays under log2(n) deep
+            if j - lo < hi - i:
+                if i < hi:
+                    stack_lo[top], stack_hi[top] = i, hi
+                    top += 1
+                hi = j
+            else:
+                if lo < j:
+                    stack_lo[top], stack_hi[top] = lo, j
+                    top += 1
+                lo = i
+        for i in range(lo + 1, hi + 1):
+            t = v[i]
+            j = i
+            while j > lo and v[j - 1].tid > t.tid:
+                v[j] = v[j - 1]
+                j -= 1
+            v[j] = t
+        if top == 0:
+            return
+        top -= 1
+        lo, hi = stack_lo[top], stack_hi[top]
 
 
 def unit_terms(
@@ -183,19 +215,19 @@ cdef tuple _terms(
             if with_text:
                 for i in range(text_bounds[k], text_bounds[k + 1]):
                     slot = table._slot(text[i])
-                    if table.tids[slot] >= 0:
-                        buf[m].tid = table.tids[slot]
+                    if table.slots[slot].tid >= 0:
+                        buf[m].tid = table.slots[slot].tid
                         buf[m].count = 1.0
-                        buf[m].idf = table.idfs[slot]
+                        buf[m].idf = table.slots[slot].idf
                         m += 1
             for i in range(title_bounds[k], title_bounds[k + 1]):
                 slot = table._slot(title[i])
-                if table.tids[slot] >= 0:
-                    buf[m].tid = table.tids[slot]
+                if table.slots[slot].tid >= 0:
+                    buf[m].tid = table.slots[slot].tid
                     buf[m].count = title_weight
-                    buf[m].idf = table.idfs[slot]
+                    buf[m].idf = table.slots[slot].idf
                     m += 1
-            qsort(buf, m, sizeof(Entry), _by_tid)
+            _sort_entries(buf, m)
             i = 0
             while i < m:
                 j = i
