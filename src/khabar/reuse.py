@@ -71,7 +71,7 @@ class ReuseResult:
     candidates: int = 0
 
 
-ALIGN_TASK = 1024  # candidate pairs per task sent to a worker (one compiled call)
+ALIGN_TASK = 4096  # candidate pairs per task sent to a worker (one compiled call; seed tables built once a task)
 
 
 def _align_chunk(shared: dict[str, Any], lo: np.ndarray, hi: np.ndarray) -> list[tuple[int, int, list[UnitPassage]]]:
