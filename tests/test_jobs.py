@@ -304,3 +304,29 @@ def test_a_scan_that_fails_after_cleaning_stops_its_background_links(ant: list[d
     with pytest.raises(RuntimeError, match="disk on fire"):
         scan_module.analyse(_corpus(ant, 40), jobs=2)
     assert cancelled == [True]
+
+
+def test_appending_a_file_part_in_the_kernel_or_by_hand(tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    """The second part of articles.jsonl is appended to the first with ``copy_file_range`` where the
+    kernel can, else by reading and writing (the same bytes either way)."""
+    import os
+
+    from khabar.scan import _append
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    tail = os.urandom(3 << 20)
+    for way in ("kernel", "refused", "absent"):
+        a.write_bytes(b"first part\n")
+        b.write_bytes(tail)
+        if way == "refused":
+
+            def refuse(*args: object) -> int:
+                raise OSError(18, "Invalid cross-device link")
+
+            monkeypatch.setattr(os, "copy_file_range", refuse, raising=False)
+        elif way == "absent":
+            monkeypatch.delattr(os, "copy_file_range", raising=False)
+        with open(a, "r+b") as dst, open(b, "rb") as src:
+            dst.seek(0, os.SEEK_END)
+            _append(src, dst)
+        assert a.read_bytes() == b"first part\n" + tail, way
