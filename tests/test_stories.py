@@ -471,8 +471,9 @@ def test_term_ids_of_many_stems_equal_one_at_a_time(terms: list[str]) -> None:
 
 
 def test_compiled_word_terms_equal_the_reference(ant: list[dict], monkeypatch: pytest.MonkeyPatch) -> None:
-    """Function words, stems found in the cache and new stems (cached, or not once the cache is full)
-    get the term ids and IDFs of the Python path."""
+    """Function words, repeated words, words with and without affixes, a word the IDF table lacks and
+    one with a lone surrogate: the word table learns the term ids and IDFs of the Python path (stems
+    and term ids computed in C from the units' views, function words by their hashes)."""
     import numpy as np
 
     from khabar.normalize import normalize_text
@@ -480,39 +481,30 @@ def test_compiled_word_terms_equal_the_reference(ant: list[dict], monkeypatch: p
     from khabar.stories import features
     from khabar.words import view
 
-    views = [view(normalize_text(d["text"])) for d in ant[:4]]
-    idx = [np.arange(0, len(v.words), 2, dtype=np.int64) for v in views]  # every other word
-    owner = np.repeat(np.arange(len(views)), [len(i) for i in idx])
-    local = np.concatenate([np.arange(len(i)) for i in idx])
+    texts = [normalize_text(d["text"]) for d in ant[:4]] + ["كتبوغايةمجهولةجدا والمدرستين x\ud800y ٣"]
+    views = [view(t) for t in texts]
+    idx = [np.arange(k % 2, len(v.words), 2, dtype=np.int64) for k, v in enumerate(views)]  # every other word
     words = [v.norm.text[v.words.starts[j] : v.words.ends[j]] for v, i in zip(views, idx, strict=True) for j in i]
     assert any(w in STOPWORDS for w in words) and len(set(words)) < len(words)
-    table = features.idf_table()
-    for limit in (features._TERMS_LIMIT, 0):
-        for warm in (False, True):
-            monkeypatch.setattr(features, "_TERMS", {})
-            monkeypatch.setattr(features, "_TERMS_LIMIT", limit)
-            want = features._word_terms_reference(words)
-            if not warm:
-                features._TERMS.clear()
-            got = features._features_kernel.word_terms(
-                [v.norm.text for v in views],
-                [v.words.starts for v in views],
-                [v.words.ends for v in views],
-                idx,
-                owner,
-                local,
-                STOPWORDS,
-                features.stem_uncached,
-                features._TERMS,
-                features._text_kernel.term_ids,
-                table.idf,
-                table.unknown,
-                limit,
+    assert any(features.stem(w) not in features.idf_table().idf for w in words if w not in STOPWORDS)
+    text_words = list(zip(views, idx, strict=True))
+    hashes = np.concatenate([v.words.hashes[i] for v, i in text_words]).astype(np.uint64)
+    bounds = np.concatenate([[0], np.cumsum([len(i) for i in idx])]).astype(np.int64)
+    for limit in (features._TABLE_LIMIT, 3):  # a table that starts afresh when full
+        monkeypatch.setattr(features, "_TABLE", features._features_kernel.TermTable())
+        monkeypatch.setattr(features, "_TABLE_LIMIT", limit)
+        features._learn_words(hashes, bounds, text_words)
+        want = features._word_terms_reference(words)
+        got_t, got_i = [], []
+        for h in hashes.tolist():  # read the table back through unit_terms' lookups
+            one = np.array([h], dtype=np.uint64)
+            (ids, tf, idf, b), _ = features._features_kernel.unit_terms(
+                features._TABLE, one, np.array([0, 1]), np.zeros(0, np.uint64), np.array([0, 0]), 2.0
             )
-            assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
-            assert (want[0] == -1).any() and (want[0] >= 0).any()
-            content = {features.stem(w) for w in words if w not in STOPWORDS}
-            assert set(features._TERMS) == (content if limit else set())
+            got_t.append(int(ids[0]) if len(ids) else -1)
+            got_i.append(float(idf[0]) if len(ids) else 0.0)
+        assert got_t == want[0].tolist() and got_i == want[1].tolist()
+        assert (want[0] == -1).any() and (want[0] >= 0).any()
 
 
 @settings(max_examples=200, deadline=None)

@@ -383,47 +383,164 @@ def template_lines(str text, str norm, const int64_t[::1] src, const uint8_t[::1
         free(raw)
 
 
-cdef class Stemmer:
-    """``stem.stem`` compiled: the affix tables as code-point arrays, tried in table order."""
+cdef uint32_t* _code_points(list strings, int64_t** offsets) except NULL:
+    """The code points of ``strings`` end to end, and where each starts (``len + 1`` offsets)."""
+    cdef Py_ssize_t n = len(strings), k, i, total = sum(len(x) for x in strings)
+    cdef uint32_t* cps = <uint32_t*>malloc(max(1, total) * sizeof(uint32_t))
+    cdef int64_t* off = <int64_t*>malloc((n + 1) * sizeof(int64_t))
+    cdef str x
+    if cps == NULL or off == NULL:
+        free(cps)
+        free(off)
+        raise MemoryError()
+    off[0] = 0
+    for k in range(n):
+        x = strings[k]
+        for i in range(len(x)):
+            cps[off[k] + i] = ord(x[i])
+        off[k + 1] = off[k] + len(x)
+    offsets[0] = off
+    return cps
 
-    cdef list prefixes  # article prefixes, in table order
-    cdef list suffixes
-    cdef set singles
+
+cdef class Stemmer:
+    """``stem.stem`` compiled: the affix tables as code-point arrays, tried in table order.  One span
+    function (which part of a word is its stem) serves both :meth:`stem` and :meth:`term_ids`."""
+
+    cdef uint32_t* pre  # article prefixes, in table order, end to end
+    cdef int64_t* pre_off
+    cdef Py_ssize_t n_pre
+    cdef uint32_t* suf
+    cdef int64_t* suf_off
+    cdef Py_ssize_t n_suf
+    cdef uint32_t* singles
+    cdef int64_t* singles_off
+    cdef Py_ssize_t n_singles
     cdef Py_ssize_t min_stem
 
-    def __init__(self, prefixes, singles, suffixes, Py_ssize_t min_stem):
-        self.prefixes = list(prefixes)
-        self.suffixes = list(suffixes)
-        self.singles = set(singles)
+    def __cinit__(self, prefixes, singles, suffixes, Py_ssize_t min_stem):
+        singles = list(singles)
+        if any(len(x) != 1 for x in singles):
+            raise ValueError("single prefixes are one letter each")
+        self.pre = _code_points(list(prefixes), &self.pre_off)
+        self.n_pre = len(prefixes)
+        self.suf = _code_points(list(suffixes), &self.suf_off)
+        self.n_suf = len(suffixes)
+        self.singles = _code_points(singles, &self.singles_off)
+        self.n_singles = len(singles)
         self.min_stem = min_stem
 
-    def stem(self, str word):
-        cdef Py_ssize_t n = len(word), lp, ls, start = 0, end
-        cdef Py_UCS4 first
-        cdef str p, s
-        if n == 0:
-            return word
-        first = word[0]
-        if not (0x0621 <= first <= 0x064A):
-            return word
-        for p in self.prefixes:
-            lp = len(p)
-            if n - lp >= self.min_stem - 1 and word.startswith(p):
-                start = lp
-                break
-        else:
-            if n > self.min_stem + 1 and word[0] in self.singles:
-                start = 1
-        end = n
-        if end > start:
-            for s in self.suffixes:
-                ls = len(s)
-                if end - start - ls >= self.min_stem and word.endswith(s, start):
-                    end -= ls
+    def __dealloc__(self):
+        free(self.pre)
+        free(self.pre_off)
+        free(self.suf)
+        free(self.suf_off)
+        free(self.singles)
+        free(self.singles_off)
+
+    cdef void _span(self, const uint32_t* w, Py_ssize_t n, Py_ssize_t* start, Py_ssize_t* end) noexcept nogil:
+        """The stem of the word ``w[:n]`` is ``w[start:end]``: one article prefix (the first that
+        fits), else one single-letter prefix, then one suffix, leaving at least ``min_stem`` letters
+        (a prefix may leave one fewer); a word not starting with an Arabic letter stays whole."""
+        cdef Py_ssize_t k, i, lp, ls, s = 0, e = n
+        cdef bint ok
+        start[0], end[0] = 0, n
+        if n == 0 or not (0x0621 <= w[0] <= 0x064A):
+            return
+        for k in range(self.n_pre):
+            lp = self.pre_off[k + 1] - self.pre_off[k]
+            if n - lp >= self.min_stem - 1 and lp <= n:
+                ok = True
+                for i in range(lp):
+                    if w[i] != self.pre[self.pre_off[k] + i]:
+                        ok = False
+                        break
+                if ok:
+                    s = lp
                     break
-        if start == 0 and end == n:
+        else:
+            if n > self.min_stem + 1:
+                for k in range(self.n_singles):
+                    if w[0] == self.singles[k]:
+                        s = 1
+                        break
+        if e > s:
+            for k in range(self.n_suf):
+                ls = self.suf_off[k + 1] - self.suf_off[k]
+                if e - s - ls >= self.min_stem:
+                    ok = True
+                    for i in range(ls):
+                        if w[e - ls + i] != self.suf[self.suf_off[k] + i]:
+                            ok = False
+                            break
+                    if ok:
+                        e -= ls
+                        break
+        start[0], end[0] = s, e
+
+    def stem(self, str word):
+        cdef Py_ssize_t n = len(word), i, s, e
+        cdef int kind = PyUnicode_KIND(word)
+        cdef const void* data = PyUnicode_DATA(word)
+        cdef uint32_t* cps = <uint32_t*>malloc(max(1, n) * sizeof(uint32_t))
+        if cps == NULL:
+            raise MemoryError()
+        try:
+            for i in range(n):
+                cps[i] = PyUnicode_READ(kind, data, i)
+            self._span(cps, n, &s, &e)
+        finally:
+            free(cps)
+        if s == 0 and e == n:
             return word
-        return word[start:end]
+        return word[s:e]
+
+    def term_ids(self, list texts, list starts, list ends, list idx, const int64_t[::1] owner, const int64_t[::1] local):
+        """The term ids (``term_ids`` of their stems) of words ``k``: unit ``owner[k]``'s word
+        ``local[k]``, i.e. its view's word ``idx[o][local[k]]`` at ``starts[o][i]:ends[o][i]`` of
+        ``texts[o]``; all in C, no string made per word."""
+        cdef Py_ssize_t n = owner.shape[0], k, i, p, m, s, e, cap = 64, o = -1
+        cdef const int64_t[::1] st
+        cdef const int64_t[::1] en
+        cdef const int64_t[::1] ix
+        cdef str text
+        cdef int kind = 0
+        cdef const void* data = NULL
+        out = np.empty(n, np.int64)
+        cdef int64_t[::1] res = out
+        cdef uint32_t* cps = <uint32_t*>malloc(cap * sizeof(uint32_t))
+        cdef uint8_t* raw = <uint8_t*>malloc(4 * cap)
+        cdef void* grown
+        try:
+            if cps == NULL or raw == NULL:
+                raise MemoryError()
+            for k in range(n):
+                if owner[k] != o:
+                    o = owner[k]
+                    st, en, ix, text = starts[o], ends[o], idx[o], texts[o]
+                    kind = PyUnicode_KIND(text)
+                    data = PyUnicode_DATA(text)
+                i = ix[local[k]]
+                p = st[i]
+                m = en[i] - p
+                if m > cap:
+                    cap = m
+                    grown = realloc(cps, cap * sizeof(uint32_t))
+                    if grown == NULL:
+                        raise MemoryError()
+                    cps = <uint32_t*>grown
+                    grown = realloc(raw, 4 * cap)
+                    if grown == NULL:
+                        raise MemoryError()
+                    raw = <uint8_t*>grown
+                for i in range(m):
+                    cps[i] = PyUnicode_READ(kind, data, p + i)
+                self._span(cps, m, &s, &e)
+                res[k] = <int64_t>(_bswap64(blake2b64(raw, _utf8(cps + s, e - s, raw))) >> 1)
+            return out
+        finally:
+            free(cps)
+            free(raw)
 
 
 DEF SUB_BUCKETS = 4096  # hash buckets of the strings' first three characters

@@ -62,17 +62,14 @@ _PREFIXES_BY_FIRST = _by_char(ARTICLE_PREFIXES, 0)
 _SUFFIXES_BY_LAST = _by_char(SUFFIXES, -1)
 
 
-_STEMMER = _text_kernel.Stemmer(ARTICLE_PREFIXES, SINGLE_PREFIXES, SUFFIXES, MIN_STEM)
-
-
-stem_uncached = _STEMMER.stem  # :func:`stem` without its cache (for words seldom seen twice)
+STEMMER = _text_kernel.Stemmer(ARTICLE_PREFIXES, SINGLE_PREFIXES, SUFFIXES, MIN_STEM)  # compiled; also term ids
 
 
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
     """The light stem of one normalized word; digits and Latin words come back unchanged (compiled:
     ``_text_kernel.Stemmer``; :func:`stem_reference` is the same in Python)."""
-    return _STEMMER.stem(word)
+    return STEMMER.stem(word)
 
 
 def stem_reference(word: str) -> str:

@@ -24,7 +24,7 @@ from khabar import _text_kernel
 from khabar.article import Article
 from khabar.fingerprint import unit_words
 from khabar.normalize import Normalized, normalize_text
-from khabar.stem import STOPWORDS, stem, stem_uncached, stems
+from khabar.stem import STEMMER, STOPWORDS, stem, stems
 from khabar.stories import _features_kernel
 from khabar.words import TextView
 from khabar.words import words as split_words
@@ -320,8 +320,8 @@ def _concat_words(text_words: list[tuple[TextView, np.ndarray]]) -> tuple[np.nda
 
 def _learn_words(hashes: np.ndarray, bounds: np.ndarray, text_words: list[tuple[TextView, np.ndarray]]) -> None:
     """Put the words of ``hashes`` that :data:`_TABLE` lacks into it: each one's stem's term id and
-    IDF, or -1 for a function word (the word's string is read back from its unit's view; compiled:
-    ``_features_kernel.word_terms``, :func:`_word_terms_reference` gives the same values)."""
+    IDF, or -1 for a function word (stems and their ids computed from the unit's view in C,
+    ``_text_kernel.Stemmer.term_ids``; :func:`_word_terms_reference` gives the same values)."""
     miss = _TABLE.missing(hashes)
     if not miss.size:
         return
@@ -330,27 +330,50 @@ def _learn_words(hashes: np.ndarray, bounds: np.ndarray, text_words: list[tuple[
         miss = _TABLE.missing(hashes)
     uniq, first = np.unique(hashes[miss], return_index=True)
     positions = miss[first]  # each missing word's first occurrence
-    order = np.argsort(positions, kind="stable")  # by unit, for the kernel
+    content = np.flatnonzero(~np.isin(uniq, _stopword_hashes()))
+    order = content[np.argsort(positions[content], kind="stable")]  # by unit, for the kernel
     owner = np.searchsorted(bounds, positions[order], side="right") - 1
     local = positions[order] - bounds[owner]
-    table = idf_table()
-    tids, idfs = np.empty(len(uniq), np.int64), np.empty(len(uniq), np.float64)
-    tids[order], idfs[order] = _features_kernel.word_terms(
+    tids, idfs = np.full(len(uniq), -1, np.int64), np.zeros(len(uniq), np.float64)
+    tids[order] = STEMMER.term_ids(
         [v.norm.text for v, _ in text_words],
         [v.words.starts for v, _ in text_words],
         [v.words.ends for v, _ in text_words],
         [np.ascontiguousarray(idx, np.int64) for _, idx in text_words],
         owner,
         local,
-        STOPWORDS,
-        stem_uncached,
-        _TERMS,
-        _text_kernel.term_ids,
-        table.idf,
-        table.unknown,
-        _TERMS_LIMIT,
     )
+    idfs[order] = _idfs_of(tids[order])
     _TABLE.insert(uniq, tids, idfs)
+
+
+@lru_cache(maxsize=1)
+def _stopword_hashes() -> np.ndarray:
+    """The word hashes of the function words (a word's hash is that of its letters wherever it is)."""
+    text = " ".join(sorted(STOPWORDS))
+    w = split_words(Normalized(text, _NO_SRC, len(text)))
+    if len(w) != len(STOPWORDS):
+        raise ValueError("a function word is not one word")
+    return np.sort(w.hashes.astype(np.uint64))
+
+
+@lru_cache(maxsize=1)
+def _idf_by_id() -> tuple[np.ndarray, np.ndarray]:
+    """The IDF table by term id: sorted ids and their IDFs."""
+    table = idf_table()
+    ids = _text_kernel.term_ids(list(table.idf))
+    values = np.fromiter(table.idf.values(), dtype=np.float64, count=len(table.idf))
+    order = np.argsort(ids, kind="stable")
+    return ids[order], values[order]
+
+
+def _idfs_of(tids: np.ndarray) -> np.ndarray:
+    """The IDF of each term id (the table's ``unknown`` for a term it does not hold)."""
+    ids, values = _idf_by_id()
+    if not len(ids):
+        return np.full(len(tids), idf_table().unknown)
+    pos = np.minimum(np.searchsorted(ids, tids), len(ids) - 1)
+    return np.where(ids[pos] == tids, values[pos], idf_table().unknown)
 
 
 def _word_terms_reference(words: list[str]) -> tuple[np.ndarray, np.ndarray]:
