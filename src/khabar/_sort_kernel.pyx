@@ -204,7 +204,7 @@ def count_pairs(
     A counting sort by ``lo`` (each ``lo``'s partners sorted where they lie), so memory is four bytes
     per pair met: the same pairs as ``candidates._count_pairs`` and its filters."""
     cdef Py_ssize_t n_lo = max(0, end_unit - first_unit), n_groups = starts.shape[0]
-    cdef Py_ssize_t g, i, j, s, m, a, k, total = 0, kept = 0
+    cdef Py_ssize_t k, total = 0, kept = 0
     if sizes.shape[0] != n_groups:
         raise ValueError("starts and sizes differ in length")
     if end_unit > article.shape[0] or first_unit < 0:
@@ -214,17 +214,13 @@ def count_pairs(
     cdef int64_t* off = <int64_t*>calloc(n_lo + 1, sizeof(int64_t))
     cdef int64_t* fill = NULL
     cdef uint32_t* partners = NULL
+    cdef int64_t[::1] vlo
+    cdef int64_t[::1] vhi
+    cdef int64_t[::1] vshared
     if off == NULL:
         raise MemoryError()
     try:
-        for g in range(n_groups):  # how many partners each lo meets (repeats included)
-            s, m = starts[g], sizes[g]
-            for i in range(m - 1):
-                a = units[s + i]
-                if a >= end_unit:
-                    break
-                if a >= first_unit:
-                    off[a - first_unit + 1] += m - 1 - i
+        _meet(units, starts, sizes, first_unit, end_unit, off, NULL, NULL)  # how many partners each lo meets
         for k in range(n_lo):
             off[k + 1] += off[k]
         total = off[n_lo]
@@ -234,32 +230,16 @@ def count_pairs(
             raise MemoryError()
         for k in range(n_lo + 1):
             fill[k] = off[k]
-        for g in range(n_groups):
-            s, m = starts[g], sizes[g]
-            for i in range(m - 1):
-                a = units[s + i]
-                if a >= end_unit:
-                    break
-                if a >= first_unit:
-                    k = a - first_unit
-                    for j in range(i + 1, m):
-                        partners[fill[k]] = <uint32_t>units[s + j]
-                        fill[k] += 1
-        for k in range(n_lo):  # sort each lo's partners; count the pairs kept
+        _meet(units, starts, sizes, first_unit, end_unit, NULL, fill, partners)  # ... and who they are
+        for k in range(n_lo):  # each lo's partners sorted where they lie
             _sort_u32(partners + off[k], off[k + 1] - off[k])
-            i = off[k]
-            while i < off[k + 1]:
-                j = i + 1
-                while j < off[k + 1] and partners[j] == partners[i]:
-                    j += 1
-                if j - i >= min_shared and article[k + first_unit] != article[partners[i]]:
-                    kept += 1
-                i = j
+        kept = _kept(partners, off, n_lo, first_unit, article, min_shared, NULL, NULL, NULL)
         lo = np.empty(kept, np.int64)
         hi = np.empty(kept, np.int64)
         shared = np.empty(kept, np.int64)
         if kept:
-            _emit(partners, off, n_lo, first_unit, article, min_shared, lo, hi, shared)
+            vlo, vhi, vshared = lo, hi, shared
+            _kept(partners, off, n_lo, first_unit, article, min_shared, &vlo[0], &vhi[0], &vshared[0])
         return lo, hi, shared
     finally:
         free(off)
@@ -267,9 +247,33 @@ def count_pairs(
         free(partners)
 
 
-cdef void _emit(const uint32_t* partners, const int64_t* off, Py_ssize_t n_lo, Py_ssize_t first_unit,
-                const int64_t[::1] article, int64_t min_shared, int64_t[::1] lo, int64_t[::1] hi,
-                int64_t[::1] shared) noexcept:
+cdef void _meet(const int64_t[::1] units, const int64_t[::1] starts, const int64_t[::1] sizes, Py_ssize_t first_unit,
+                Py_ssize_t end_unit, int64_t* counts, int64_t* fill, uint32_t* partners) noexcept:
+    """Every pair of the groups' members whose first unit is in ``[first_unit, end_unit)``: counted
+    per first unit into ``counts[lo - first_unit + 1]``, or (``partners`` not NULL) its second unit
+    written at ``fill[lo - first_unit]`` (which advances)."""
+    cdef Py_ssize_t g, i, j, s, m, a, k
+    for g in range(starts.shape[0]):
+        s, m = starts[g], sizes[g]
+        for i in range(m - 1):
+            a = units[s + i]
+            if a >= end_unit:
+                break
+            if a < first_unit:
+                continue
+            k = a - first_unit
+            if partners == NULL:
+                counts[k + 1] += m - 1 - i
+            else:
+                for j in range(i + 1, m):
+                    partners[fill[k]] = <uint32_t>units[s + j]
+                    fill[k] += 1
+
+
+cdef Py_ssize_t _kept(const uint32_t* partners, const int64_t* off, Py_ssize_t n_lo, Py_ssize_t first_unit,
+                      const int64_t[::1] article, int64_t min_shared, int64_t* lo, int64_t* hi, int64_t* shared) noexcept:
+    """The pairs kept from each lo's sorted partners (runs of one partner: the groups the pair
+    shares), counted, and written to ``lo``/``hi``/``shared`` unless they are NULL."""
     cdef Py_ssize_t k, i, j, w = 0
     for k in range(n_lo):
         i = off[k]
@@ -278,11 +282,13 @@ cdef void _emit(const uint32_t* partners, const int64_t* off, Py_ssize_t n_lo, P
             while j < off[k + 1] and partners[j] == partners[i]:
                 j += 1
             if j - i >= min_shared and article[k + first_unit] != article[partners[i]]:
-                lo[w] = k + first_unit
-                hi[w] = partners[i]
-                shared[w] = j - i
+                if lo != NULL:
+                    lo[w] = k + first_unit
+                    hi[w] = partners[i]
+                    shared[w] = j - i
                 w += 1
             i = j
+    return w
 
 
 def run_starts(const uint64_t[::1] keys):

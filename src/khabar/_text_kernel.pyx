@@ -499,7 +499,7 @@ cdef class Stemmer:
         """The term ids (``term_ids`` of their stems) of words ``k``: unit ``owner[k]``'s word
         ``local[k]``, i.e. its view's word ``idx[o][local[k]]`` at ``starts[o][i]:ends[o][i]`` of
         ``texts[o]``; all in C, no string made per word."""
-        cdef Py_ssize_t n = owner.shape[0], k, i, p, m, s, e, cap = 64, o = -1
+        cdef Py_ssize_t n = owner.shape[0], k, i, p, m, s, e, o = -1
         cdef const int64_t[::1] st
         cdef const int64_t[::1] en
         cdef const int64_t[::1] ix
@@ -508,12 +508,9 @@ cdef class Stemmer:
         cdef const void* data = NULL
         out = np.empty(n, np.int64)
         cdef int64_t[::1] res = out
-        cdef uint32_t* cps = <uint32_t*>malloc(cap * sizeof(uint32_t))
-        cdef uint8_t* raw = <uint8_t*>malloc(4 * cap)
-        cdef void* grown
+        cdef CodeBuf buf
+        _buf_init(&buf)
         try:
-            if cps == NULL or raw == NULL:
-                raise MemoryError()
             for k in range(n):
                 if owner[k] != o:
                     o = owner[k]
@@ -523,24 +520,14 @@ cdef class Stemmer:
                 i = ix[local[k]]
                 p = st[i]
                 m = en[i] - p
-                if m > cap:
-                    cap = m
-                    grown = realloc(cps, cap * sizeof(uint32_t))
-                    if grown == NULL:
-                        raise MemoryError()
-                    cps = <uint32_t*>grown
-                    grown = realloc(raw, 4 * cap)
-                    if grown == NULL:
-                        raise MemoryError()
-                    raw = <uint8_t*>grown
+                _room(&buf, m)
                 for i in range(m):
-                    cps[i] = PyUnicode_READ(kind, data, p + i)
-                self._span(cps, m, &s, &e)
-                res[k] = <int64_t>(_bswap64(blake2b64(raw, _utf8(cps + s, e - s, raw))) >> 1)
+                    buf.cps[i] = PyUnicode_READ(kind, data, p + i)
+                self._span(buf.cps, m, &s, &e)
+                res[k] = _term_id(buf.cps + s, e - s, buf.raw)
             return out
         finally:
-            free(cps)
-            free(raw)
+            _buf_free(&buf)
 
 
 DEF SUB_BUCKETS = 4096  # hash buckets of the strings' first three characters
@@ -682,37 +669,65 @@ cdef inline uint64_t _bswap64(uint64_t x) noexcept nogil:
 def term_ids(list terms):
     """``int.from_bytes(blake2b(t.encode("utf-8", "surrogatepass"), digest_size=8).digest()) >> 1``
     (big-endian: the stories' stable term ids) of each string, as an int64 array."""
-    cdef Py_ssize_t n = len(terms), k, i, m, cap = 64
+    cdef Py_ssize_t n = len(terms), k, i, m
     out = np.empty(n, np.int64)
     cdef int64_t[::1] o = out
-    cdef uint32_t* cps = <uint32_t*>malloc(cap * sizeof(uint32_t))
-    cdef uint8_t* raw = <uint8_t*>malloc(4 * cap)
-    cdef void* grown
     cdef str t
     cdef int kind
     cdef const void* data
+    cdef CodeBuf buf
+    _buf_init(&buf)
     try:
-        if cps == NULL or raw == NULL:
-            raise MemoryError()
         for k in range(n):
             t = terms[k]
             m = len(t)
-            if m > cap:
-                cap = m
-                grown = realloc(cps, cap * sizeof(uint32_t))
-                if grown == NULL:
-                    raise MemoryError()
-                cps = <uint32_t*>grown
-                grown = realloc(raw, 4 * cap)
-                if grown == NULL:
-                    raise MemoryError()
-                raw = <uint8_t*>grown
+            _room(&buf, m)
             kind = PyUnicode_KIND(t)
             data = PyUnicode_DATA(t)
             for i in range(m):
-                cps[i] = PyUnicode_READ(kind, data, i)
-            o[k] = <int64_t>(_bswap64(blake2b64(raw, _utf8(cps, m, raw))) >> 1)
+                buf.cps[i] = PyUnicode_READ(kind, data, i)
+            o[k] = _term_id(buf.cps, m, buf.raw)
         return out
     finally:
-        free(cps)
-        free(raw)
+        _buf_free(&buf)
+
+
+cdef struct CodeBuf:
+    uint32_t* cps  # a string's code points ...
+    uint8_t* raw  # ... and room for their UTF-8
+    Py_ssize_t cap
+
+
+cdef void _buf_init(CodeBuf* b) noexcept:
+    b.cps = NULL
+    b.raw = NULL
+    b.cap = 0
+
+
+cdef int _room(CodeBuf* b, Py_ssize_t m) except -1:
+    """Room for ``m`` code points (and their UTF-8) in ``b``."""
+    cdef void* grown
+    if m <= b.cap and b.cps != NULL:
+        return 0
+    m = max(m, 64)
+    grown = realloc(b.cps, m * sizeof(uint32_t))
+    if grown == NULL:
+        raise MemoryError()
+    b.cps = <uint32_t*>grown
+    grown = realloc(b.raw, 4 * m)
+    if grown == NULL:
+        raise MemoryError()
+    b.raw = <uint8_t*>grown
+    b.cap = m
+    return 0
+
+
+cdef void _buf_free(CodeBuf* b) noexcept:
+    free(b.cps)
+    free(b.raw)
+    _buf_init(b)
+
+
+cdef inline int64_t _term_id(const uint32_t* cps, Py_ssize_t n, uint8_t* raw) noexcept nogil:
+    """The stories' term id of the string ``cps[:n]`` (``raw``: room for its UTF-8)."""
+    return <int64_t>(_bswap64(blake2b64(raw, _utf8(cps, n, raw))) >> 1)
