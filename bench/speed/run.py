@@ -10,8 +10,9 @@ On 1/8, 1/4, 1/2 and all of the ANT corpus (the first articles of the file), in 
 
 Each system runs as its own process; wall time, CPU time (user + system) and the peak memory of its
 whole process tree are reported (workers included; memory is the sum of proportional set sizes, so
-pages shared after fork count once, sampled every 50 ms), with ratios, and the growth exponent of
-time in n (log-log slope between the smallest and the full corpus).  CPU time is the figure to
+pages shared after fork count once, sampled every 50 ms in a second run of the same command: reading
+them is costly enough to slow what is timed), with ratios, and the growth exponent of time in n
+(log-log slope between the smallest and the full corpus).  CPU time is the figure to
 compare when the machine is shared: wall time then includes waiting for the other work.
 
     python bench/speed/run.py [--jobs 2] [--corpus ../shared/data/ant/ant-news.jsonl.gz]
@@ -68,9 +69,10 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def measure(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float, str, float]:
-    """Wall seconds, peak PSS (MB) of the process tree, stdout of ``cmd``, and the CPU seconds
-    (user + system) of its whole process tree (workers included: each waits for its children)."""
+def measure(cmd: list[str], env: dict[str, str] | None = None, memory: bool = True) -> tuple[float, float, str, float]:
+    """Wall seconds, peak PSS (MB) of the process tree (0 without ``memory``), stdout of ``cmd``, and
+    the CPU seconds (user + system) of its whole process tree (workers included: each waits for its
+    children)."""
     peak = 0
     cpu0 = _children_cpu()
     t0 = time.perf_counter()
@@ -86,14 +88,43 @@ def measure(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, f
             time.sleep(0.05)
 
     thread = threading.Thread(target=sample, daemon=True)
-    thread.start()
+    if memory:
+        thread.start()
     out, err = proc.communicate()
     seconds = time.perf_counter() - t0
     done.set()
-    thread.join()
+    if memory:
+        thread.join()
     if proc.returncode:
         sys.exit(f"{' '.join(cmd[:3])} failed: {err.strip()[-500:]}")
     return seconds, peak / 2**20, out, _children_cpu() - cpu0
+
+
+def timed_then_sampled(
+    cmd: list[str], env: dict[str, str] | None = None, inline: bool = False, out_dir: int | None = None
+) -> tuple[float, float, str, float, dict | None]:
+    """:func:`measure` of ``cmd``: timed in a run of its own, its memory sampled in a second run.
+    Reading the proportional set size walks every page table of every process of the tree (tens of
+    milliseconds for a large process, every 50 ms): an observer that slows a many-process, large
+    program (khabar: 15–25% on all of ANT) far more than a one-process one, so it never shares a run
+    with the timing.  ``inline``: one run for both (how figures before this change were measured).
+    ``out_dir``: the index in ``cmd`` of an output directory, made fresh for each run; the timed
+    run's summary.json is returned."""
+    runs = [True] if inline else [False, True]
+    result: list[object] = []
+    summary = None
+    for memory in runs:
+        with tempfile.TemporaryDirectory() as tmp:
+            if out_dir is not None:
+                cmd[out_dir] = tmp
+            s, mb, out, cpu = measure(cmd, env, memory)
+            if out_dir is not None and summary is None:
+                summary = json.loads((Path(tmp) / "summary.json").read_text(encoding="utf-8"))
+        if not result:
+            result = [s, mb, out, cpu]
+        else:
+            result[1] = mb
+    return result[0], result[1], result[2], result[3], summary  # type: ignore[return-value]
 
 
 def subsets(corpus: Path, work: Path) -> dict[int, tuple[Path, int]]:
@@ -123,30 +154,32 @@ def main() -> None:
         help="the src/ folder of another khabar checkout (e.g. a git worktree of an older commit): its scan "
         "runs in the same rows as 'khabar_before', so a change is measured against it under the same load",
     )
+    ap.add_argument(
+        "--inline-memory",
+        action="store_true",
+        help="sample memory during the timed run (as figures before the separate memory run were measured: "
+        "the sampling slows khabar's many large processes more than the one-process baselines)",
+    )
     args = ap.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     rows = []
     for f, (path, n) in subsets(args.corpus, args.work).items():
         row: dict[str, object] = {"fraction": f"1/{f}" if f > 1 else "all", "articles": n}
-        with tempfile.TemporaryDirectory() as tmp:
-            cmd = [sys.executable, "-m", "khabar", "scan", str(path), "--out", tmp, "-q", "--jobs", str(args.jobs)]
-            s, mb, _, cpu = measure(cmd)
-            summary = json.loads((Path(tmp) / "summary.json").read_text(encoding="utf-8"))
+        cmd = [sys.executable, "-m", "khabar", "scan", str(path), "--out", "", "-q", "--jobs", str(args.jobs)]
+        s, mb, _, cpu, summary = timed_then_sampled(cmd, inline=args.inline_memory, out_dir=cmd.index("--out") + 1)
+        assert summary is not None
         row["khabar"] = {"seconds": round(s, 2), "cpu_seconds": round(cpu, 2), "peak_mb": round(mb)}
         row["khabar"]["pairs"] = summary["pairs"]
         if args.before is not None:
             env = dict(os.environ, PYTHONPATH=str(args.before))
-            with tempfile.TemporaryDirectory() as tmp:
-                cmd[cmd.index("--out") + 1] = tmp
-                s, mb, _, cpu = measure(cmd, env)
-                pairs = json.loads((Path(tmp) / "summary.json").read_text(encoding="utf-8"))["pairs"]
+            s, mb, _, cpu, before = timed_then_sampled(cmd, env, args.inline_memory, cmd.index("--out") + 1)
             row["khabar_before"] = {"seconds": round(s, 2), "cpu_seconds": round(cpu, 2), "peak_mb": round(mb)}
-            row["khabar_before"]["pairs"] = pairs  # type: ignore[index]
+            row["khabar_before"]["pairs"] = before["pairs"] if before else None  # type: ignore[index]
             row["before_over_khabar"] = round(s / row["khabar"]["seconds"], 2)  # type: ignore[index]
         row["khabar"]["stages"] = summary["seconds"]  # type: ignore[index]
         for name, fn in (("datasketch", "datasketch_pairs"), ("rensa", "rensa_pairs")):
             code = BASELINE.format(here=str(HERE), path=str(path), fn=fn)
-            s, mb, out, cpu = measure([sys.executable, "-c", code])
+            s, mb, out, cpu, _ = timed_then_sampled([sys.executable, "-c", code], inline=args.inline_memory)
             row[name] = {"seconds": round(s, 2), "cpu_seconds": round(cpu, 2), "peak_mb": round(mb)}
             row[name]["pairs"] = int(out.strip())  # type: ignore[index]
         k = row["khabar"]["seconds"]  # type: ignore[index]
@@ -170,6 +203,7 @@ def main() -> None:
         "machine": f"{platform.machine()}, {platform.python_version()}, {os.cpu_count()} cores, "
         f"{round(psutil.virtual_memory().total / 2**30)} GiB",
         "jobs": args.jobs,
+        "memory": "sampled in the timed run" if args.inline_memory else "sampled in a second run of each system",
         "rows": rows,
         "time_growth_exponent": growth,
     }
