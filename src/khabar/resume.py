@@ -96,7 +96,7 @@ class Checkpoints:
         self.background = background and _CAN_FORK
         self.reused: list[str] = []
         self.stale = False
-        self._children: list[int] = []  # ... and by forked children
+        self._children: list[int] = []  # forked children writing checkpoints
         self._key: str | Callable[[], str] = key() if resume and callable(key) else key
         manifest = self._manifest()
         if manifest is not None and not (resume and manifest.get("key") == self._key):
