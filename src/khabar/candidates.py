@@ -25,7 +25,7 @@ class CandidateParams:
     n: int = FINGERPRINT_N  # words per fingerprint n-gram
     min_shared: int = 3  # distinct shared n-grams for a pair to be verified (7 words copied verbatim)
     max_df: int = 500  # n-grams in more units than this are stock phrases
-    chunk_postings: int = 4_000_000  # pairs per batch when expanding n-gram groups
+    chunk_postings: int = 4_000_000  # pairs per batch when expanding n-gram groups (the numpy reference pass)
     max_pairs: int = 50_000_000  # unit pairs (with repeats) counted in one pass: bounds the memory
 
 
@@ -94,9 +94,15 @@ class DocumentFrequency:
     def from_postings(cls, h: np.ndarray, n: int, keep_above: int = 0) -> DocumentFrequency:
         """From sorted postings; only n-grams in more than ``keep_above`` units are kept (``of``
         gives 0 for the others: enough to ask whether an n-gram is rare, in a fraction of the memory)."""
-        first, counts = _runs(h)
-        keep = counts > keep_above
-        return cls(n, h[first[keep]], counts[keep])
+        return cls.from_runs(h, *_runs(h), n, keep_above)
+
+    @classmethod
+    def from_runs(
+        cls, h: np.ndarray, starts: np.ndarray, sizes: np.ndarray, n: int, keep_above: int = 0
+    ) -> DocumentFrequency:
+        """:meth:`from_postings` given where each hash's run of postings starts and its length."""
+        keep = sizes > keep_above
+        return cls(n, h[starts[keep]], sizes[keep])
 
     def of(self, g: np.ndarray) -> np.ndarray:
         """Document frequency of each hash in ``g`` (0 for hashes never indexed)."""
@@ -120,8 +126,7 @@ def candidate_pairs(
     h, u = postings(units, params.n)
     starts, sizes = _runs(h)  # the n-gram groups
     if stats is not None:
-        keep = sizes > keep_df_above
-        stats.append(DocumentFrequency(params.n, h[starts[keep]], sizes[keep]))
+        stats.append(DocumentFrequency.from_runs(h, starts, sizes, params.n, keep_df_above))
     if len(h) == 0:
         return
     article = np.array([unit.article for unit in units], dtype=np.int64)
