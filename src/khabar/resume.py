@@ -38,6 +38,7 @@ import sys
 import tempfile
 import zlib
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
@@ -148,14 +149,14 @@ class Checkpoints:
             Path(tmp).unlink(missing_ok=True)
             raise
 
-    def load(self, name: str) -> Any | None:
-        """The checkpoint ``name`` (None if there is none or it cannot be read)."""
+    def load(self, name: str, read: Callable[[Path], Any] | None = None) -> Any | None:
+        """The checkpoint ``name`` (None if there is none or it cannot be read); ``read``: how to read
+        its file (default: unpickle it)."""
         path = self.dir / f"{name}.pkl"
         if not path.exists():
             return None
         try:
-            with open(path, "rb") as fh:
-                value = pickle.load(fh)
+            value = _unpickle(path) if read is None else read(path)
         except Exception:  # noqa: BLE001 - an unreadable checkpoint is recomputed, never trusted
             path.unlink(missing_ok=True)
             return None
@@ -226,7 +227,8 @@ class Checkpoints:
         elif progress:
             progress(len(articles))
         tasks = [(lo, min(len(articles), lo + CHUNK)) for lo in range(0, len(articles), CHUNK)]
-        done = {(lo, hi): self._load_batch(f"prepare-{lo}-{hi}") for lo, hi in tasks}
+        # a file of an earlier run, which may not have reached the disk whole: its CRC checked
+        done = {(lo, hi): self.load(f"prepare-{lo}-{hi}", partial(read_batch, verify=True)) for lo, hi in tasks}
         todo = [task for task, batch in done.items() if batch is None]
         prepared: list[Prepared] = []
         # one pool and one stream of tasks: workers keep their caches (stems, term ids) warm.  A worker
@@ -252,19 +254,6 @@ class Checkpoints:
             a.segments = p.segments
         return prepared
 
-    def _load_batch(self, name: str) -> list[Prepared] | None:
-        """A prepare checkpoint of an earlier run (None if absent, unreadable or of another layout)."""
-        path = self.dir / f"{name}.pkl"
-        if not path.exists():
-            return None
-        try:
-            batch = read_batch(path, verify=True)
-        except Exception:  # noqa: BLE001 - an unreadable checkpoint is recomputed, never trusted
-            path.unlink(missing_ok=True)
-            return None
-        self.reused.append(name)
-        return batch
-
     def written(self) -> None:
         """The output files are written (a crash point for tests)."""
         self._crash_point("written")
@@ -273,6 +262,11 @@ class Checkpoints:
         """The scan is complete: the checkpoints are no longer needed."""
         self.wait_writes()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _unpickle(path: Path) -> Any:
+    with open(path, "rb") as fh:
+        return pickle.load(fh)
 
 
 def _prepare_to_file(shared: dict[str, Any], lo: int, hi: int) -> tuple[str | None, bytes | None, str | None]:
@@ -290,6 +284,7 @@ def _prepare_to_file(shared: dict[str, Any], lo: int, hi: int) -> tuple[str | No
 
 
 _MAGIC = b"khabar-batch\x00\x00\x00\x02"  # 16 bytes
+_HEAD = struct.Struct("<QQQ")  # the pickle's length, the number of arrays, the CRC-32
 _ALIGN = 64
 
 
@@ -301,7 +296,7 @@ def write_batch(fh: IO[bytes], value: Any) -> None:
     buffers: list[pickle.PickleBuffer] = []
     header = pickle.dumps(value, protocol=5, buffer_callback=buffers.append)
     views = [b.raw() for b in buffers]
-    table_size = 16 + 24 + 16 * len(views)
+    table_size = len(_MAGIC) + _HEAD.size + 16 * len(views)
     offsets, at = [], table_size + len(header)
     for v in views:
         at += -at % _ALIGN
@@ -314,7 +309,7 @@ def write_batch(fh: IO[bytes], value: Any) -> None:
         crc = zlib.crc32(v, zlib.crc32(pads[-1], crc))
         end = off + v.nbytes
     spans = [x for off, v in zip(offsets, views, strict=True) for x in (off, v.nbytes)]
-    fh.write(_MAGIC + struct.pack(f"<QQQ{len(spans)}Q", len(header), len(views), crc, *spans) + header)
+    fh.write(_MAGIC + _HEAD.pack(len(header), len(views), crc) + struct.pack(f"<{len(spans)}Q", *spans) + header)
     for pad, v in zip(pads, views, strict=True):
         fh.write(pad)
         fh.write(v)
@@ -327,13 +322,14 @@ def read_batch(path: str | Path, verify: bool = False) -> Any:
     with open(path, "rb") as fh:
         mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_COPY)
     view = memoryview(mm)
-    if len(view) < 40 or bytes(view[:16]) != _MAGIC:
+    start = len(_MAGIC) + _HEAD.size  # of the arrays' (offset, length) table
+    if len(view) < start or bytes(view[: len(_MAGIC)]) != _MAGIC:
         raise ValueError(f"{path}: not a prepared batch")
-    header_len, n, crc = struct.unpack_from("<QQQ", view, 16)
-    table_size = 40 + 16 * n
+    header_len, n, crc = _HEAD.unpack_from(view, len(_MAGIC))
+    table_size = start + 16 * n
     if table_size + header_len > len(view):
         raise ValueError(f"{path}: truncated")
-    spans = struct.unpack_from(f"<{2 * n}Q", view, 40)
+    spans = struct.unpack_from(f"<{2 * n}Q", view, start)
     ends = [spans[2 * k] + spans[2 * k + 1] for k in range(n)]
     if (ends and max(ends) != len(view)) or (not ends and table_size + header_len != len(view)):
         raise ValueError(f"{path}: truncated")
