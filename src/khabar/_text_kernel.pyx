@@ -558,32 +558,25 @@ cdef class Substrings:
         masks = list(masks)
         if len(strings) != len(masks):
             raise ValueError("one mask per string")
-        cdef Py_ssize_t n = len(strings), k, i, total = sum(len(s) for s in strings)
+        cdef Py_ssize_t n = len(strings), k, i
+        cdef str s
+        for s in strings:
+            if not s or ord(s[0]) > 0xFFFF:
+                raise ValueError(f"a string must be non-empty and start in the BMP: {s!r}")
         self.count = n
-        self.chars = <uint32_t*>malloc(max(1, total) * sizeof(uint32_t))
-        self.offsets = <int64_t*>malloc((n + 1) * sizeof(int64_t))
+        self.chars = _code_points(strings, &self.offsets)
         self.masks = <uint64_t*>malloc(max(1, n) * sizeof(uint64_t))
         self.head = <int32_t*>malloc(65536 * sizeof(int32_t))
         self.bucket = <int32_t*>malloc(SUB_BUCKETS * sizeof(int32_t))
         self.chain = <int32_t*>malloc(max(1, n) * sizeof(int32_t))
-        if not (self.chars and self.offsets and self.masks and self.head and self.bucket and self.chain):
+        if not (self.masks and self.head and self.bucket and self.chain):
             raise MemoryError()
         for i in range(65536):
             self.head[i] = -1
         for i in range(SUB_BUCKETS):
             self.bucket[i] = -1
-        cdef Py_ssize_t pos = 0
-        cdef str s
         for k in range(n):
-            s = strings[k]
-            if not s or ord(s[0]) > 0xFFFF:
-                raise ValueError(f"a string must be non-empty and start in the BMP: {s!r}")
-            self.offsets[k] = pos
-            for i in range(len(s)):
-                self.chars[pos] = ord(s[i])
-                pos += 1
             self.masks[k] = masks[k]
-        self.offsets[n] = pos
         cdef const uint32_t* c
         for k in range(n - 1, -1, -1):  # chains in input order
             c = self.chars + self.offsets[k]
