@@ -7,7 +7,12 @@ setup(
     ext_modules=cythonize(
         [
             Extension("khabar._align_kernel", ["src/khabar/_align_kernel.pyx"], extra_compile_args=["-O3"]),
-            Extension("khabar._text_kernel", ["src/khabar/_text_kernel.pyx"], extra_compile_args=["-O3"]),
+            Extension(
+                "khabar._text_kernel",
+                ["src/khabar/_text_kernel.pyx"],
+                depends=["src/khabar/_blake2b.h"],  # rebuilt when the header changes
+                extra_compile_args=["-O3"],
+            ),
             Extension("khabar._sort_kernel", ["src/khabar/_sort_kernel.pyx"], extra_compile_args=["-O3"]),
             Extension(
                 "khabar.clean._classify_kernel",

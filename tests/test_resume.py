@@ -3,6 +3,7 @@ an uninterrupted run; output files are never left half-written."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import multiprocessing as mp
 import os
@@ -15,6 +16,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import khabar
 from khabar import resume
@@ -274,3 +277,53 @@ def test_prepared_batches_read_back_mapped_as_written(
     result = khabar.scan([str(src)], out=out, jobs=1, resume=True, warn=True)
     assert "resumed from 1 checkpoints" in capsys.readouterr().err  # the templates only
     assert outputs(out) == outputs(reference) and len(result.articles) == 60
+
+
+TEXTS = st.one_of(
+    st.none(),
+    st.text(st.characters(min_codepoint=0, max_codepoint=0x10FFFF, blacklist_categories=()), max_size=300),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(TEXTS, max_size=6), st.integers(1, 64))
+def test_texts_digest_is_blake2b_of_the_stored_characters(values: list[str | None], size: int) -> None:
+    """The compiled digest (checkpoint keys, identical article texts) is BLAKE2b of each value's
+    kind, length and stored characters, whatever the widths (Latin-1, BMP with lone surrogates,
+    astral) and lengths around the 128-byte block."""
+    from khabar.digest import texts_digest, texts_digest_reference
+
+    assert texts_digest(values, size) == texts_digest_reference(values, size)
+    assert texts_digest(iter(values), size) == texts_digest(values, size)
+
+
+def test_texts_digest_tells_values_apart() -> None:
+    """A None is not an empty string, where one value ends counts, and so does every character."""
+    from khabar.digest import texts_digest, texts_digest_reference
+
+    block = "ب" * 64  # one 128-byte block of UCS-2
+    cases = [[], [None], [""], ["", ""], ["ab"], ["a", "b"], ["ab", None], [block], [block + "ب"], [block[:-1] + "ت"]]
+    digests = [texts_digest(c) for c in cases]
+    assert len(set(digests)) == len(cases)
+    for n in (118, 119, 120, 247, 375):  # with its 9-byte head, a Latin-1 value ending at a block's end
+        assert texts_digest(["a" * n]) == texts_digest_reference(["a" * n])
+    with pytest.raises(TypeError):
+        texts_digest([1])  # type: ignore[list-item]
+
+
+def test_the_run_key_changes_with_every_field_of_every_article(tmp_path: Path) -> None:
+    from khabar.readers.records import MAX_CHARS
+    from khabar.scan import read_all
+
+    articles, _, _ = read_all([str(corpus(tmp_path / "in.jsonl", 5))], warn=False)
+    options = ("params", MAX_CHARS)
+    base = resume.run_key(articles, options)
+    assert resume.run_key(articles, options) == base
+    assert resume.run_key(articles, ("params", MAX_CHARS + 1)) != base
+    assert resume.run_key(articles[:-1], options) != base
+    for field in ("id", "text", "title", "source", "url", "published", "extra"):
+        changed = [dataclasses.replace(a) for a in articles]
+        value = getattr(changed[2], field)
+        new = {"x": 1} if field == "extra" else (value or "") + "ـ"
+        setattr(changed[2], field, new)
+        assert resume.run_key(changed, options) != base, field

@@ -95,4 +95,53 @@ static inline uint64_t khabar_blake2b64(const uint8_t *data, size_t n) {
     return h[0];
 }
 
+/* Streaming BLAKE2b with an ``outlen``-byte digest (1 to 64), unkeyed: the same digest as
+   hashlib.blake2b(digest_size=outlen) of everything given to khabar_b2_update. */
+typedef struct {
+    uint64_t h[8];
+    uint8_t buf[128];
+    size_t buflen;
+    uint64_t t;
+    int outlen;
+} khabar_b2_state;
+
+static inline void khabar_b2_init(khabar_b2_state *s, int outlen) {
+    for (int i = 0; i < 8; i++) s->h[i] = khabar_b2_iv[i];
+    s->h[0] ^= 0x01010000ULL | (uint64_t)outlen; /* no key, fanout 1, depth 1 */
+    s->buflen = 0;
+    s->t = 0;
+    s->outlen = outlen;
+}
+
+static inline void khabar_b2_update(khabar_b2_state *s, const uint8_t *data, size_t n) {
+    while (n > 0) {
+        if (s->buflen == 128) { /* a full block is compressed only once more data follows it */
+            s->t += 128;
+            khabar_b2_compress(s->h, s->buf, s->t, 0);
+            s->buflen = 0;
+        }
+        if (s->buflen == 0) {
+            while (n > 128) { /* whole blocks straight from the input, the last one kept back */
+                s->t += 128;
+                khabar_b2_compress(s->h, data, s->t, 0);
+                data += 128;
+                n -= 128;
+            }
+        }
+        size_t take = 128 - s->buflen;
+        if (take > n) take = n;
+        memcpy(s->buf + s->buflen, data, take);
+        s->buflen += take;
+        data += take;
+        n -= take;
+    }
+}
+
+static inline void khabar_b2_final(khabar_b2_state *s, uint8_t *out) {
+    s->t += s->buflen;
+    memset(s->buf + s->buflen, 0, 128 - s->buflen);
+    khabar_b2_compress(s->h, s->buf, s->t, 1);
+    for (int i = 0; i < s->outlen; i++) out[i] = (uint8_t)(s->h[i / 8] >> (8 * (i % 8)));
+}
+
 #endif

@@ -19,6 +19,11 @@ cdef uint64_t P = 0x100000001B3
 
 cdef extern from "_blake2b.h":
     uint64_t blake2b64 "khabar_blake2b64"(const uint8_t* data, size_t n) noexcept nogil
+    ctypedef struct b2_state "khabar_b2_state":
+        pass
+    void b2_init "khabar_b2_init"(b2_state* s, int outlen) noexcept nogil
+    void b2_update "khabar_b2_update"(b2_state* s, const uint8_t* data, size_t n) noexcept nogil
+    void b2_final "khabar_b2_final"(b2_state* s, uint8_t* out) noexcept nogil
 
 
 cdef extern from "Python.h":
@@ -262,6 +267,39 @@ def template_key(str line):
     finally:
         free(buf)
         free(raw)
+
+
+def texts_digest(values, int size=16):
+    """The BLAKE2b digest (``size`` bytes) of a sequence of strings and Nones, read as their
+    characters stored: per value a kind byte (0 for None; else 1, 2 or 4 bytes per character, as
+    CPython stores it), then for a string its length in characters (8 bytes, little-endian) and its
+    characters' storage (machine byte order).  What :func:`texts_digest_reference` hashes with
+    ``hashlib``; no encoding to UTF-8 first, so several times faster.  Stable across processes and
+    runs on one machine (and across machines of one byte order)."""
+    cdef b2_state st
+    cdef uint8_t head[9]
+    cdef uint8_t out[64]
+    cdef Py_ssize_t n
+    cdef int kind, i
+    if not 1 <= size <= 64:
+        raise ValueError(f"digest size {size} not in 1..64")
+    b2_init(&st, size)
+    for value in values:
+        if value is None:
+            head[0] = 0
+            b2_update(&st, head, 1)
+            continue
+        if not isinstance(value, str):
+            raise TypeError(f"expected str or None, not {type(value).__name__}")
+        kind = PyUnicode_KIND(value)
+        n = len(<str>value)
+        head[0] = kind
+        for i in range(8):
+            head[1 + i] = (<uint64_t>n >> (8 * i)) & 0xFF
+        b2_update(&st, head, 9)
+        b2_update(&st, <const uint8_t*>PyUnicode_DATA(value), n * kind)
+    b2_final(&st, out)
+    return out[:size]
 
 
 def blake2b_64(const uint8_t[::1] data):

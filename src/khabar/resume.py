@@ -26,7 +26,6 @@ run writes byte for byte what an uninterrupted one does.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import mmap
 import os
@@ -44,6 +43,7 @@ from typing import IO, Any, TypeVar
 
 from khabar import __version__
 from khabar.article import Article
+from khabar.digest import texts_digest
 from khabar.normalize import VERSION as NORMALIZER_VERSION
 from khabar.parallel import map_tasks, pool
 from khabar.prepare import RANGE, LineKeys, Prepared, learn_templates, prepare_range
@@ -61,24 +61,13 @@ _CAN_FORK = hasattr(os, "fork")
 
 def run_key(articles: Sequence[Article], options: Sequence[Any]) -> str:
     """A hash of the versions, the options and every article (what a checkpoint is valid for)."""
-    h = hashlib.blake2b(digest_size=20)
-
-    def put(value: str | None) -> None:
-        data = b"\xff" if value is None else value.encode("utf-8", "surrogatepass")
-        h.update(len(data).to_bytes(8, "little"))
-        h.update(data)
-
-    put(__version__)
-    put(NORMALIZER_VERSION)
-    put(f"layout {LAYOUT}")
-    for option in options:
-        put(repr(option))
-    put(str(len(articles)))
+    values: list[str | None] = [__version__, NORMALIZER_VERSION, f"layout {LAYOUT}"]
+    values.extend(repr(option) for option in options)
+    values.append(str(len(articles)))
     for a in articles:
-        for value in (a.id, a.text, a.title, a.source, a.url, a.published):
-            put(value)
-        put(json.dumps(a.extra, sort_keys=True, ensure_ascii=False, default=str) if a.extra else None)
-    return h.hexdigest()
+        values += (a.id, a.text, a.title, a.source, a.url, a.published)
+        values.append(json.dumps(a.extra, sort_keys=True, ensure_ascii=False, default=str) if a.extra else None)
+    return texts_digest(values, 20).hex()
 
 
 def _crash_point(name: str) -> None:

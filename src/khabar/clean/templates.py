@@ -7,7 +7,6 @@ does not turn it into a template.
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ import numpy as np
 from khabar import _text_kernel
 from khabar.clean.lexicon import lexicon
 from khabar.clean.lines import Line, split_lines, template_key
+from khabar.digest import texts_digest
 from khabar.normalize import Normalized
 from khabar.words import word_characters
 
@@ -73,7 +73,7 @@ def learned_lines(text: str, norm: Normalized) -> tuple[list[int], list[int], li
 
 def text_digest(text: str) -> bytes:
     """What tells two articles' texts apart: identical texts count once."""
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+    return texts_digest((text,))
 
 
 PROSE, LONG = 1, 2  # flags of a counted line: prose-length, long

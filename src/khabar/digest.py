@@ -1,0 +1,40 @@
+"""Digests of texts: what tells inputs apart (checkpoint keys, identical article texts).
+
+BLAKE2b over the characters as CPython stores them (compiled, ``_text_kernel.texts_digest``):
+hashing 100 MB of Arabic this way is several times faster than encoding it to UTF-8 first.
+:func:`texts_digest_reference` hashes the same bytes with ``hashlib``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from collections.abc import Iterable
+
+from khabar import _text_kernel
+
+_CODECS = {1: "latin-1", 2: "utf-16", 4: "utf-32"}
+
+
+def texts_digest(values: Iterable[str | None], size: int = 16) -> bytes:
+    """The ``size``-byte digest of a sequence of strings and Nones (order matters; a None differs
+    from an empty string).  The same in every process and run on one machine, and on every machine
+    of one byte order."""
+    return _text_kernel.texts_digest(values if isinstance(values, list | tuple) else list(values), size)
+
+
+def texts_digest_reference(values: Iterable[str | None], size: int = 16) -> bytes:
+    """:func:`texts_digest` with ``hashlib``: per value a kind byte (0 for None, else the bytes per
+    character CPython stores it with), the length in characters (8 bytes, little-endian) and the
+    characters in that width, machine byte order."""
+    h = hashlib.blake2b(digest_size=size)
+    order = "-le" if sys.byteorder == "little" else "-be"
+    for value in values:
+        if value is None:
+            h.update(b"\x00")
+            continue
+        top = max(map(ord, value), default=0)
+        kind = 1 if top < 0x100 else 2 if top < 0x10000 else 4
+        h.update(bytes([kind]) + len(value).to_bytes(8, "little"))
+        h.update(value.encode(_CODECS[kind] + ("" if kind == 1 else order), "surrogatepass"))
+    return h.digest()
