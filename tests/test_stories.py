@@ -527,7 +527,7 @@ def test_headlines_in_one_view_have_the_words_of_each_alone(headlines: list[str]
 
 @settings(max_examples=300, deadline=None)
 @given(
-    st.lists(st.booleans(), max_size=20),  # which lines are blank
+    st.lists(st.booleans(), max_size=30),  # which lines are blank
     st.lists(st.integers(1, 5), min_size=1, max_size=6),  # segment lengths, in lines
     st.lists(st.integers(0, 5), max_size=4),  # the unit's segments (indices, any order)
     st.booleans(),
@@ -537,7 +537,7 @@ def test_unit_lines_are_the_non_blank_lines_starting_in_its_segments(
 ) -> None:
     from khabar.article import Segment
     from khabar.clean.lines import Line
-    from khabar.stories.wires import _unit_lines
+    from khabar.stories.wires import EDGE_LINES, _edge_lines, _unit_lines
 
     lines = [Line(k, k + 1, "" if b else "x", 0 if b else 1, "blank" if b else "body") for k, b in enumerate(blank)]
     bounds = [0]
@@ -547,3 +547,6 @@ def test_unit_lines_are_the_non_blank_lines_starting_in_its_segments(
     chosen = None if whole else [segments[k % len(segments)] for k in dict.fromkeys(picked)]
     want = [ln for ln in lines if not ln.blank and (chosen is None or any(s.start <= ln.start < s.end for s in chosen))]
     assert _unit_lines(lines, chosen) == want
+    # what credits are looked for in: the first and last lines, found from either end
+    edge = want[:EDGE_LINES] + want[-EDGE_LINES:] if len(want) > 2 * EDGE_LINES else want
+    assert _edge_lines(lines, chosen) == edge

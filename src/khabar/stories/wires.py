@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Callable
 
 from khabar._text_kernel import Substrings
 from khabar.article import Article, Segment
@@ -70,20 +71,48 @@ def mentions_agency(normalized: str) -> bool:
 
 
 def _unit_lines(lines: list[Line], segments: list[Segment] | None) -> list[Line]:
-    """The non-blank ``lines`` that start in one of ``segments`` (all of them without segments)."""
+    """The non-blank ``lines`` that start in one of ``segments`` (all of them without segments): the
+    reference :func:`_edge_lines` is tested against."""
+    inside = _inside(segments)
+    return [ln for ln in lines if ln.kind != "blank" and inside(ln.start)]
+
+
+def _inside(segments: list[Segment] | None) -> Callable[[int], bool]:
+    """Whether an offset is in one of ``segments`` (every offset is, without segments)."""
     if segments is None:
-        return [ln for ln in lines if ln.kind != "blank"]
+        return lambda at: True
     if len(segments) == 1:
         lo, hi = segments[0].start, segments[0].end
-        return [ln for ln in lines if lo <= ln.start < hi and ln.kind != "blank"]
+        return lambda at: lo <= at < hi
     segments = sorted(segments, key=lambda seg: seg.start)  # disjoint: they tile the text
     starts = [seg.start for seg in segments]
-    out = []
+
+    def inside(at: int) -> bool:
+        k = bisect_right(starts, at) - 1
+        return k >= 0 and at < segments[k].end
+
+    return inside
+
+
+def _edge_lines(lines: list[Line], segments: list[Segment] | None) -> list[Line]:
+    """The first and last :data:`EDGE_LINES` of :func:`_unit_lines` (all of them if there are no more
+    than twice as many), looking only at the lines near either end."""
+    inside = _inside(segments)
+    head: list[Line] = []
     for ln in lines:
-        k = bisect_right(starts, ln.start) - 1
-        if k >= 0 and ln.start < segments[k].end and ln.kind != "blank":
-            out.append(ln)
-    return out
+        if ln.kind != "blank" and inside(ln.start):
+            head.append(ln)
+            if len(head) > 2 * EDGE_LINES:
+                break
+    if len(head) <= 2 * EDGE_LINES:
+        return head  # the unit has no more lines than that
+    tail: list[Line] = []
+    for ln in reversed(lines):
+        if ln.kind != "blank" and inside(ln.start):
+            tail.append(ln)
+            if len(tail) == EDGE_LINES:
+                break
+    return head[:EDGE_LINES] + tail[::-1]
 
 
 def wire_credits(article: Article, segments: list[int] | None = None, lines: list[Line] | None = None) -> list[str]:
@@ -92,10 +121,8 @@ def wire_credits(article: Article, segments: list[int] | None = None, lines: lis
     ``lines``: the article's lines (:func:`split_lines`), if already split."""
     if lines is None:
         lines = split_lines(article.text, article.text_view())
-    lines = _unit_lines(lines, None if segments is None else [article.segments[k] for k in segments])
     found: list[str] = []
-    edge = lines[:EDGE_LINES] + lines[-EDGE_LINES:] if len(lines) > 2 * EDGE_LINES else lines
-    for ln in edge:
+    for ln in _edge_lines(lines, None if segments is None else [article.segments[k] for k in segments]):
         short = ln.n_words <= MAX_WORDS
         where = ln.norm if short else ln.norm[:80]
         for name, pattern in _AGENCIES if mentions_agency(where) else ():
