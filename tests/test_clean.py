@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import re
+
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from khabar.article import Article
 from khabar.clean import TemplateLearner, classify, clean_articles, segment
+from khabar.clean.lexicon import first_chars
 from khabar.clean.templates import LONG, PROSE, line_keys
 from tests.conftest import SEED_A, SEED_B
 
@@ -434,6 +437,33 @@ def test_lexicon_match_equals_searching_every_rule_whole(parts: list[str], n_wor
         assert lex.match(line, n_words) == lex.match_reference(line, n_words)
         assert lex.is_credit(line) == bool(lex.credit.search(line))
         assert lex.trigger_bits.mask(line) == sum(1 << r for r in lex.triggered(line))
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.data())
+def test_first_chars_of_an_anchored_pattern_hold_every_match_s_first_character(data: st.DataObject) -> None:
+    """A line is spared a rule's anchored pattern when its first character is not one a match can
+    begin with: for text generated to match each pattern, that character is in the set."""
+    from khabar.clean.lexicon import lexicon
+
+    rules = [r for r in lexicon().rules if r.anchored is not None]
+    rule = data.draw(st.sampled_from(rules))
+    first = first_chars(rule.anchored)
+    text = data.draw(st.from_regex(rule.anchored))
+    m = rule.anchored.match(text)
+    if m is not None and first is not None:
+        assert text[:1] in first and text[:1] != ""
+
+
+def test_first_chars_knows_when_it_does_not_know() -> None:
+    assert first_chars(re.compile("^(?:[-*]\\s*)?(?:ab|ج)x")) == "*-aج"
+    assert first_chars(re.compile("^a?b")) == "ab"
+    assert first_chars(re.compile("^(?=x)xy|^[a-c]")) == "abcx"
+    assert first_chars(re.compile("^(a)\\1")) == "a"  # what follows the first character does not matter
+    for pattern in ("^\\s*a", "^.a", "^[^a]", "^a*", "^(?i:a)", "^$", "^\\da", "^(a|)b?"):
+        assert first_chars(re.compile(pattern)) is None, pattern
+    assert first_chars(re.compile("^[\u0600-\u06ff]x")) is not None  # a narrow range is spelled out
+    assert first_chars(re.compile("^[\u0000-\uffff]x")) is None  # a wide one is not
 
 
 def test_lexicon_match_equals_the_reference_on_real_lines(ant: list[dict]) -> None:

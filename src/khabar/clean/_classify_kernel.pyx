@@ -38,6 +38,17 @@ cdef inline bint _among(Py_UCS4 ch, const Py_UCS4* chars, int n) noexcept:
     return False
 
 
+cdef inline bint _in_str(Py_UCS4 ch, str chars) noexcept:
+    """Whether ``ch`` is one of the (few) characters of ``chars``."""
+    cdef Py_ssize_t i, n = len(chars)
+    cdef int kind = PyUnicode_KIND(chars)
+    cdef const void* data = PyUnicode_DATA(chars)
+    for i in range(n):
+        if PyUnicode_READ(kind, data, i) == ch:
+            return True
+    return False
+
+
 cdef class Classifier:
     """The rules, thresholds and patterns of :mod:`khabar.clean.boilerplate` and
     :mod:`khabar.clean.appended`, bound once (``segment._classifier`` builds it from those modules)."""
@@ -89,14 +100,17 @@ cdef class Classifier:
             if n_words <= limit:
                 steps = rules
                 break
-        for name, b, anchored, floating in steps:
+        cdef Py_UCS4 head = PyUnicode_READ(PyUnicode_KIND(norm), PyUnicode_DATA(norm), 0) if len(norm) else 0
+        for name, b, anchored, floating, first in steps:
             bit = b
             if bit:
                 if not have:
                     triggered, have = self.trigger_mask(norm), True
                 if not triggered & bit:
                     continue
-            if (anchored is not None and anchored(norm)) or (floating is not None and floating(norm)):
+            if anchored is not None and (first is None or (len(norm) and _in_str(head, <str>first))) and anchored(norm):
+                return name
+            if floating is not None and floating(norm):
                 return name
         return None
 

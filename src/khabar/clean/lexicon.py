@@ -8,6 +8,8 @@ explains why a line was marked (``khabar clean --explain`` prints it).
 from __future__ import annotations
 
 import re
+import re._constants as sre_constants  # the parsed form of a pattern: what first_chars reads
+import re._parser as sre_parser
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -167,7 +169,75 @@ class Rule:
     floating: Pattern | None  # the others, searched anywhere
 
 
-_Step = tuple[str, int, Callable[[str], Any] | None, Callable[[str], Any] | None]
+_Step = tuple[str, int, Callable[[str], Any] | None, Callable[[str], Any] | None, str | None]
+
+
+def first_chars(pattern: Pattern) -> str | None:
+    """The characters a match of ``pattern`` at a text's start can begin with (sorted, as a string),
+    or None when that is not a small known set (a pattern that can match the empty string, or
+    starts with ``.``, ``\\s``, a negated class, a case-insensitive part …).  A line starting with
+    none of them cannot match it, and is spared the call."""
+    if pattern.flags & re.IGNORECASE:
+        return None
+    try:
+        found, nullable = _first(sre_parser.parse(pattern.pattern, pattern.flags))
+    except Exception:  # a construct this does not know: no shortcut
+        return None
+    return None if found is None or nullable else "".join(sorted(found))
+
+
+_SMALL_RANGE = 512  # a character range wider than this gives no shortcut
+
+
+def _first(items: Any) -> tuple[set[str] | None, bool]:
+    """(FIRST set, whether the sequence can match empty) of a parsed sequence; None: unknown."""
+    out: set[str] = set()
+    for op, av in items:
+        found, nullable = _first_item(op, av)
+        if found is None:
+            return None, False
+        out |= found
+        if not nullable:
+            return out, False
+    return out, True
+
+
+def _first_item(op: Any, av: Any) -> tuple[set[str] | None, bool]:
+    c = sre_constants
+    if op is c.LITERAL:
+        return {chr(av)}, False
+    if op is c.IN:
+        chars: set[str] = set()
+        for kind, value in av:
+            if kind is c.LITERAL:
+                chars.add(chr(value))
+            elif kind is c.RANGE and value[1] - value[0] < _SMALL_RANGE:
+                chars.update(chr(x) for x in range(value[0], value[1] + 1))
+            else:  # a negated class, a category (\s, \d, \w), a wide range
+                return None, False
+        return chars, False
+    if op is c.BRANCH:
+        out: set[str] = set()
+        any_empty = False
+        for branch in av[1]:
+            found, nullable = _first(branch)
+            if found is None:
+                return None, False
+            out |= found
+            any_empty = any_empty or nullable
+        return out, any_empty
+    if op is c.SUBPATTERN:
+        _, add_flags, _, inner = av
+        return (None, False) if add_flags & re.IGNORECASE else _first(inner)
+    if op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
+        low, _, inner = av
+        found, nullable = _first(inner)
+        return found, found is not None and (low == 0 or nullable)
+    if op is c.ATOMIC_GROUP:
+        return _first(av)
+    if op in (c.AT, c.ASSERT, c.ASSERT_NOT):  # zero width: what follows decides
+        return set(), True
+    return None, False  # ANY, NOT_LITERAL, CATEGORY, GROUPREF, …
 
 
 def _by_length(rules: tuple[Rule, ...]) -> tuple[tuple[int, tuple[_Step, ...]], ...]:
@@ -179,6 +249,7 @@ def _by_length(rules: tuple[Rule, ...]) -> tuple[tuple[int, tuple[_Step, ...]], 
                 (1 << r) if rule.triggers is not None else 0,
                 rule.anchored.match if rule.anchored is not None else None,
                 rule.floating.search if rule.floating is not None else None,
+                first_chars(rule.anchored) if rule.anchored is not None else None,
             ),
         )
         for r, rule in enumerate(rules)
@@ -195,7 +266,8 @@ class Lexicon:
     triggers: ahocorasick.Automaton  # every rule's trigger strings → the rules they trigger
     trigger_bits: Substrings  # the same, compiled: a line → the bit mask of the rules it triggers
     #: for lines of up to ``limit`` words (limits ascending), the rules that apply to them, in order,
-    #: as ``(name, trigger bit or 0, anchored pattern's match, floating pattern's search)``
+    #: as ``(name, trigger bit or 0, anchored pattern's match, floating pattern's search, the
+    #: characters a match of the anchored one starts with or None)``
     by_length: tuple[tuple[int, tuple[_Step, ...]], ...] = ()
 
     def triggered(self, normalized_line: str) -> set[int]:
@@ -209,13 +281,14 @@ class Lexicon:
         A rule's anchored patterns are tried at the line's start only: the same answer as searching
         its whole pattern (:meth:`match_reference`), without trying every position."""
         triggered = -1  # not computed yet
-        for name, bit, anchored, floating in self._applicable(n_words):
+        head = normalized_line[:1]
+        for name, bit, anchored, floating, first in self._applicable(n_words):
             if bit:
                 if triggered < 0:
                     triggered = self.trigger_bits.mask(normalized_line)
                 if not triggered & bit:
                     continue
-            if (anchored is not None and anchored(normalized_line)) or (
+            if (anchored is not None and (first is None or (head and head in first)) and anchored(normalized_line)) or (
                 floating is not None and floating(normalized_line)
             ):
                 return name
