@@ -6,7 +6,8 @@ import json
 import random
 
 from khabar.article import Article
-from khabar.scan import analyse, article_record
+from khabar.outputs import article_record
+from khabar.scan import analyse
 from khabar.stories.link import LinkParams
 
 
@@ -137,12 +138,12 @@ def test_a_batch_of_prepared_articles_pickles_packed_to_the_same_values(ant: lis
 
 
 def test_written_files_do_not_depend_on_jobs(ant: list[dict], tmp_path) -> None:  # noqa: ANN001
-    """With two jobs articles.jsonl is written in two parts and joined: the same bytes, no part left."""
+    """With two jobs pairs.jsonl and the articles' lines up to their units are written while the
+    stories are grouped, and each article's units spliced in: the same bytes, no file left over."""
     from khabar.scan import scan
 
     src = tmp_path / "in.jsonl"
-    docs = [dict(d, id=f"{d['id']}-{k}") for k in range(3) for d in ant]
-    src.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in docs), encoding="utf-8")
+    _early_corpus(ant, src)
     outs = []
     for jobs in (1, 2):
         out = tmp_path / f"out{jobs}"
@@ -157,7 +158,13 @@ def test_written_files_do_not_depend_on_jobs(ant: list[dict], tmp_path) -> None:
         ]
     for name in ("articles.jsonl", "pairs.jsonl", "stories.jsonl", "errors.jsonl"):
         assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), name
-    assert len((outs[1] / "articles.jsonl").read_text(encoding="utf-8").splitlines()) == 24
+    lines = (outs[1] / "articles.jsonl").read_bytes().split(b"\n")
+    assert len(lines) == 25 and lines[-1] == b""  # one line each
+    records = [json.loads(line) for line in lines[:-1]]
+    assert list(records[1])[-1] != "units" and records[1]["units"] != "from the input"  # the input's place
+    assert all(list(r)[-1] == "units" for k, r in enumerate(records) if k != 1)
+    assert b"\\u2028" in lines[2] and b"\\u2029" in lines[4]
+    assert records[3]["time"] != "yesterday"
 
 
 def test_cleaning_with_the_learned_line_keys_equals_cleaning_from_scratch(ant: list[dict]) -> None:
@@ -306,27 +313,58 @@ def test_a_scan_that_fails_after_cleaning_stops_its_background_links(ant: list[d
     assert cancelled == [True]
 
 
-def test_appending_a_file_part_in_the_kernel_or_by_hand(tmp_path, monkeypatch) -> None:  # noqa: ANN001
-    """The second part of articles.jsonl is appended to the first with ``copy_file_range`` where the
-    kernel can, else by reading and writing (the same bytes either way)."""
-    import os
+def _early_corpus(ant: list[dict], path) -> None:  # noqa: ANN001
+    """ANT articles three times over, and records whose lines are not plain to splice: an input
+    ``units`` field (it keeps its place in the record), line separators to escape, a ``time`` field."""
+    docs = [dict(d, id=f"{d['id']}-{k}") for k in range(3) for d in ant]
+    docs[1]["units"] = "from the input"
+    docs[2]["title"] = "عنوان\u2028مع فاصل"
+    docs[3]["time"] = "yesterday"
+    docs[4]["text"] += "\u2029فقرة"
+    path.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in docs), encoding="utf-8")
 
-    from khabar.scan import _append
 
-    a, b = tmp_path / "a", tmp_path / "b"
-    tail = os.urandom(3 << 20)
-    for way in ("kernel", "refused", "absent"):
-        a.write_bytes(b"first part\n")
-        b.write_bytes(tail)
-        if way == "refused":
+def test_a_scan_whose_early_writing_fails_reports_it_and_leaves_no_files(
+    ant: list[dict], tmp_path, monkeypatch
+) -> None:  # noqa: ANN001
+    """pairs.jsonl and the articles' heads are written by a child during the stories: a full disk
+    there is the scan's OSError (the CLI's one-line message), and no temporary file stays."""
+    import pytest
 
-            def refuse(*args: object) -> int:
-                raise OSError(18, "Invalid cross-device link")
+    from khabar import outputs
+    from khabar.scan import scan
 
-            monkeypatch.setattr(os, "copy_file_range", refuse, raising=False)
-        elif way == "absent":
-            monkeypatch.delattr(os, "copy_file_range", raising=False)
-        with open(a, "r+b") as dst, open(b, "rb") as src:
-            dst.seek(0, os.SEEK_END)
-            _append(src, dst)
-        assert a.read_bytes() == b"first part\n" + tail, way
+    src = tmp_path / "in.jsonl"
+    _early_corpus(ant, src)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "summary.json").write_text("{}", encoding="utf-8")  # of an earlier run: must not survive
+
+    def full(out_dir, path, *args):  # noqa: ANN001, ANN002
+        raise OSError(28, "No space left on device", str(out_dir / "pairs.jsonl"))
+
+    monkeypatch.setattr(outputs, "_write_heads", full)
+    with pytest.raises(OSError, match="No space left") as failed:
+        scan([str(src)], out=out, jobs=2, checkpoint=False)
+    assert failed.value.filename == str(out / "pairs.jsonl")
+    assert sorted(p.name for p in out.iterdir()) == []
+
+
+def test_a_scan_failing_while_grouping_stories_stops_its_early_writing(ant: list[dict], tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    import importlib
+
+    import pytest
+
+    scan_module = importlib.import_module("khabar.scan")
+    src = tmp_path / "in.jsonl"
+    _early_corpus(ant, src)
+    out = tmp_path / "out"
+
+    def fails(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("out of ideas")
+
+    monkeypatch.setattr(scan_module, "build_stories", fails)
+    with pytest.raises(RuntimeError, match="out of ideas"):
+        scan_module.scan([str(src)], out=out, jobs=2, checkpoint=False)
+    left = sorted(p.name for p in out.iterdir())
+    assert "summary.json" not in left and not any(n.endswith(".tmp") for n in left), left

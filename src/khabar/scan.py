@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import gc
-import os
-import shutil
 import sys
 import time
 from collections import Counter
@@ -21,7 +19,8 @@ from khabar import __version__
 from khabar.article import Article
 from khabar.errors import RecordError
 from khabar.normalize import VERSION as NORMALIZER_VERSION
-from khabar.parallel import Background, default_jobs, map_tasks, pool
+from khabar.outputs import EarlyWrite, article_record, write_outputs
+from khabar.parallel import Background, default_jobs
 from khabar.prepare import Prepared, prepare_articles
 from khabar.readers.files import discover
 from khabar.readers.parts import read_records
@@ -31,7 +30,7 @@ from khabar.resume import Checkpoints, run_key
 from khabar.reuse import ReuseParams, ReuseResult, find_pairs
 from khabar.stories.build import StoryResult, build_stories, lexical_links, story_units
 from khabar.stories.link import LinkBlock, LinkParams
-from khabar.writers import temp_beside, write_json, write_jsonl, write_lines
+from khabar.writers import write_json
 
 RELATIONS = ("duplicate", "near_duplicate", "contains", "contained_in", "overlap")
 
@@ -128,10 +127,12 @@ def analyse(
     link: LinkParams = LinkParams(),
     jobs: int | None = None,
     checkpoints: Checkpoints | None = None,
+    before_stories: Callable[[Sequence[Prepared], list[dict[str, Any]]], None] | None = None,
 ) -> tuple[list[dict[str, Any]], StoryResult]:
     """Clean the articles in place, find every reuse pair, and group the articles into stories
     (``jobs`` worker processes; default: every core).  With ``checkpoints``, each stage's result is
-    saved there, or taken from there when a killed run already computed it."""
+    saved there, or taken from there when a killed run already computed it.  ``before_stories(prepared,
+    pairs)`` is called once the pairs are known (to start writing what does not need the stories)."""
     timer = timer or _Timer()
     jobs = jobs or default_jobs()
     with timer.stage("clean"), _bar(2 * len(articles), "clean", "article", quiet) as bar:
@@ -146,7 +147,9 @@ def analyse(
         # otherwise leave cores idle
         links = Background(partial(lexical_links, story_units(prepared), link, jobs))
     try:
-        return _pairs_and_stories(articles, prepared, params, quiet, timer, link, jobs, checkpoints, links)
+        return _pairs_and_stories(
+            articles, prepared, params, quiet, timer, link, jobs, checkpoints, links, before_stories
+        )
     except BaseException:
         if links is not None:
             links.cancel()
@@ -163,6 +166,7 @@ def _pairs_and_stories(
     jobs: int,
     checkpoints: Checkpoints | None,
     links: Background[list[LinkBlock]] | None,
+    before_stories: Callable[[Sequence[Prepared], list[dict[str, Any]]], None] | None,
 ) -> tuple[list[dict[str, Any]], StoryResult]:
     lexical = None if links is None else links.result
     with timer.stage("reuse"), _bar(None, "align", "pair", quiet) as bar:
@@ -172,6 +176,8 @@ def _pairs_and_stories(
             return find_pairs(articles, params, progress=bar.update, units=units, jobs=jobs)
 
         reuse = pairs() if checkpoints is None else checkpoints.stage("reuse", pairs)
+    if before_stories is not None:
+        before_stories(prepared, reuse.pairs)
     with timer.stage("stories"):
 
         def group() -> StoryResult:
@@ -179,24 +185,6 @@ def _pairs_and_stories(
 
         stories = group() if checkpoints is None else checkpoints.stage("stories", group)
     return reuse.pairs, stories
-
-
-def article_record(article: Article, k: int, stories: StoryResult) -> dict[str, Any]:
-    """An articles.jsonl line: the article, its segments, and what stories and provenance found."""
-    rec = article.to_json()
-    t, source = stories.times[k]
-    rec["time"] = t.isoformat() if t else None
-    rec["time_source"] = source
-    rec["units"] = [
-        {
-            "unit": key,
-            "segments": segs,
-            "story": stories.unit_story.get((k, key)),
-            "wires": stories.wires.get((k, key), []),
-        }
-        for key, segs in article.units().items()
-    ]
-    return rec
 
 
 def scan(
@@ -253,11 +241,66 @@ def _scan(
             tqdm.write(
                 f"khabar: {checkpoints.dir}: checkpoints of other inputs or options: starting over", file=sys.stderr
             )
-    pairs, stories = analyse(articles, params, quiet, timer, jobs=jobs, checkpoints=checkpoints)
-    if warn and checkpoints is not None and checkpoints.reused:
-        tqdm.write(f"khabar: resumed from {len(checkpoints.reused)} checkpoints in {checkpoints.dir}", file=sys.stderr)
+    early: list[EarlyWrite] = []
+
+    def write_early(prepared: Sequence[Prepared], found: list[dict[str, Any]]) -> None:
+        # pairs.jsonl and the articles' lines but their units, written while the stories are grouped
+        if out is not None and output_format == "jsonl" and (jobs or default_jobs()) > 1:
+            early.append(EarlyWrite(Path(out), articles, [p.time for p in prepared], found))
+
+    try:
+        pairs, stories = analyse(
+            articles, params, quiet, timer, jobs=jobs, checkpoints=checkpoints, before_stories=write_early
+        )
+        if warn and checkpoints is not None and checkpoints.reused:
+            tqdm.write(
+                f"khabar: resumed from {len(checkpoints.reused)} checkpoints in {checkpoints.dir}", file=sys.stderr
+            )
+        summary = _summary(articles, errors, skipped, not_articles, pairs, stories, timer.seconds, output_format)
+        if out is not None:
+            with timer.stage("write"):
+                # summary.json is written last: an output directory without one is incomplete
+                (Path(out) / "summary.json").unlink(missing_ok=True)
+                if early:
+                    early[0].wait()  # pairs.jsonl and the articles' heads are written
+                write_outputs(
+                    Path(out),
+                    output_format,
+                    (article_record(a, k, stories) for k, a in enumerate(articles)),
+                    iter(pairs),
+                    iter(stories.stories),
+                    errors,
+                    jobs=jobs or default_jobs(),
+                    article_lines=partial(early[0].article_lines, stories) if early else None,
+                    pairs_written=bool(early),
+                )
+            if checkpoints is not None:
+                checkpoints.written()
+            summary["seconds"] = dict(timer.seconds, total=round(time.perf_counter() - started, 3))
+            write_json(Path(out) / "summary.json", summary)
+            if checkpoints is not None:
+                checkpoints.finish()
+        else:
+            summary["seconds"] = dict(timer.seconds, total=round(time.perf_counter() - started, 3))
+        return ScanResult(articles, pairs, errors, summary, stories.stories)
+    finally:
+        for e in early:
+            e.close()
+
+
+def _summary(
+    articles: list[Article],
+    errors: list[RecordError],
+    skipped: list[str],
+    not_articles: Counter[str],
+    pairs: list[dict[str, Any]],
+    stories: StoryResult,
+    seconds: dict[str, float],
+    output_format: str,
+) -> dict[str, Any]:
+    """summary.json (its ``seconds`` are completed once the files are written)."""
     relations = Counter(p["relation"] for p in pairs)
-    summary: dict[str, Any] = {
+    return {
         "khabar_version": __version__,
         "normalizer_version": NORMALIZER_VERSION,
         "records_read": len(articles) + len(errors),
@@ -271,116 +314,6 @@ def _scan(
         "stories": len(stories.stories),
         "times_inferred_from_text": sum(1 for _, src in stories.times if src == "text"),
         "segments_by_kind": dict(Counter(s.kind for a in articles for s in a.segments)),
-        "seconds": timer.seconds,
+        "seconds": seconds,
         "format": output_format,
     }
-    if out is not None:
-        with timer.stage("write"):
-            # summary.json is written last: an output directory without one is incomplete
-            (Path(out) / "summary.json").unlink(missing_ok=True)
-            write_outputs(
-                Path(out),
-                output_format,
-                (article_record(a, k, stories) for k, a in enumerate(articles)),
-                iter(pairs),
-                iter(stories.stories),
-                errors,
-                jobs=jobs or default_jobs(),
-                article_range=lambda lo, hi: (article_record(articles[k], k, stories) for k in range(lo, hi)),
-                n_articles=len(articles),
-            )
-        if checkpoints is not None:
-            checkpoints.written()
-        summary["seconds"] = dict(timer.seconds, total=round(time.perf_counter() - started, 3))
-        write_json(Path(out) / "summary.json", summary)
-        if checkpoints is not None:
-            checkpoints.finish()
-    else:
-        summary["seconds"] = dict(timer.seconds, total=round(time.perf_counter() - started, 3))
-    return ScanResult(articles, pairs, errors, summary, stories.stories)
-
-
-def write_outputs(
-    out: Path,
-    output_format: str,
-    articles: Iterator[dict[str, Any]],
-    pairs: Iterator[dict[str, Any]],
-    stories: Iterator[dict[str, Any]],
-    errors: Iterable[RecordError],
-    jobs: int = 1,
-    article_range: Callable[[int, int], Iterator[dict[str, Any]]] | None = None,
-    n_articles: int = 0,
-) -> None:
-    """Write the output files (all but summary.json), each atomically, streaming the records.
-
-    With ``jobs`` > 1, articles are encoded and written by one forked process while another writes
-    the pairs, stories and errors (the record iterators are inherited, never sent).  Given
-    ``article_range(lo, hi)`` (the records of articles ``lo`` to ``hi``), JSONL articles are split
-    between the two: the first five eighths in one, the rest before the other files in the
-    other, each into a part file; the second part is then appended to the first, which is renamed
-    articles.jsonl (still atomic)."""
-    split = article_range is not None and output_format == "jsonl" and jobs > 1 and n_articles > 1
-    parts: list[str] = []
-    if split:
-        assert article_range is not None
-        for _ in range(2):
-            fd, tmp = temp_beside(out / "articles.jsonl")
-            os.close(fd)
-            parts.append(tmp)
-        cut = max(1, n_articles * 5 // 8)  # the pairs, stories and errors take about a quarter of the time
-        first: list[tuple[Any, ...]] = [(parts[0], article_range(0, cut), "part")]
-        rest: list[tuple[Any, ...]] = [(parts[1], article_range(cut, n_articles), "part")]
-    else:
-        first, rest = [("articles", articles, output_format)], []
-    groups = [
-        first,
-        rest
-        + [("pairs", pairs, output_format), ("stories", stories, output_format)]
-        + [("errors", (e.to_json() for e in errors), "jsonl")],
-    ]
-    shared = {"groups": groups, "out": out}
-    try:
-        with pool(min(jobs, len(groups)), shared) as workers:
-            for _ in map_tasks(workers, _write_group, [(g,) for g in range(len(groups))]):
-                pass
-        if split:  # the second part appended to the first, which becomes articles.jsonl (atomically)
-            with open(parts[0], "r+b") as fh, open(parts[1], "rb") as src:
-                fh.seek(0, os.SEEK_END)
-                _append(src, fh)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(parts[0], out / "articles.jsonl")
-    finally:
-        for part in parts:
-            Path(part).unlink(missing_ok=True)
-
-
-def _append(src: Any, dst: Any) -> None:
-    """Copy the file ``src`` to ``dst`` from its position on (in the kernel where it can)."""
-    size = os.fstat(src.fileno()).st_size
-    copy = getattr(os, "copy_file_range", None)
-    done = 0
-    try:
-        while copy is not None and done < size:
-            n = copy(src.fileno(), dst.fileno(), size - done)
-            if n == 0:
-                break
-            done += n
-    except OSError:  # not between these files (another filesystem, an old kernel): by hand
-        pass
-    if done < size:
-        src.seek(done)
-        shutil.copyfileobj(src, dst, 1 << 20)
-
-
-def _write_group(shared: dict[str, Any], g: int) -> None:
-    for name, recs, fmt in shared["groups"][g]:
-        if fmt == "part":  # a part of a file, joined by write_outputs
-            with open(name, "wb") as fh:
-                write_lines(fh, recs)
-        elif fmt == "parquet":
-            from khabar.parquet import SCHEMAS, write_parquet
-
-            write_parquet(shared["out"] / f"{name}.parquet", recs, SCHEMAS[name])
-        else:
-            write_jsonl(shared["out"] / f"{name}.jsonl", recs)

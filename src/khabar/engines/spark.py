@@ -594,7 +594,7 @@ def scan(
 
 
 def _article_records(prepared: Any, unit_story: Any, sunits: Any) -> Any:
-    from khabar.scan import article_record
+    from khabar.outputs import article_record
 
     story_of = (
         sunits.map(lambda kv: (kv[0], (kv[1].article, kv[1].key)))
@@ -624,7 +624,7 @@ def _write(
     errors: list[RecordError],
     summary: dict[str, Any],
 ) -> None:
-    from khabar.scan import write_outputs
+    from khabar.outputs import write_outputs
     from khabar.writers import dumps
 
     if not _is_uri(out):

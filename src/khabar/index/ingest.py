@@ -44,11 +44,11 @@ from khabar.clean.templates import article_keys, support_needed
 from khabar.fingerprint import Unit, grams
 from khabar.index.store import connect, ids_of
 from khabar.index.window import StoryWindows, Window
+from khabar.outputs import article_record
 from khabar.prepare import prepare_one
 from khabar.readers.records import RecordInvalid, record_to_article
 from khabar.relate import UnitPassage, pair_record, same_words
 from khabar.reuse import ReuseParams
-from khabar.scan import article_record
 from khabar.stories.build import StoryResult
 from khabar.stories.cluster import story_id
 from khabar.stories.features import StoryUnit

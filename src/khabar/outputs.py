@@ -1,0 +1,193 @@
+"""A scan's output files: the articles.jsonl record, and writing every file atomically.
+
+Most of an articles.jsonl line (the article, its segments and its time) is known once the
+articles are cleaned; only its ``units`` name stories.  With ``--jobs`` above 1, :class:`EarlyWrite`
+has a forked child write pairs.jsonl and encode each article's line up to its units while the
+parent groups the stories (a core is otherwise idle then); the articles are then written by
+splicing each line's units into its encoded head (the same bytes as encoding the whole record).
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from khabar.article import Article
+from khabar.errors import RecordError
+from khabar.parallel import Background, map_tasks, pool
+from khabar.stories.build import StoryResult
+from khabar.writers import atomic_open, dumps_bytes, temp_beside, write_jsonl
+
+Time = tuple[datetime | None, str | None]  # (time, where it came from)
+
+
+def article_head(article: Article, time: Time) -> dict[str, Any]:
+    """An articles.jsonl record without its ``units``: the article, its segments and its time."""
+    rec = article.to_json()
+    t, source = time
+    rec["time"] = t.isoformat() if t else None
+    rec["time_source"] = source
+    return rec
+
+
+def article_units(article: Article, k: int, stories: StoryResult) -> list[dict[str, Any]]:
+    """The ``units`` of article ``k``'s record: each unit's segments, story and wire credits."""
+    return [
+        {
+            "unit": key,
+            "segments": segs,
+            "story": stories.unit_story.get((k, key)),
+            "wires": stories.wires.get((k, key), []),
+        }
+        for key, segs in article.units().items()
+    ]
+
+
+def article_record(article: Article, k: int, stories: StoryResult) -> dict[str, Any]:
+    """An articles.jsonl line: the article, its segments, and what stories and provenance found."""
+    rec = article_head(article, stories.times[k])
+    rec["units"] = article_units(article, k, stories)
+    return rec
+
+
+def _spliceable(article: Article) -> bool:
+    """Whether the record's ``units`` come last (a ``units`` field of the input keeps its place)."""
+    return "units" not in article.extra
+
+
+class EarlyWrite:
+    """pairs.jsonl and the articles' encoded heads, written by a forked child (:class:`Background`)
+    from the moment the reuse pairs are known.  ``summary.json`` is removed first: a directory
+    without one is incomplete.  :meth:`wait` for it, then :meth:`article_lines` gives the finished
+    articles.jsonl lines (in this process or a forked one)."""
+
+    def __init__(self, out: Path, articles: Sequence[Article], times: Sequence[Time], pairs: list[dict[str, Any]]):
+        (out / "summary.json").unlink(missing_ok=True)
+        fd, self.path = temp_beside(out / "articles.jsonl")
+        os.close(fd)
+        self.articles = articles
+        self._job: Background[np.ndarray | OSError] = Background(
+            lambda: _write_early(out, self.path, articles, times, pairs)
+        )
+
+    def article_lines(self, stories: StoryResult) -> Iterator[bytes]:
+        """Each articles.jsonl line (without its line break): the encoded head, then ``units``."""
+        offsets = self._offsets().tolist()
+        with open(self.path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            heads: Any = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+        try:
+            for k, article in enumerate(self.articles):
+                if not _spliceable(article):
+                    yield dumps_bytes(article_record(article, k, stories))
+                    continue
+                head = heads[offsets[k] : offsets[k + 1] - 1]  # without its closing brace
+                yield head + b',"units":' + dumps_bytes(article_units(article, k, stories)) + b"}"
+        finally:
+            if size:
+                heads.close()
+
+    def wait(self) -> None:
+        """Wait for the child: pairs.jsonl and the heads are written (call it before forking the
+        writers, which read the heads)."""
+        self._offsets()
+
+    def _offsets(self) -> np.ndarray:
+        got = self._job.result()
+        if isinstance(got, OSError):  # a full disk, a folder gone: reported as when writing here
+            raise got
+        return got
+
+    def close(self) -> None:
+        """Stop the child if it still runs, and remove the heads' file."""
+        self._job.cancel()
+        Path(self.path).unlink(missing_ok=True)
+
+
+def _write_early(
+    out: Path, path: str, articles: Sequence[Article], times: Sequence[Time], pairs: Any
+) -> np.ndarray | OSError:
+    """Write pairs.jsonl, then each article's encoded head (the units' are encoded apart) to
+    ``path``: returns where each head starts (``n + 1`` offsets), or the error that stopped it."""
+    try:
+        return _write_heads(out, path, articles, times, pairs)
+    except OSError as e:
+        return e
+
+
+def _write_heads(out: Path, path: str, articles: Sequence[Article], times: Sequence[Time], pairs: Any) -> np.ndarray:
+    write_jsonl(out / "pairs.jsonl", pairs)
+    offsets = np.zeros(len(articles) + 1, dtype=np.int64)
+    at = 0
+    with open(path, "wb") as fh:
+        batch: list[bytes] = []
+        for k, article in enumerate(articles):
+            line = dumps_bytes(article_head(article, times[k])) if _spliceable(article) else b""
+            batch.append(line)
+            at += len(line)
+            offsets[k + 1] = at
+            if len(batch) == 256:
+                fh.write(b"".join(batch))
+                batch.clear()
+        fh.write(b"".join(batch))
+    return offsets
+
+
+def write_outputs(
+    out: Path,
+    output_format: str,
+    articles: Iterator[dict[str, Any]],
+    pairs: Iterator[dict[str, Any]],
+    stories: Iterator[dict[str, Any]],
+    errors: Iterable[RecordError],
+    jobs: int = 1,
+    article_lines: Callable[[], Iterator[bytes]] | None = None,
+    pairs_written: bool = False,
+) -> None:
+    """Write the output files (all but summary.json), each atomically, streaming the records.
+
+    With ``jobs`` > 1, articles are encoded and written by one forked process while another writes
+    the pairs, stories and errors (the record iterators are inherited, never sent).  JSONL articles
+    given as ``article_lines()`` (encoded lines, see :class:`EarlyWrite`) are written as they are;
+    ``pairs_written``: pairs.jsonl is there already."""
+    first: list[tuple[Any, ...]]
+    if article_lines is not None and output_format == "jsonl":
+        first = [("articles", article_lines, "lines")]
+    else:
+        first = [("articles", articles, output_format)]
+    rest: list[tuple[Any, ...]] = [] if pairs_written else [("pairs", pairs, output_format)]
+    rest += [("stories", stories, output_format), ("errors", (e.to_json() for e in errors), "jsonl")]
+    shared = {"groups": [first, rest], "out": out}
+    with pool(min(jobs, 2), shared) as workers:
+        for _ in map_tasks(workers, _write_group, [(0,), (1,)]):
+            pass
+
+
+def _write_group(shared: dict[str, Any], g: int) -> None:
+    for name, recs, fmt in shared["groups"][g]:
+        if fmt == "lines":  # encoded already (a function giving them, called here)
+            with atomic_open(shared["out"] / f"{name}.jsonl") as fh:
+                _write_encoded(fh.buffer, recs())
+        elif fmt == "parquet":
+            from khabar.parquet import SCHEMAS, write_parquet
+
+            write_parquet(shared["out"] / f"{name}.parquet", recs, SCHEMAS[name])
+        else:
+            write_jsonl(shared["out"] / f"{name}.jsonl", recs)
+
+
+def _write_encoded(fh: Any, lines: Iterator[bytes]) -> None:
+    batch: list[bytes] = []
+    for line in lines:
+        batch.append(line)
+        if len(batch) == 256:
+            fh.write(b"\n".join(batch) + b"\n")
+            batch.clear()
+    if batch:
+        fh.write(b"\n".join(batch) + b"\n")
