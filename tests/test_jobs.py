@@ -137,14 +137,20 @@ def test_a_batch_of_prepared_articles_pickles_packed_to_the_same_values(ant: lis
     assert _same(list(pickle.loads(pickle.dumps(PreparedBatch(), protocol=5))), [])
 
 
-def test_written_files_do_not_depend_on_jobs(ant: list[dict], tmp_path) -> None:  # noqa: ANN001
-    """With two jobs pairs.jsonl and the articles' lines up to their units are written while the
-    stories are grouped, and each article's units spliced in: the same bytes, no file left over."""
+def test_written_files_do_not_depend_on_jobs(ant: list[dict], tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    """With two jobs the first articles' template keys are computed while the others are read, and
+    pairs.jsonl and the articles' lines up to their units are written while the stories are grouped,
+    each article's units spliced in: the same bytes, no file left over."""
+    import importlib
+
+    from khabar import prepare
     from khabar.scan import scan
 
     src = tmp_path / "in.jsonl"
     _early_corpus(ant, src)
     outs = []
+    scan_module = importlib.import_module("khabar.scan")
+    monkeypatch.setattr(scan_module, "KeysAhead", lambda: prepare.KeysAhead(5))  # template keys while reading
     for jobs in (1, 2):
         out = tmp_path / f"out{jobs}"
         scan([str(src)], out=out, jobs=jobs)
@@ -184,6 +190,39 @@ def test_cleaning_with_the_learned_line_keys_equals_cleaning_from_scratch(ant: l
         got = _corpus(ant)
         prepare_articles(got, jobs)
         assert [a.segments for a in got] == [a.segments for a in expected]
+
+
+def test_template_keys_computed_while_reading_give_the_same_templates(ant: list[dict]) -> None:
+    """The line keys of the first articles computed by children as they are read (KeysAhead) are
+    counted with the workers' keys of the others: the same templates and line keys, in order."""
+    import pytest
+
+    from khabar.prepare import KeysAhead, learn_templates
+
+    arts = _corpus(ant)
+    keys: list = []
+    want = learn_templates(arts, 1, line_keys=keys).templates()
+    for chunk, jobs in ((50, 2), (7, 1), (320, 2), (1000, 2)):
+        ahead = KeysAhead(chunk)
+        read: list = []
+        for a in arts:  # as read_all calls it
+            read.append(a)
+            ahead(read)
+        assert len(ahead.started) == 320 // chunk
+        got_keys: list = []
+        seen: list[int] = []
+        assert learn_templates(arts, jobs, seen.append, got_keys, ahead).templates() == want
+        assert len(got_keys) == len(keys) and all(
+            (x is None and y is None) or (x is not None and y is not None and list(x) == list(y))
+            for x, y in zip(got_keys, keys, strict=True)
+        )
+        assert sum(seen) == 320  # every article counted once on the progress bar
+    wrong = KeysAhead(50)
+    wrong(arts[:60])
+    wrong.started[0] = (10, 60, wrong.started[0][2])
+    with pytest.raises(ValueError, match="first articles"):
+        learn_templates(arts, 2, ahead=wrong)
+    wrong.cancel()
 
 
 def test_a_background_computation_gives_its_value_or_its_error(monkeypatch) -> None:  # noqa: ANN001

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -26,7 +27,7 @@ from khabar.clean.segment import classify_to_segments
 from khabar.clean.templates import KeyRows, TemplateLearner, key_rows, learned_lines
 from khabar.fingerprint import FINGERPRINT_N, Unit, article_units, unit_words
 from khabar.normalize import normalize
-from khabar.parallel import iter_ranges, map_ranges
+from khabar.parallel import Background, iter_ranges, map_ranges
 from khabar.stories.features import StoryUnit, TermVector, story_units_of
 from khabar.stories.wires import wire_credits
 from khabar.times import article_time
@@ -213,24 +214,69 @@ def _unpack(
 LineKeys = list[np.ndarray | None]  # each article's line keys (uint64), None for one without an outlet
 
 
+class KeysAhead:
+    """Template learning's line keys of the first articles, computed by forked children while the
+    parent reads the rest (a core is otherwise idle then): called with the articles read so far
+    after each one, it starts a child for every :attr:`chunk` new articles."""
+
+    def __init__(self, chunk: int = 8192) -> None:
+        self.chunk = chunk
+        self.started: list[tuple[int, int, Background[KeyRows]]] = []  # (lo, hi, its child)
+        self._next = 0
+
+    def __call__(self, articles: list[Article]) -> None:
+        if len(articles) - self._next >= self.chunk:
+            lo, hi = self._next, len(articles)
+            self.started.append((lo, hi, Background(partial(_keys, {"articles": articles}, lo, hi))))
+            self._next = hi
+
+    def cancel(self) -> None:
+        """Stop the children whose keys are not wanted (templates from a checkpoint, a failed scan)."""
+        for _, _, child in self.started:
+            child.cancel()
+
+
 def learn_templates(
     articles: Sequence[Article],
     jobs: int = 1,
     progress: Callable[[int], None] | None = None,
     line_keys: LineKeys | None = None,
+    ahead: KeysAhead | None = None,
 ) -> TemplateLearner:
     """Each outlet's template lines, learned from ``articles`` (in input order).  Each article's
     line keys (None for one without an outlet) are appended to ``line_keys`` if given: cleaning
-    need not compute them again."""
+    need not compute them again.  ``ahead``: the keys of the first articles, being computed while
+    they were read (the workers do the others meanwhile)."""
     learner = TemplateLearner()
     lo = 0
-    # counted a run of articles at a time as they come, while the workers go on
-    for rows in iter_ranges(_keys, len(articles), jobs, {"articles": articles}, chunk=RANGE, progress=progress):
+
+    def count(rows: KeyRows) -> None:
+        nonlocal lo
         hi = lo + len(rows.digests)
         learner.add_rows([a.source for a in articles[lo:hi]], rows)
         if line_keys is not None:
             line_keys.extend(rows.line_keys())
         lo = hi
+
+    first = [] if ahead is None else ahead.started
+    start = first[-1][1] if first else 0
+    if [a for a, _, _ in first] != [0, *(b for _, b, _ in first)][: len(first)] or start > len(articles):
+        raise ValueError("the keys computed ahead are not those of the first articles")
+    waiting = list(first)  # counted once the workers are busy with the rest
+
+    def count_first() -> None:
+        for a, b, child in waiting:
+            count(child.result())
+            if progress:
+                progress(b - a)
+        waiting.clear()
+
+    # counted a run of articles at a time as they come, while the workers go on
+    rest = {"articles": articles[start:]}
+    for rows in iter_ranges(_keys, len(articles) - start, jobs, rest, chunk=RANGE, progress=progress):
+        count_first()
+        count(rows)
+    count_first()
     if lo != len(articles):
         raise RuntimeError(f"template learning saw {lo} of {len(articles)} articles")
     return learner
@@ -241,10 +287,14 @@ def prepare_articles(
     jobs: int = 1,
     learn: bool = True,
     progress: Callable[[int], None] | None = None,
+    ahead: KeysAhead | None = None,
 ) -> list[Prepared]:
-    """Clean every article in place (its ``segments``) and prepare it for reuse and stories."""
+    """Clean every article in place (its ``segments``) and prepare it for reuse and stories
+    (``ahead``: template keys computed while the articles were read, see :class:`KeysAhead`)."""
     keys: LineKeys = []
-    templates = learn_templates(articles, jobs, progress, keys).templates() if learn else {}
+    if not learn and ahead is not None:
+        ahead.cancel()
+    templates = learn_templates(articles, jobs, progress, keys, ahead).templates() if learn else {}
     shared = {"articles": articles, "templates": templates, "line_keys": keys if learn else None}
     prepared: list[Prepared] = map_ranges(prepare_range, len(articles), jobs, shared, RANGE, progress)
     for a, p in zip(articles, prepared, strict=True):

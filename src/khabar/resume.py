@@ -46,7 +46,7 @@ from khabar.article import Article
 from khabar.digest import texts_digest
 from khabar.normalize import VERSION as NORMALIZER_VERSION
 from khabar.parallel import map_tasks, pool
-from khabar.prepare import RANGE, LineKeys, Prepared, learn_templates, prepare_range
+from khabar.prepare import RANGE, KeysAhead, LineKeys, Prepared, learn_templates, prepare_range
 
 DIRNAME = ".khabar-resume"
 LAYOUT = 3  # of the checkpoint files: a change makes older checkpoints stale (recomputed, never misread)
@@ -204,17 +204,24 @@ class Checkpoints:
         return value
 
     def prepare(
-        self, articles: Sequence[Article], jobs: int, progress: Callable[[int], None] | None = None
+        self,
+        articles: Sequence[Article],
+        jobs: int,
+        progress: Callable[[int], None] | None = None,
+        ahead: KeysAhead | None = None,
     ) -> list[Prepared]:
         """:func:`khabar.prepare.prepare_articles` in checkpointed tasks of :data:`CHUNK` articles."""
         templates = self.load("templates")
         keys: LineKeys | None = None  # the lines' template keys, if learned in this run
         if templates is None:
             keys = []
-            templates = learn_templates(articles, jobs, progress, keys).templates()
+            templates = learn_templates(articles, jobs, progress, keys, ahead).templates()
             self.save("templates", templates)
-        elif progress:
-            progress(len(articles))
+        else:
+            if ahead is not None:
+                ahead.cancel()
+            if progress:
+                progress(len(articles))
         tasks = [(lo, min(len(articles), lo + CHUNK)) for lo in range(0, len(articles), CHUNK)]
         # a file of an earlier run, which may not have reached the disk whole: its CRC checked
         done = {(lo, hi): self.load(f"prepare-{lo}-{hi}", partial(read_batch, verify=True)) for lo, hi in tasks}

@@ -21,9 +21,9 @@ from khabar.errors import RecordError
 from khabar.normalize import VERSION as NORMALIZER_VERSION
 from khabar.outputs import EarlyWrite, article_record, write_outputs
 from khabar.parallel import Background, default_jobs
-from khabar.prepare import Prepared, prepare_articles
+from khabar.prepare import KeysAhead, Prepared, prepare_articles
 from khabar.readers.files import discover
-from khabar.readers.parts import read_records
+from khabar.readers.parts import read_records, reads_in_workers
 from khabar.readers.records import MAX_CHARS
 from khabar.readers.warc import Skipped
 from khabar.resume import Checkpoints, run_key
@@ -83,12 +83,16 @@ def read_all(
     warn: bool = True,
     not_articles: Counter[str] | None = None,
     jobs: int = 1,
+    on_read: Callable[[list[Article]], None] | None = None,
 ) -> tuple[list[Article], list[RecordError], list[str]]:
     """Read every input (``jobs`` worker processes); duplicate ids are errors too.  Returns (articles,
     errors, skipped files); records that are not articles (WARC requests, non-HTML responses …) are
     counted by reason in ``not_articles``.  An article whose text was cut to the maximum size gets a
-    warning line."""
+    warning line.  ``on_read(articles)`` is called after each article read in this process (not
+    when workers extract pages: forking beside their pool is not safe)."""
     files, skipped = discover(paths)
+    if on_read is not None and reads_in_workers(files, jobs):
+        on_read = None
     articles: list[Article] = []
     errors: list[RecordError] = []
     seen: dict[str, str] = {}
@@ -116,6 +120,8 @@ def read_all(
                 tqdm.write(f"khabar: {rec.origin}: {rec.cut}", file=sys.stderr)
             articles.append(rec)
             bar.update(1)
+            if on_read is not None:
+                on_read(articles)
     return articles, errors, skipped
 
 
@@ -128,18 +134,20 @@ def analyse(
     jobs: int | None = None,
     checkpoints: Checkpoints | None = None,
     before_stories: Callable[[Sequence[Prepared], list[dict[str, Any]]], None] | None = None,
+    ahead: KeysAhead | None = None,
 ) -> tuple[list[dict[str, Any]], StoryResult]:
     """Clean the articles in place, find every reuse pair, and group the articles into stories
     (``jobs`` worker processes; default: every core).  With ``checkpoints``, each stage's result is
     saved there, or taken from there when a killed run already computed it.  ``before_stories(prepared,
-    pairs)`` is called once the pairs are known (to start writing what does not need the stories)."""
+    pairs)`` is called once the pairs are known (to start writing what does not need the stories);
+    ``ahead``: template keys computed while the articles were read (:class:`KeysAhead`)."""
     timer = timer or _Timer()
     jobs = jobs or default_jobs()
     with timer.stage("clean"), _bar(2 * len(articles), "clean", "article", quiet) as bar:
         if checkpoints is None:
-            prepared = prepare_articles(articles, jobs, progress=bar.update)
+            prepared = prepare_articles(articles, jobs, progress=bar.update, ahead=ahead)
         else:
-            prepared = checkpoints.prepare(articles, jobs, progress=bar.update)
+            prepared = checkpoints.prepare(articles, jobs, progress=bar.update, ahead=ahead)
     links: Background[list[LinkBlock]] | None = None
     if jobs > 1 and (checkpoints is None or not checkpoints.has("stories")):
         # the stories' lexical links need only the prepared articles: a forked child computes them
@@ -225,32 +233,34 @@ def _scan(
 ) -> ScanResult:
     timer = _Timer()
     started = time.perf_counter()
-    not_articles: Counter[str] = Counter()
-    with timer.stage("read"):
-        articles, errors, skipped = read_all(
-            paths, quiet=quiet, warn=warn, not_articles=not_articles, jobs=jobs or default_jobs()
-        )
-    checkpoints = None
-    if out is not None and (checkpoint or resume):
-        key = partial(run_key, articles, (params, LinkParams(), MAX_CHARS))
-        # hashing every article takes a while: unless resuming, a forked child does it meanwhile
-        parallel = (jobs or default_jobs()) > 1
-        later = parallel and not resume
-        checkpoints = Checkpoints(out, Background(key).result if later else key(), resume, background=parallel)
-        if warn and checkpoints.stale:
-            tqdm.write(
-                f"khabar: {checkpoints.dir}: checkpoints of other inputs or options: starting over", file=sys.stderr
-            )
-    early: list[EarlyWrite] = []
-
-    def write_early(prepared: Sequence[Prepared], found: list[dict[str, Any]]) -> None:
-        # pairs.jsonl and the articles' lines but their units, written while the stories are grouped
-        if out is not None and output_format == "jsonl" and (jobs or default_jobs()) > 1:
-            early.append(EarlyWrite(Path(out), articles, [p.time for p in prepared], found))
-
+    parallel = (jobs or default_jobs()) > 1
+    # template learning starts on the first articles while the others are read (unless resuming:
+    # the templates are most likely checkpointed)
+    ahead = KeysAhead() if parallel and not resume else None
+    early: list[EarlyWrite] = []  # pairs.jsonl and the articles' lines but their units, written early
     try:
+        not_articles: Counter[str] = Counter()
+        with timer.stage("read"):
+            articles, errors, skipped = read_all(
+                paths, quiet=quiet, warn=warn, not_articles=not_articles, jobs=jobs or default_jobs(), on_read=ahead
+            )
+        checkpoints = None
+        if out is not None and (checkpoint or resume):
+            key = partial(run_key, articles, (params, LinkParams(), MAX_CHARS))
+            # hashing every article takes a while: unless resuming, a forked child does it meanwhile
+            later = parallel and not resume
+            checkpoints = Checkpoints(out, Background(key).result if later else key(), resume, background=parallel)
+            if warn and checkpoints.stale:
+                tqdm.write(
+                    f"khabar: {checkpoints.dir}: checkpoints of other inputs or options: starting over", file=sys.stderr
+                )
+
+        def write_early(prepared: Sequence[Prepared], found: list[dict[str, Any]]) -> None:
+            if out is not None and output_format == "jsonl" and parallel:
+                early.append(EarlyWrite(Path(out), articles, [p.time for p in prepared], found))
+
         pairs, stories = analyse(
-            articles, params, quiet, timer, jobs=jobs, checkpoints=checkpoints, before_stories=write_early
+            articles, params, quiet, timer, jobs=jobs, checkpoints=checkpoints, before_stories=write_early, ahead=ahead
         )
         if warn and checkpoints is not None and checkpoints.reused:
             tqdm.write(
@@ -284,6 +294,8 @@ def _scan(
             summary["seconds"] = dict(timer.seconds, total=round(time.perf_counter() - started, 3))
         return ScanResult(articles, pairs, errors, summary, stories.stories)
     finally:
+        if ahead is not None:
+            ahead.cancel()
         for e in early:
             e.close()
 

@@ -127,18 +127,20 @@ def _extracts_html(path: str) -> bool:
     return b'"html"' in first
 
 
+def reads_in_workers(files: Sequence[str], jobs: int = 1) -> bool:
+    """Whether :func:`read_records` reads ``files`` with worker processes (pages to extract, and
+    enough of them for more than one part)."""
+    return jobs > 1 and sum(_size(f) for f in files if _extracts_html(f)) >= PARALLEL_BYTES and len(parts_of(files)) > 1
+
+
 def read_records(files: Sequence[str], jobs: int = 1) -> Iterator[Record]:
     """Every record of ``files`` in order (:func:`read_file` of each), read by ``jobs`` workers when
     there are pages to extract and enough of them."""
-    total = sum(_size(f) for f in files if _extracts_html(f))
-    if jobs <= 1 or total < PARALLEL_BYTES:
+    if not reads_in_workers(files, jobs):
         for path in files:
             yield from read_file(path)
         return
     parts = parts_of(files)
-    if len(parts) == 1:
-        yield from read_part(parts[0])
-        return
     with pool(min(jobs, len(parts)), {"parts": parts}) as workers:
         for records in map_tasks(workers, _read_task, [(k,) for k in range(len(parts))]):
             yield from records
