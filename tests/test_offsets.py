@@ -14,7 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import khabar
-from khabar.article import Article
+from khabar.article import Article, Segment
+from khabar.fingerprint import article_units
 from khabar.normalize import normalize, normalize_text
 from khabar.words import view, word_strings
 from tests.conftest import assert_offset_map
@@ -197,6 +198,10 @@ def test_normalizer_offset_map_and_word_offsets(text: str) -> None:
     assert_offset_map(n, text)
     v = view(text)
     starts, ends = v.word_starts.tolist(), v.word_ends.tolist()
+    # the reuse units' int32 offsets, in one compiled pass, are the same
+    unit = article_units(Article(id="x", text=text, segments=[Segment(0, len(text), "body")]), 0)
+    assert [u.starts.tolist() for u in unit] == ([starts] if starts else [])
+    assert [u.ends.tolist() for u in unit] == ([ends] if ends else [])
     for word, s, e in zip(word_strings(v.norm, v.words), starts, ends, strict=True):
         assert 0 <= s < e <= len(text)
         # the original span (with marks that compose with its last letter) normalizes to the word

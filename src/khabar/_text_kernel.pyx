@@ -269,6 +269,24 @@ def template_key(str line):
         free(raw)
 
 
+def word_offsets(const int64_t[::1] src, const int64_t[::1] starts, const int64_t[::1] ends):
+    """``(src[starts], src[ends - 1] + 1)`` as int32 arrays: where each word of a normalized text
+    starts and ends in the original (``TextView.word_starts``/``word_ends``) in one pass."""
+    cdef Py_ssize_t n = starts.shape[0], i, m = src.shape[0]
+    if ends.shape[0] != n:
+        raise ValueError("as many word ends as starts")
+    out_s = np.empty(n, dtype=np.int32)
+    out_e = np.empty(n, dtype=np.int32)
+    cdef int32_t[::1] s = out_s
+    cdef int32_t[::1] e = out_e
+    for i in range(n):
+        if not (0 <= starts[i] < m and 0 < ends[i] <= m):
+            raise IndexError("a word outside the text")
+        s[i] = <int32_t>src[starts[i]]
+        e[i] = <int32_t>(src[ends[i] - 1] + 1)
+    return out_s, out_e
+
+
 def texts_digest(values, int size=16):
     """The BLAKE2b digest (``size`` bytes) of a sequence of strings and Nones, read as their
     characters stored: per value a kind byte (0 for None; else 1, 2 or 4 bytes per character, as

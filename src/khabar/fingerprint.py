@@ -94,7 +94,12 @@ def article_units(article: Article, index: int, word_idx: dict[str, np.ndarray] 
     if already computed)."""
     v = article.text_view()
     hashes = v.words.hashes
-    starts, ends = v.word_starts.astype(np.int32), v.word_ends.astype(np.int32)
+    # TextView.word_starts / word_ends as int32, in one compiled pass
+    starts, ends = _text_kernel.word_offsets(
+        np.ascontiguousarray(v.norm.src, np.int64),
+        np.ascontiguousarray(v.words.starts, np.int64),
+        np.ascontiguousarray(v.words.ends, np.int64),
+    )
     out = []
     for key, idx in (unit_words(article) if word_idx is None else word_idx).items():
         if len(idx) == len(hashes):  # the unit holds every word (sorted distinct indices): no gather
