@@ -313,8 +313,14 @@ def _normalize_slow(
     return _apply_variants(Normalized("".join(pieces), src, len(text)), t)
 
 
+def _has_variant(text: str, t: _Tables) -> bool:
+    """Whether ``text`` holds a spelling variant (plain substring searches: the variants are literal,
+    and most texts hold none)."""
+    return any(v in text for v in t.variant_map)
+
+
 def _apply_variants(norm: Normalized, t: _Tables) -> Normalized:
-    if t.variants is None or not t.variants.search(norm.text):
+    if t.variants is None or not _has_variant(norm.text, t):
         return norm
     rewritten = t.variants.sub(lambda m: t.variant_map[m.group(0)], norm.text)
     return Normalized(rewritten, norm.src, norm.original_length)
@@ -329,6 +335,6 @@ def normalize_text(text: str) -> str:
     if len(text) > SHORT_TEXT or t.special_chars.search(text):
         return normalize(text).text
     out = text.translate(t.translate)
-    if t.variants is not None and t.variants.search(out):
+    if t.variants is not None and _has_variant(out, t):
         out = t.variants.sub(lambda m: t.variant_map[m.group(0)], out)
     return out
