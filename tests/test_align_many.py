@@ -93,6 +93,30 @@ def test_edited_copies_of_real_articles_align_as_the_reference(ant: list[dict]) 
         assert sum(1 for g in got if g) > len(arts)  # the copies are found: the comparison is not vacuous
 
 
+def test_the_aligner_keeps_its_buffers_and_threads_side_by_side_get_their_own(ant: list[dict]) -> None:
+    """The kernel keeps its tables' memory for the next call (stale contents must not matter: the
+    tests above align unit after unit through it); a call while another thread's call holds them
+    gets buffers of its own."""
+    import threading
+
+    from khabar import _align_kernel
+
+    arts = _variants(ant, random.Random(3))
+    clean_articles(arts, learn_templates=False)
+    units = [u for k, a in enumerate(arts) for u in article_units(a, k)]
+    xs, ys = zip(*[(x, y) for x in range(len(units)) for y in range(len(units)) if x != y], strict=True)
+    want = _reference(units, list(xs), list(ys), AlignParams(), None)
+    assert align_many(units, list(xs), list(ys)) == want
+    assert _align_kernel.kept_bytes() > 0
+    got: list[object] = []
+    threads = [threading.Thread(target=lambda: got.append(align_many(units, list(xs), list(ys)))) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert got == [want] * 4
+
+
 def test_empty_and_tiny_units() -> None:
     units = [_unit(0, []), _unit(1, [1]), _unit(2, [1, 2, 3]), _unit(3, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10])]
     xs = [0, 0, 1, 2, 3, 3]

@@ -13,6 +13,8 @@ from libc.string cimport memcmp, memset
 
 from khabar._hash cimport fold
 
+import threading
+
 import numpy as np
 
 
@@ -88,15 +90,52 @@ cdef struct Tables:
     int64_t* tcount  # positions holding it
 
 
-cdef void free_tables(Tables* t) noexcept nogil:
-    free(t.goff)
-    free(t.g)
-    free(t.valid)
-    free(t.nxt)
-    free(t.toff)
-    free(t.tkey)
-    free(t.tfirst)
-    free(t.tcount)
+cdef struct Buf:
+    void* p
+    size_t cap
+
+
+DEF N_BUFS = 16  # the tables' eight arrays and the scratch's eight
+
+
+cdef struct Bufs:
+    Buf b[N_BUFS]
+
+
+cdef Bufs _kept  # reused from call to call: a task's tables are tens of megabytes, and memory freed
+_kept_lock = threading.Lock()  # and allocated again is faulted in and zeroed again, page by page
+DEF KEEP_BYTES = 256 << 20  # kept between calls up to this many bytes
+
+
+cdef void* room(Bufs* bs, int k, size_t n) noexcept nogil:
+    """Buffer ``k`` of ``bs``, at least ``n`` bytes (its contents not kept when it grows); NULL if
+    memory runs out."""
+    cdef Buf* b = &bs.b[k]
+    if n == 0:
+        n = 1
+    if n > b.cap:
+        free(b.p)
+        b.cap = n if n > b.cap + b.cap // 2 else b.cap + b.cap // 2
+        b.p = malloc(b.cap)
+        if b.p == NULL:
+            b.cap = 0
+    return b.p
+
+
+cdef size_t held(const Bufs* bs) noexcept nogil:
+    cdef size_t total = 0
+    cdef int k
+    for k in range(N_BUFS):
+        total += bs.b[k].cap
+    return total
+
+
+cdef void release(Bufs* bs) noexcept nogil:
+    cdef int k
+    for k in range(N_BUFS):
+        free(bs.b[k].p)
+        bs.b[k].p = NULL
+        bs.b[k].cap = 0
 
 
 cdef inline int64_t find(const Tables* t, int64_t u, uint64_t x) noexcept nogil:
@@ -114,11 +153,13 @@ cdef inline int64_t find(const Tables* t, int64_t u, uint64_t x) noexcept nogil:
     return -1
 
 
-cdef int build_tables(const uint64_t* h, const int64_t* off, int64_t n_units, int64_t seed, int64_t max_repeat, Tables* t) noexcept nogil:
+cdef int build_tables(
+    const uint64_t* h, const int64_t* off, int64_t n_units, int64_t seed, int64_t max_repeat, Tables* t, Bufs* bs
+) noexcept nogil:
     cdef int64_t u, p, k, m, size, base, g0, t0, s, total_g, total_t
     cdef uint64_t acc, x, mask
-    t.goff = <int64_t*>malloc((n_units + 1) * sizeof(int64_t))
-    t.toff = <int64_t*>malloc((n_units + 1) * sizeof(int64_t))
+    t.goff = <int64_t*>room(bs, 0, (n_units + 1) * sizeof(int64_t))
+    t.toff = <int64_t*>room(bs, 1, (n_units + 1) * sizeof(int64_t))
     if t.goff == NULL or t.toff == NULL:
         return -1
     t.goff[0] = 0
@@ -134,12 +175,12 @@ cdef int build_tables(const uint64_t* h, const int64_t* off, int64_t n_units, in
         t.toff[u + 1] = t.toff[u] + size
     total_g = t.goff[n_units]
     total_t = t.toff[n_units]
-    t.g = <uint64_t*>malloc(imax(1, total_g) * sizeof(uint64_t))
-    t.valid = <uint8_t*>malloc(imax(1, total_g))
-    t.nxt = <int64_t*>malloc(imax(1, total_g) * sizeof(int64_t))
-    t.tkey = <uint64_t*>malloc(imax(1, total_t) * sizeof(uint64_t))
-    t.tfirst = <int64_t*>malloc(imax(1, total_t) * sizeof(int64_t))
-    t.tcount = <int64_t*>malloc(imax(1, total_t) * sizeof(int64_t))
+    t.g = <uint64_t*>room(bs, 2, imax(1, total_g) * sizeof(uint64_t))
+    t.valid = <uint8_t*>room(bs, 3, imax(1, total_g))
+    t.nxt = <int64_t*>room(bs, 4, imax(1, total_g) * sizeof(int64_t))
+    t.tkey = <uint64_t*>room(bs, 5, imax(1, total_t) * sizeof(uint64_t))
+    t.tfirst = <int64_t*>room(bs, 6, imax(1, total_t) * sizeof(int64_t))
+    t.tcount = <int64_t*>room(bs, 7, imax(1, total_t) * sizeof(int64_t))
     if t.g == NULL or t.valid == NULL or t.nxt == NULL or t.tkey == NULL or t.tfirst == NULL or t.tcount == NULL:
         return -1
     memset(t.tfirst, 0xFF, imax(1, total_t) * sizeof(int64_t))  # all -1
@@ -474,14 +515,18 @@ def align_all(
     p.dfc = &df_counts[0] if df_counts.shape[0] else NULL
     p.ndf, p.rare_df = df_hashes.shape[0], rare_df
     memset(&t, 0, sizeof(Tables))
-    sc.sd = <int64_t*>malloc(cap * sizeof(int64_t))
-    sc.si = <int64_t*>malloc(cap * sizeof(int64_t))
-    sc.key = <int64_t*>malloc(cap * sizeof(int64_t))
-    sc.runs = <Run*>malloc(cap * sizeof(Run))
-    sc.chains = <Chain*>malloc(cap * sizeof(Chain))
-    sc.merged = <Chain*>malloc(cap * sizeof(Chain))
-    sc.active = <int64_t*>malloc(cap * sizeof(int64_t))
-    sc.tmp = <uint64_t*>malloc((longest + 1) * sizeof(uint64_t))
+    cdef Bufs mine  # this call's own buffers when another thread holds the kept ones
+    memset(&mine, 0, sizeof(Bufs))
+    cdef bint kept = _kept_lock.acquire(False)
+    cdef Bufs* bs = &_kept if kept else &mine
+    sc.sd = <int64_t*>room(bs, 8, cap * sizeof(int64_t))
+    sc.si = <int64_t*>room(bs, 9, cap * sizeof(int64_t))
+    sc.key = <int64_t*>room(bs, 10, cap * sizeof(int64_t))
+    sc.runs = <Run*>room(bs, 11, cap * sizeof(Run))
+    sc.chains = <Chain*>room(bs, 12, cap * sizeof(Chain))
+    sc.merged = <Chain*>room(bs, 13, cap * sizeof(Chain))
+    sc.active = <int64_t*>room(bs, 14, cap * sizeof(int64_t))
+    sc.tmp = <uint64_t*>room(bs, 15, (longest + 1) * sizeof(uint64_t))
     rows.cap = 64
     rows.n = 0
     rows.data = <int64_t*>malloc(rows.cap * 6 * sizeof(int64_t))
@@ -490,7 +535,7 @@ def align_all(
                 or sc.merged == NULL or sc.active == NULL or sc.tmp == NULL or rows.data == NULL):
             raise MemoryError()
         with nogil:
-            err = build_tables(hp, &off[0], n_units, seed, max_repeat, &t)
+            err = build_tables(hp, &off[0], n_units, seed, max_repeat, &t, bs)
             if err == 0:
                 for k in range(npairs):
                     x = xs[k]
@@ -508,16 +553,16 @@ def align_all(
         copy_rows(ov, rows.data, rows.n * 6)
         return out
     finally:
-        free_tables(&t)
-        free(sc.sd)
-        free(sc.si)
-        free(sc.key)
-        free(sc.runs)
-        free(sc.chains)
-        free(sc.merged)
-        free(sc.active)
-        free(sc.tmp)
         free(rows.data)
+        if not kept or held(bs) > KEEP_BYTES:
+            release(bs)
+        if kept:
+            _kept_lock.release()
+
+
+def kept_bytes() -> int:
+    """The bytes of buffers this process keeps for the next call (for tests)."""
+    return held(&_kept)
 
 
 def round_half_even(double x) -> int:
