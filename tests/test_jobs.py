@@ -366,7 +366,7 @@ def _early_corpus(ant: list[dict], path) -> None:  # noqa: ANN001
 def test_a_scan_whose_early_writing_fails_reports_it_and_leaves_no_files(
     ant: list[dict], tmp_path, monkeypatch
 ) -> None:  # noqa: ANN001
-    """pairs.jsonl and the articles' heads are written by a child during the stories: a full disk
+    """pairs.jsonl and the articles' lines are written by a child during the stories: a full disk
     there is the scan's OSError (the CLI's one-line message), and no temporary file stays."""
     import pytest
 
@@ -382,7 +382,7 @@ def test_a_scan_whose_early_writing_fails_reports_it_and_leaves_no_files(
     def full(out_dir, path, *args):  # noqa: ANN001, ANN002
         raise OSError(28, "No space left on device", str(out_dir / "pairs.jsonl"))
 
-    monkeypatch.setattr(outputs, "_write_heads", full)
+    monkeypatch.setattr(outputs, "_write_lines", full)
     with pytest.raises(OSError, match="No space left") as failed:
         scan([str(src)], out=out, jobs=2, checkpoint=False)
     assert failed.value.filename == str(out / "pairs.jsonl")

@@ -1,10 +1,10 @@
 """A scan's output files: the articles.jsonl record, and writing every file atomically.
 
-Most of an articles.jsonl line (the article, its segments and its time) is known once the
-articles are cleaned; only its ``units`` name stories.  With ``--jobs`` above 1, :class:`EarlyWrite`
-has a forked child write pairs.jsonl and encode each article's line up to its units while the
-parent groups the stories (a core is otherwise idle then); the articles are then written by
-splicing each line's units into its encoded head (the same bytes as encoding the whole record).
+All of an articles.jsonl line but its units' story ids (the article, its segments, its time, its
+units' segments and wire credits) is known once the articles are cleaned.  With ``--jobs`` above 1,
+:class:`EarlyWrite` has a forked child write pairs.jsonl and encode each article's line without the
+story ids while the parent groups the stories (a core is otherwise idle then); the articles are
+then written by putting each story id in its place (the same bytes as encoding the whole record).
 """
 
 from __future__ import annotations
@@ -16,11 +16,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from khabar.article import Article
 from khabar.errors import RecordError
 from khabar.parallel import Background, map_tasks, pool
+from khabar.prepare import Prepared
 from khabar.stories.build import StoryResult
 from khabar.writers import atomic_open, dumps_bytes, temp_beside, write_jsonl
 
@@ -62,81 +61,121 @@ def _spliceable(article: Article) -> bool:
 
 
 class EarlyWrite:
-    """pairs.jsonl and the articles' encoded heads, written by a forked child (:class:`Background`)
-    from the moment the reuse pairs are known.  ``summary.json`` is removed first: a directory
-    without one is incomplete.  :meth:`wait` for it, then :meth:`article_lines` gives the finished
-    articles.jsonl lines (in this process or a forked one)."""
+    """pairs.jsonl and the articles.jsonl lines but their story ids, written by a forked child
+    (:class:`Background`) from the moment the reuse pairs are known.  ``summary.json`` is removed
+    first: a directory without one is incomplete.  :meth:`wait` for it, then :meth:`article_lines`
+    gives the finished lines (in this process or a forked one)."""
 
-    def __init__(self, out: Path, articles: Sequence[Article], times: Sequence[Time], pairs: list[dict[str, Any]]):
+    def __init__(
+        self, out: Path, articles: Sequence[Article], prepared: Sequence[Prepared], pairs: list[dict[str, Any]]
+    ):
         (out / "summary.json").unlink(missing_ok=True)
         fd, self.path = temp_beside(out / "articles.jsonl")
         os.close(fd)
         self.articles = articles
-        self._job: Background[np.ndarray | OSError] = Background(
-            lambda: _write_early(out, self.path, articles, times, pairs)
+        self._job: Background[_Layout | OSError] = Background(
+            lambda: _write_early(out, self.path, articles, prepared, pairs)
         )
 
     def article_lines(self, stories: StoryResult) -> Iterator[bytes]:
-        """Each articles.jsonl line (without its line break): the encoded head, then ``units``."""
-        offsets = self._offsets().tolist()
+        """Each articles.jsonl line (without its line break): the encoded line with each unit's
+        story id put in its place."""
+        offsets, cuts, bounds, keys = self._layout()
+        story = stories.unit_story
         with open(self.path, "rb") as fh:
             size = os.fstat(fh.fileno()).st_size
-            heads: Any = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+            lines: Any = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
         try:
             for k, article in enumerate(self.articles):
-                if not _spliceable(article):
+                if offsets[k] == offsets[k + 1]:  # encoded here, whole
                     yield dumps_bytes(article_record(article, k, stories))
                     continue
-                head = heads[offsets[k] : offsets[k + 1] - 1]  # without its closing brace
-                yield head + b',"units":' + dumps_bytes(article_units(article, k, stories)) + b"}"
+                line = lines[offsets[k] : offsets[k + 1]]
+                pieces: list[bytes] = []
+                at = 0
+                for j in range(bounds[k], bounds[k + 1]):
+                    pieces.append(line[at : cuts[j]])
+                    pieces.append(dumps_bytes(story.get((k, keys[j]))))
+                    at = cuts[j]
+                pieces.append(line[at:])
+                yield b"".join(pieces)
         finally:
             if size:
-                heads.close()
+                lines.close()
 
     def wait(self) -> None:
-        """Wait for the child: pairs.jsonl and the heads are written (call it before forking the
-        writers, which read the heads)."""
-        self._offsets()
+        """Wait for the child: pairs.jsonl and the lines are written (call it before forking the
+        writers, which read the lines)."""
+        self._layout()
 
-    def _offsets(self) -> np.ndarray:
+    def _layout(self) -> _Layout:
         got = self._job.result()
         if isinstance(got, OSError):  # a full disk, a folder gone: reported as when writing here
             raise got
         return got
 
     def close(self) -> None:
-        """Stop the child if it still runs, and remove the heads' file."""
+        """Stop the child if it still runs, and remove the lines' file."""
         self._job.cancel()
         Path(self.path).unlink(missing_ok=True)
 
 
+# where each article's line starts in the file (n + 1 offsets; none for one encoded whole later),
+# where in its line each of its units' story ids goes, which of those are its (n + 1 bounds), and
+# the units' keys
+_Layout = tuple[list[int], list[int], list[int], list[str]]
+
+
 def _write_early(
-    out: Path, path: str, articles: Sequence[Article], times: Sequence[Time], pairs: Any
-) -> np.ndarray | OSError:
-    """Write pairs.jsonl, then each article's encoded head (the units' are encoded apart) to
-    ``path``: returns where each head starts (``n + 1`` offsets), or the error that stopped it."""
+    out: Path, path: str, articles: Sequence[Article], prepared: Sequence[Prepared], pairs: Any
+) -> _Layout | OSError:
+    """Write pairs.jsonl, then each article's line without its units' story ids to ``path``:
+    returns the lines' layout, or the error that stopped it."""
     try:
-        return _write_heads(out, path, articles, times, pairs)
+        return _write_lines(out, path, articles, prepared, pairs)
     except OSError as e:
         return e
 
 
-def _write_heads(out: Path, path: str, articles: Sequence[Article], times: Sequence[Time], pairs: Any) -> np.ndarray:
+def _write_lines(
+    out: Path, path: str, articles: Sequence[Article], prepared: Sequence[Prepared], pairs: Any
+) -> _Layout:
     write_jsonl(out / "pairs.jsonl", pairs)
-    offsets = np.zeros(len(articles) + 1, dtype=np.int64)
+    offsets, cuts, bounds, keys = [0], [], [0], []
     at = 0
     with open(path, "wb") as fh:
         batch: list[bytes] = []
-        for k, article in enumerate(articles):
-            line = dumps_bytes(article_head(article, times[k])) if _spliceable(article) else b""
+        for article, p in zip(articles, prepared, strict=True):
+            line = _line_but_stories(article, p, cuts, keys) if _spliceable(article) else b""
             batch.append(line)
             at += len(line)
-            offsets[k + 1] = at
+            offsets.append(at)
+            bounds.append(len(cuts))
             if len(batch) == 256:
                 fh.write(b"".join(batch))
                 batch.clear()
         fh.write(b"".join(batch))
-    return offsets
+    return offsets, cuts, bounds, keys
+
+
+def _line_but_stories(article: Article, p: Prepared, cuts: list[int], keys: list[str]) -> bytes:
+    """The article's encoded record but its units' story ids (what ``dumps_bytes(article_record)``
+    gives with each story id cut out): appends where in the line each goes, and its unit's key."""
+    head = dumps_bytes(article_head(article, p.time))
+    parts = [head[:-1], b',"units":[']
+    n = len(head) - 1 + len(parts[1])
+    for i, (key, segs) in enumerate(article.units().items()):
+        before = (
+            (b"," if i else b"") + b'{"unit":' + dumps_bytes(key) + b',"segments":' + dumps_bytes(segs) + b',"story":'
+        )
+        after = b',"wires":' + dumps_bytes(p.wires.get(key, [])) + b"}"
+        parts += (before, after)
+        n += len(before)
+        cuts.append(n)
+        keys.append(key)
+        n += len(after)
+    parts.append(b"]}")
+    return b"".join(parts)
 
 
 def write_outputs(

@@ -257,7 +257,7 @@ def _scan(
 
         def write_early(prepared: Sequence[Prepared], found: list[dict[str, Any]]) -> None:
             if out is not None and output_format == "jsonl" and parallel:
-                early.append(EarlyWrite(Path(out), articles, [p.time for p in prepared], found))
+                early.append(EarlyWrite(Path(out), articles, prepared, found))
 
         pairs, stories = analyse(
             articles, params, quiet, timer, jobs=jobs, checkpoints=checkpoints, before_stories=write_early, ahead=ahead
