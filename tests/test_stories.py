@@ -550,3 +550,26 @@ def test_unit_lines_are_the_non_blank_lines_starting_in_its_segments(
     # what credits are looked for in: the first and last lines, found from either end
     edge = want[:EDGE_LINES] + want[-EDGE_LINES:] if len(want) > 2 * EDGE_LINES else want
     assert _edge_lines(lines, chosen) == edge
+
+
+HEADLINE_CHARS = st.sampled_from(
+    list("ابتثجحخدذرزسشصضطظعغفقكلمنهويأإآىةؤئ ٠١٢abc\n\r\t.،-")
+    + ["\u064b", "\u0651", "\u0640", "\u0653", "\u0654", "\u200f", "\ufefb", "\ufdf2", "أميركي", "ﻻ"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(HEADLINE_CHARS, max_size=30).map("".join), max_size=12))
+def test_headlines_normalized_together_have_the_words_of_each_normalized_alone(headlines: list[str]) -> None:
+    """A batch's headlines are joined and normalized at once (marks, ligatures, tatweel, line breaks
+    inside a headline, respellings, empty ones): each headline's words are those of normalizing it
+    on its own."""
+    from khabar.stories.features import _headline_views, _headline_views_reference
+
+    def words(views: list) -> list[list[str]]:
+        return [
+            [v.norm.text[s:e] for s, e in zip(v.words.starts[idx].tolist(), v.words.ends[idx].tolist(), strict=True)]
+            for v, idx in views
+        ]
+
+    assert words(_headline_views(headlines)) == words(_headline_views_reference(headlines))

@@ -28,7 +28,7 @@ from khabar.clean.templates import KeyRows, TemplateLearner, key_rows, learned_l
 from khabar.fingerprint import FINGERPRINT_N, Unit, article_units, unit_words
 from khabar.normalize import normalize
 from khabar.parallel import Background, iter_ranges, map_ranges
-from khabar.stories.features import StoryUnit, TermVector, story_units_of
+from khabar.stories.features import StoryUnit, TermVector, story_units_of, warm
 from khabar.stories.wires import wire_credits
 from khabar.times import article_time
 
@@ -295,6 +295,7 @@ def prepare_articles(
     if not learn and ahead is not None:
         ahead.cancel()
     templates = learn_templates(articles, jobs, progress, keys, ahead).templates() if learn else {}
+    warm()  # before the workers fork
     shared = {"articles": articles, "templates": templates, "line_keys": keys if learn else None}
     prepared: list[Prepared] = map_ranges(prepare_range, len(articles), jobs, shared, RANGE, progress)
     for a, p in zip(articles, prepared, strict=True):

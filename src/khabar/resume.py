@@ -47,6 +47,7 @@ from khabar.digest import texts_digest
 from khabar.normalize import VERSION as NORMALIZER_VERSION
 from khabar.parallel import map_tasks, pool
 from khabar.prepare import RANGE, KeysAhead, LineKeys, Prepared, learn_templates, prepare_range
+from khabar.stories.features import warm
 
 DIRNAME = ".khabar-resume"
 LAYOUT = 3  # of the checkpoint files: a change makes older checkpoints stale (recomputed, never misread)
@@ -231,6 +232,7 @@ class Checkpoints:
         # writes its task's prepared articles as their checkpoint and this process maps that file:
         # nothing large crosses a pipe or is copied here (see write_batch)
         self._ensure_manifest()
+        warm()  # the story features' tables, loaded once before the workers fork
         shared = {"articles": articles, "templates": templates, "line_keys": keys, "checkpoints": self}
         with pool(jobs if len(todo) > 1 else 1, shared) as workers:
             results = map_tasks(workers, _prepare_to_file, todo)

@@ -23,7 +23,7 @@ import numpy as np
 from khabar import _text_kernel
 from khabar.article import Article
 from khabar.fingerprint import unit_words
-from khabar.normalize import Normalized, normalize_text
+from khabar.normalize import Normalized, normalize, normalize_text
 from khabar.stem import STEMMER, STOPWORDS, stem, stems
 from khabar.stories import _features_kernel
 from khabar.words import TextView
@@ -205,8 +205,22 @@ _NO_SRC = np.zeros(0, np.int64)  # a headline's words need no offsets into the o
 
 
 def _headline_views(headlines: list[str]) -> list[tuple[TextView, np.ndarray]]:
-    """:func:`_headline_view` of each headline, all in one view: the normalized headlines joined by
-    line breaks (no word runs across one), each headline's words a range of the view's words."""
+    """:func:`_headline_view` of each headline, all in one view: the headlines joined by line breaks
+    and normalized at once (no word runs across a line break), each headline's words a range of the
+    view's words (found through the normalizer's offsets).  :func:`_headline_views_reference`
+    normalizes them one by one: the same words."""
+    joined = normalize("\n".join(headlines))
+    norm = Normalized(joined.text, _NO_SRC, len(joined.text))
+    w = split_words(norm)
+    v = TextView(norm, w)
+    starts = np.zeros(len(headlines) + 1, dtype=np.int64)
+    np.cumsum([len(h) + 1 for h in headlines], out=starts[1:])
+    first = np.searchsorted(w.starts, np.searchsorted(joined.src, starts)).tolist()  # each one's first word
+    return [(v, np.arange(first[k], first[k + 1], dtype=np.int64)) for k in range(len(headlines))]
+
+
+def _headline_views_reference(headlines: list[str]) -> list[tuple[TextView, np.ndarray]]:
+    """:func:`_headline_views` with each headline normalized on its own."""
     texts = [normalize_text(h) for h in headlines]
     joined = "\n".join(texts)
     norm = Normalized(joined, _NO_SRC, len(joined))
@@ -345,6 +359,14 @@ def _learn_words(hashes: np.ndarray, bounds: np.ndarray, text_words: list[tuple[
     )
     idfs[order] = _idfs_of(tids[order])
     _TABLE.insert(uniq, tids, idfs)
+
+
+def warm() -> None:
+    """Load the tables story features need (the IDF table, by term id, the function words' hashes)
+    in this process: workers forked afterwards share them instead of each loading its own."""
+    idf_table()
+    _idf_by_id()
+    _stopword_hashes()
 
 
 @lru_cache(maxsize=1)
