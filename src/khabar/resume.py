@@ -313,28 +313,12 @@ def write_batch(fh: IO[bytes], value: Any) -> None:
         fh.write(v)
 
 
-_POPULATE = getattr(mmap, "MAP_POPULATE", 0)
-
-
-def _map_copy(fd: int) -> mmap.mmap:
-    """The file mapped copy-on-write (``ACCESS_COPY``), its pages mapped at once, with one page
-    copied: a private mapping with a copied page is one whose page table a fork copies, so the
-    forked workers that read these arrays (alignment, story links) do not fault on every page of
-    them (a quarter of a million faults on all of ANT)."""
-    if not _POPULATE:
-        return mmap.mmap(fd, 0, access=mmap.ACCESS_COPY)
-    mm = mmap.mmap(fd, 0, flags=mmap.MAP_PRIVATE | _POPULATE, prot=mmap.PROT_READ | mmap.PROT_WRITE)
-    if len(mm):
-        mm[0] = mm[0]  # the copied page
-    return mm
-
-
 def read_batch(path: str | Path, verify: bool = False) -> Any:
     """What :func:`write_batch` wrote to ``path``, its arrays mapped from the file (copy-on-write:
     writable, and no copy unless written).  ``verify``: check the file's CRC first (a file of an
     earlier run, which may not have reached the disk whole)."""
     with open(path, "rb") as fh:
-        mm = _map_copy(fh.fileno())
+        mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_COPY)
     view = memoryview(mm)
     start = len(_MAGIC) + _HEAD.size  # of the arrays' (offset, length) table
     if len(view) < start or bytes(view[: len(_MAGIC)]) != _MAGIC:
