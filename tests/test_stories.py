@@ -573,3 +573,22 @@ def test_headlines_normalized_together_have_the_words_of_each_normalized_alone(h
         ]
 
     assert words(_headline_views(headlines)) == words(_headline_views_reference(headlines))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 2**63 - 1), max_size=40), st.integers(0, 6000), st.integers(1, 60))
+def test_term_ranks_by_hash_table_equal_the_sorted_ranks(ids: list[int], spread: int, repeat: int) -> None:
+    """The story matrices' columns number the term ids in order of id: by a hash table of the
+    distinct ids (grown past its first sizes here) and a sort of them alone, as by sorting them all."""
+    import numpy as np
+
+    from khabar.stories.link import _ranks, _ranks_reference
+
+    rng = np.random.default_rng(spread)
+    many = rng.integers(0, 2**63 - 1, size=spread, dtype=np.int64)
+    x = np.concatenate([np.array(ids, dtype=np.int64), np.tile(many, repeat % 3 + 1)[: spread * repeat]])
+    rng.shuffle(x)
+    n, ranks = _ranks(x)
+    want_n, want = _ranks_reference(x)
+    assert n == want_n == len(set(x.tolist()))
+    assert ranks.tolist() == want.tolist()

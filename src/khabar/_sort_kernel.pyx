@@ -15,7 +15,7 @@ Then what the candidate index does with its sorted postings: ``run_starts`` find
 """
 
 from libc.stdint cimport int64_t, uint32_t, uint64_t
-from libc.stdlib cimport calloc, free, malloc, qsort
+from libc.stdlib cimport calloc, free, malloc, qsort, realloc
 from libc.string cimport memset
 
 import numpy as np
@@ -303,3 +303,75 @@ def run_starts(const uint64_t[::1] keys):
                 o[m] = i
                 m += 1
     return out[:m]
+
+
+def distinct_index(const uint64_t[::1] keys):
+    """``(distinct, index)``: the distinct keys in order of first appearance, and for each key its
+    position among them (``distinct[index] == keys``), with a hash table (fast when keys repeat:
+    millions of term ids of a few tens of thousands of terms, where a sort meets long runs)."""
+    cdef Py_ssize_t n = keys.shape[0], i, k, cap = 1 << 12, d = 0, j, dcap = 1 << 10
+    cdef uint64_t mask, x
+    cdef void* grown
+    cdef uint64_t[::1] dv
+    cdef uint64_t* slot_key = <uint64_t*>malloc(cap * sizeof(uint64_t))
+    cdef int64_t* slot_pos = <int64_t*>malloc(cap * sizeof(int64_t))
+    cdef uint64_t* found = <uint64_t*>malloc(dcap * sizeof(uint64_t))
+    index = np.empty(n, dtype=np.int64)
+    cdef int64_t[::1] idx = index
+    try:
+        if slot_key == NULL or slot_pos == NULL or found == NULL:
+            raise MemoryError()
+        memset(slot_pos, 0xFF, cap * sizeof(int64_t))  # -1: empty
+        mask = cap - 1
+        for i in range(n):
+            x = keys[i]
+            j = <Py_ssize_t>(_mix(x) & mask)
+            while slot_pos[j] >= 0 and slot_key[j] != x:
+                j = (j + 1) & mask
+            if slot_pos[j] < 0:  # a new key
+                if d == dcap:
+                    grown = realloc(found, 2 * dcap * sizeof(uint64_t))
+                    if grown == NULL:
+                        raise MemoryError()
+                    found = <uint64_t*>grown
+                    dcap *= 2
+                found[d] = x
+                slot_key[j] = x
+                slot_pos[j] = d
+                d += 1
+                if 2 * d > cap:  # half full: twice the slots, every distinct key placed again
+                    cap *= 2
+                    free(slot_key)
+                    free(slot_pos)
+                    slot_key = <uint64_t*>malloc(cap * sizeof(uint64_t))
+                    slot_pos = <int64_t*>malloc(cap * sizeof(int64_t))
+                    if slot_key == NULL or slot_pos == NULL:
+                        raise MemoryError()
+                    memset(slot_pos, 0xFF, cap * sizeof(int64_t))
+                    mask = cap - 1
+                    for k in range(d):
+                        j = <Py_ssize_t>(_mix(found[k]) & mask)
+                        while slot_pos[j] >= 0:
+                            j = (j + 1) & mask
+                        slot_key[j] = found[k]
+                        slot_pos[j] = k
+                idx[i] = d - 1
+            else:
+                idx[i] = slot_pos[j]
+        distinct = np.empty(d, dtype=np.uint64)
+        dv = distinct
+        for k in range(d):
+            dv[k] = found[k]
+        return distinct, index
+    finally:
+        free(slot_key)
+        free(slot_pos)
+        free(found)
+
+
+cdef inline uint64_t _mix(uint64_t x) noexcept nogil:
+    x ^= x >> 33
+    x *= 0xFF51AFD7ED558CCDULL
+    x ^= x >> 33
+    return x
+

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from khabar._sort_kernel import argsort_stable
+from khabar._sort_kernel import argsort_stable, distinct_index
 from khabar.article import Article
 from khabar.fingerprint import article_units
 from khabar.parallel import map_tasks, pool
@@ -113,7 +113,16 @@ def _matrix(vectors: Sequence[TermVector | None]) -> sparse.csr_matrix:
 
 def _ranks(ids: np.ndarray) -> tuple[int, np.ndarray]:
     """How many distinct term ids there are, and each id's rank among them: ``np.unique(ids,
-    return_inverse=True)``, sorted by the compiled radix sort (term ids are non-negative)."""
+    return_inverse=True)``, with a compiled hash table (millions of ids of a few tens of thousands
+    of terms) and only the distinct ids sorted (:func:`_ranks_reference` sorts them all)."""
+    distinct, index = distinct_index(np.ascontiguousarray(ids).view(np.uint64))
+    rank = np.empty(len(distinct), dtype=np.int64)
+    rank[np.argsort(distinct.view(np.int64), kind="stable")] = np.arange(len(distinct))
+    return len(distinct), rank[index]
+
+
+def _ranks_reference(ids: np.ndarray) -> tuple[int, np.ndarray]:
+    """:func:`_ranks` with the compiled radix sort of every id (term ids are non-negative)."""
     order = argsort_stable(np.ascontiguousarray(ids).view(np.uint64))
     ordered = ids[order]
     new = np.empty(len(ids), dtype=np.int64)
