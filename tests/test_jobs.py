@@ -95,6 +95,13 @@ def test_scan_pauses_garbage_collection_and_restores_it(tmp_path) -> None:  # no
         assert not gc.isenabled()  # ... also when the caller had it off
     finally:
         gc.enable()
+    held: list = []
+    try:  # a caller exiting right after (the CLI) keeps the intermediates, and collection stays off
+        got = scan([str(SAMPLES)], out=tmp_path / "held", quiet=True, warn=False, jobs=2, hold=held)
+        assert not gc.isenabled()
+        assert len(held) == 1 and len(held[0]) == len(got.articles)
+    finally:
+        gc.enable()
 
 
 def _same(a: object, b: object) -> bool:

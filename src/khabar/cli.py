@@ -73,7 +73,7 @@ def scan(
 
         s = spark.scan(list(inputs), out, output_format=output_format)
     else:
-        s = run_scan(
+        result = run_scan(
             list(inputs),
             out=out,
             quiet=quiet,
@@ -81,20 +81,21 @@ def scan(
             output_format=output_format,
             resume=resume,
             checkpoint=not no_checkpoints,
-        ).summary
+            hold=_leave_fast,  # the process exits without freeing them (see _exit)
+        )
+        _leave_fast.append(result)
+        s = result.summary
     rel = ", ".join(f"{k} {v}" for k, v in s["pairs_by_relation"].items() if v)
     click.echo(
         f"khabar: {s['articles']} articles, {s['pairs']} reuse pairs ({rel or 'none'}), "
         f"{s['errors']} bad records, {s['seconds']['total']:.1f}s → {out}",
         err=True,
     )
-    if engine == "local":
-        _leave_fast.append(True)
     if strict and s["errors"]:
         _exit(1)
 
 
-_leave_fast: list[bool] = []  # a local scan ran: nothing is left to do but free its memory
+_leave_fast: list[Any] = []  # a local scan's results: nothing is left to do but free them
 
 
 def _exit(status: int) -> None:
