@@ -215,7 +215,8 @@ def test_template_keys_computed_while_reading_give_the_same_templates(ant: list[
         for a in arts:  # as read_all calls it
             read.append(a)
             ahead(read)
-        assert len(ahead.started) == 320 // chunk
+        sizes = [hi - lo for lo, hi, _ in ahead.started]
+        assert sizes == sorted(sizes) and all(s <= chunk for s in sizes) and (chunk > 320 or sizes)
         got_keys: list = []
         seen: list[int] = []
         assert learn_templates(arts, jobs, seen.append, got_keys, ahead).templates() == want

@@ -217,15 +217,17 @@ LineKeys = list[np.ndarray | None]  # each article's line keys (uint64), None fo
 class KeysAhead:
     """Template learning's line keys of the first articles, computed by forked children while the
     parent reads the rest (a core is otherwise idle then): called with the articles read so far
-    after each one, it starts a child for every :attr:`chunk` new articles."""
+    after each one, it starts a child for every :attr:`chunk` new articles (the first ones for
+    fewer: :attr:`first`, then as many as were read before them)."""
 
-    def __init__(self, chunk: int = 8192) -> None:
+    def __init__(self, chunk: int = 8192, first: int = 2048) -> None:
         self.chunk = chunk
+        self.first = min(first, chunk)  # the first children take fewer: the idle core starts sooner
         self.started: list[tuple[int, int, Background[KeyRows]]] = []  # (lo, hi, its child)
         self._next = 0
 
     def __call__(self, articles: list[Article]) -> None:
-        if len(articles) - self._next >= self.chunk:
+        if len(articles) - self._next >= min(self.chunk, max(self.first, self._next)):
             lo, hi = self._next, len(articles)
             self.started.append((lo, hi, Background(partial(_keys, {"articles": articles}, lo, hi))))
             self._next = hi
