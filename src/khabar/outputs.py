@@ -64,7 +64,8 @@ class EarlyWrite:
     """pairs.jsonl and the articles.jsonl lines but their story ids, written by a forked child
     (:class:`Background`) from the moment the reuse pairs are known.  ``summary.json`` is removed
     first: a directory without one is incomplete.  :meth:`wait` for it, then :meth:`article_lines`
-    gives the finished lines (in this process or a forked one)."""
+    gives the finished lines (in this process or a forked one).  Each line's time and wire credits
+    are the prepared articles' (the ones ``build_stories`` puts in its :class:`StoryResult`)."""
 
     def __init__(
         self, out: Path, articles: Sequence[Article], prepared: Sequence[Prepared], pairs: list[dict[str, Any]]

@@ -93,13 +93,14 @@ def read_all(
     warning line.  ``on_read(articles)`` is called after each article read in this process (not
     when workers extract pages: forking beside their pool is not safe)."""
     files, skipped = discover(paths)
-    if on_read is not None and reads_in_workers(files, jobs):
+    in_workers = reads_in_workers(files, jobs)
+    if in_workers:
         on_read = None
     articles: list[Article] = []
     errors: list[RecordError] = []
     seen: dict[str, str] = {}
     with _bar(None, "read", "article", quiet) as bar:
-        for rec in read_records(files, jobs):
+        for rec in read_records(files, jobs, in_workers):
             if isinstance(rec, Skipped):
                 if not_articles is not None:
                     not_articles[rec.reason] += 1

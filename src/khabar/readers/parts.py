@@ -133,10 +133,11 @@ def reads_in_workers(files: Sequence[str], jobs: int = 1) -> bool:
     return jobs > 1 and sum(_size(f) for f in files if _extracts_html(f)) >= PARALLEL_BYTES and len(parts_of(files)) > 1
 
 
-def read_records(files: Sequence[str], jobs: int = 1) -> Iterator[Record]:
+def read_records(files: Sequence[str], jobs: int = 1, in_workers: bool | None = None) -> Iterator[Record]:
     """Every record of ``files`` in order (:func:`read_file` of each), read by ``jobs`` workers when
-    there are pages to extract and enough of them."""
-    if not reads_in_workers(files, jobs):
+    there are pages to extract and enough of them (``in_workers``: :func:`reads_in_workers`, if the
+    caller knows it already)."""
+    if not (reads_in_workers(files, jobs) if in_workers is None else in_workers):
         for path in files:
             yield from read_file(path)
         return
