@@ -18,6 +18,8 @@ from libc.stdint cimport int64_t, uint32_t, uint64_t
 from libc.stdlib cimport calloc, free, malloc, qsort, realloc
 from libc.string cimport memset
 
+from khabar._hash cimport mix
+
 import numpy as np
 
 
@@ -325,7 +327,7 @@ def distinct_index(const uint64_t[::1] keys):
         mask = cap - 1
         for i in range(n):
             x = keys[i]
-            j = <Py_ssize_t>(_mix(x) & mask)
+            j = <Py_ssize_t>(mix(x) & mask)
             while slot_pos[j] >= 0 and slot_key[j] != x:
                 j = (j + 1) & mask
             if slot_pos[j] < 0:  # a new key
@@ -350,7 +352,7 @@ def distinct_index(const uint64_t[::1] keys):
                     memset(slot_pos, 0xFF, cap * sizeof(int64_t))
                     mask = cap - 1
                     for k in range(d):
-                        j = <Py_ssize_t>(_mix(found[k]) & mask)
+                        j = <Py_ssize_t>(mix(found[k]) & mask)
                         while slot_pos[j] >= 0:
                             j = (j + 1) & mask
                         slot_key[j] = found[k]
@@ -367,11 +369,3 @@ def distinct_index(const uint64_t[::1] keys):
         free(slot_key)
         free(slot_pos)
         free(found)
-
-
-cdef inline uint64_t _mix(uint64_t x) noexcept nogil:
-    x ^= x >> 33
-    x *= 0xFF51AFD7ED558CCDULL
-    x ^= x >> 33
-    return x
-
