@@ -21,7 +21,7 @@ from khabar.errors import RecordError
 from khabar.parallel import Background, map_tasks, pool
 from khabar.prepare import Prepared
 from khabar.stories.build import StoryResult
-from khabar.writers import atomic_open, dumps_bytes, temp_beside, write_jsonl
+from khabar.writers import atomic_open, dumps_bytes, temp_beside, write_encoded, write_jsonl
 
 Time = tuple[datetime | None, str | None]  # (time, where it came from)
 
@@ -213,21 +213,10 @@ def _write_group(shared: dict[str, Any], g: int) -> None:
     for name, recs, fmt in shared["groups"][g]:
         if fmt == "lines":  # encoded already (a function giving them, called here)
             with atomic_open(shared["out"] / f"{name}.jsonl") as fh:
-                _write_encoded(fh.buffer, recs())
+                write_encoded(fh.buffer, recs())
         elif fmt == "parquet":
             from khabar.parquet import SCHEMAS, write_parquet
 
             write_parquet(shared["out"] / f"{name}.parquet", recs, SCHEMAS[name])
         else:
             write_jsonl(shared["out"] / f"{name}.jsonl", recs)
-
-
-def _write_encoded(fh: Any, lines: Iterator[bytes]) -> None:
-    batch: list[bytes] = []
-    for line in lines:
-        batch.append(line)
-        if len(batch) == 256:
-            fh.write(b"\n".join(batch) + b"\n")
-            batch.clear()
-    if batch:
-        fh.write(b"\n".join(batch) + b"\n")

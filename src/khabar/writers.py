@@ -81,10 +81,15 @@ def write_jsonl(path: str | Path, records: Iterable[dict[str, Any]]) -> int:
 
 def write_lines(fh: IO[bytes], records: Iterable[dict[str, Any]]) -> int:
     """Write each record as one JSON line (:func:`dumps_bytes`) to a binary file; how many."""
+    return write_encoded(fh, (dumps_bytes(rec) for rec in records))
+
+
+def write_encoded(fh: IO[bytes], lines: Iterable[bytes]) -> int:
+    """Write lines encoded already (without their line breaks) to a binary file; how many."""
     n = 0
     batch: list[bytes] = []
-    for rec in records:
-        batch.append(dumps_bytes(rec))
+    for line in lines:
+        batch.append(line)
         n += 1
         if len(batch) == 256:  # a few hundred lines to a write
             fh.write(b"\n".join(batch))
