@@ -277,6 +277,25 @@ def test_wire_credits_from_split_lines_and_units() -> None:
     assert wire_credits(a, None, lines) == wire_credits(a) == ["أ ف ب", "رويترز"]
 
 
+_CREDIT_PIECES = [
+    "نص الخبر",
+    *("(أ ف ب)", "رويترز", "المصدر: صحيفة الحياة", "نقلاً عن الوكالة", "source: AP", "واس", "أ.ف.ب"),
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from([*_CREDIT_PIECES, "قال", "اليوم", "\n", " "]), max_size=30))
+def test_may_credit_is_false_only_when_nothing_is_credited(pieces: list[str]) -> None:
+    from khabar.stories.wires import may_credit
+
+    a = Article(id="m", text=" ".join(pieces))
+    clean_articles([a], learn_templates=False)
+    if not may_credit(a.text, a.text_view().norm.text):
+        assert wire_credits(a) == [] and all(wire_credits(a, segs) == [] for segs in a.units().values())
+    if any(p in a.text for p in _CREDIT_PIECES[1:]):
+        assert may_credit(a.text, a.text_view().norm.text)
+
+
 def _reference_stem(word: str) -> str:
     """light10 as written in khabar.stem's docstring, affix tables scanned in order."""
     from khabar.stem import ARTICLE_PREFIXES, MIN_STEM, SINGLE_PREFIXES, SUFFIXES

@@ -29,7 +29,7 @@ from khabar.fingerprint import FINGERPRINT_N, Unit, article_units, unit_words
 from khabar.normalize import normalize
 from khabar.parallel import Background, iter_ranges, map_ranges
 from khabar.stories.features import StoryUnit, TermVector, story_units_of, warm
-from khabar.stories.wires import wire_credits
+from khabar.stories.wires import may_credit, wire_credits
 from khabar.times import article_time
 
 RANGE = 128  # articles per task of a worker (a batch of prepare_many)
@@ -83,7 +83,9 @@ def prepare_many(
                     article.segments,
                     article_units(article, k, word_idx[-1]),
                     [],
-                    {key: wire_credits(article, segs, lines) for key, segs in article.units().items()},
+                    {key: wire_credits(article, segs, lines) for key, segs in article.units().items()}
+                    if may_credit(article.text, v.norm.text)
+                    else {key: [] for key in article.units()},
                     article_time(article),
                 )
             )

@@ -70,6 +70,17 @@ def mentions_agency(normalized: str) -> bool:
     return _SPELLINGS.mask(normalized) != 0 and _ANY_AGENCY.search(normalized) is not None
 
 
+#: what the text of a line :data:`_CREDIT_LINE` matches holds
+_CREDIT_WORDS = ("المصدر", "المصادر", "نقلا عن", "نقلاً عن", "source")
+
+
+def may_credit(text: str, normalized: str) -> bool:
+    """Whether :func:`wire_credits` can find anything in an article (``text``, and ``normalized``:
+    its normalized text): an agency's spelling or a credit line's opening word is somewhere in it.
+    Most articles hold neither; their units' credits are then known to be empty."""
+    return _SPELLINGS.mask(normalized) != 0 or any(w in text for w in _CREDIT_WORDS)
+
+
 def _unit_lines(lines: list[Line], segments: list[Segment] | None) -> list[Line]:
     """The non-blank ``lines`` that start in one of ``segments`` (all of them without segments): the
     reference :func:`_edge_lines` is tested against."""
