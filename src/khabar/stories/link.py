@@ -19,10 +19,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy import sparse
 
 from khabar._sort_kernel import argsort_stable, distinct_index
 from khabar.article import Article
@@ -31,6 +30,9 @@ from khabar.parallel import map_tasks, pool
 from khabar.stories import _features_kernel
 from khabar.stories.features import StoryUnit, TermVector, story_units
 from khabar.times import article_time
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 DAY = 86400.0
 
@@ -99,6 +101,8 @@ def linked(a: StoryUnit, b: StoryUnit, coverage: float, p: LinkParams) -> tuple[
 
 def _matrix(vectors: Sequence[TermVector | None]) -> sparse.csr_matrix:
     """Rows: the vectors; columns: their terms (numbered in order of term id)."""
+    from scipy import sparse  # here: importing scipy takes a quarter second a scan need not wait for
+
     empty = np.zeros(0, np.int64)
     ids = [v.ids if v is not None else empty for v in vectors]
     vals = [v.values if v is not None else np.zeros(0) for v in vectors]
