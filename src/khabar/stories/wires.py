@@ -35,7 +35,9 @@ AGENCIES: dict[str, tuple[str, ...]] = {
     "إرنا": ("إرنا", "ارنا", "irna"),
     "وكالات": ("وكالات", "وكالات الأنباء"),
 }
-_CREDIT_LINE = re.compile(r"^[\s(*\[-]*(?:المصدر|المصادر|نقلا عن|نقلاً عن|source)\s*[:：]?\s*(.{2,60}?)\s*$")
+#: the words a credit line opens with («المصدر: …»، «نقلاً عن …»)
+_CREDIT_WORDS = ("المصدر", "المصادر", "نقلا عن", "نقلاً عن", "source")
+_CREDIT_LINE = re.compile(r"^[\s(*\[-]*(?:" + "|".join(map(re.escape, _CREDIT_WORDS)) + r")\s*[:：]?\s*(.{2,60}?)\s*$")
 EDGE_LINES = 3
 MAX_WORDS = 12
 
@@ -68,10 +70,6 @@ def mentions_agency(normalized: str) -> bool:
     """Whether an agency is named as a whole word: :data:`_ANY_AGENCY` searched only in text holding
     one of the spellings at all (the same answer; most lines hold none)."""
     return _SPELLINGS.mask(normalized) != 0 and _ANY_AGENCY.search(normalized) is not None
-
-
-#: what the text of a line :data:`_CREDIT_LINE` matches holds
-_CREDIT_WORDS = ("المصدر", "المصادر", "نقلا عن", "نقلاً عن", "source")
 
 
 def may_credit(text: str, normalized: str) -> bool:
