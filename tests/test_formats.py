@@ -38,6 +38,9 @@ def _warc(path: Path, ant: list[dict]) -> None:
         # Windows-1256, declared only by the HTTP header
         cp = _page(ant[1]["title"], ant[1]["text"]).encode("cp1256")
         _response(w, "https://other.example.org/b", cp, "text/html; charset=windows-1256")
+        # ISO-8859-6 declared as Windows-1256 by the HTTP header (a common mislabel)
+        iso = _page(ant[2]["title"], ant[2]["text"]).encode("iso-8859-6", "replace")
+        _response(w, "https://third.example.net/c", iso, "text/html; charset=windows-1256")
         _response(w, "https://www.example-news.com/logo.png", b"\x89PNG....", "image/png")
         _response(w, "https://www.example-news.com/gone", b"<html></html>", "text/html", "404 Not Found")
         _response(w, "https://www.example-news.com/empty", b"<html><body></body></html>", "text/html")
@@ -50,11 +53,17 @@ def test_warc_pages_become_articles_and_every_record_is_accounted(tmp_path: Path
     _warc(warc, ant)
     result = khabar.scan([warc], out=tmp_path / "out")
     by_id = {a.id: a for a in result.articles}
-    assert set(by_id) == {"https://www.example-news.com/a1", "https://other.example.org/b"}
+    assert set(by_id) == {
+        "https://www.example-news.com/a1",
+        "https://other.example.org/b",
+        "https://third.example.net/c",
+    }
     a1, b = by_id["https://www.example-news.com/a1"], by_id["https://other.example.org/b"]
     assert a1.source == "example-news.com" and b.source == "other.example.org"
     assert ant[0]["text"].split("\n")[0][:40] in a1.text
     assert ant[1]["text"].split("\n")[0][:40] in b.text  # decoded with the HTTP charset
+    c = by_id["https://third.example.net/c"].text
+    assert "\ufffd" not in c and ant[2]["text"].split("\n")[0][:40] in c  # read as ISO-8859-6
     assert a1.extra["crawled"] and a1.published
     (err,) = result.errors  # the empty page: one line naming the file and the record's offset
     assert err.file == str(warc) and err.line > 0 and "no article text" in err.message

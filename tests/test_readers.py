@@ -191,6 +191,21 @@ def test_iso_8859_6_files_and_pages(tmp_path: Path) -> None:
         assert "قال وزير الخارجية" in a.text and "النتائج ستعلن" in a.text, a.id
 
 
+def test_iso_8859_6_declared_as_windows_1256_is_read_as_iso(tmp_path: Path) -> None:
+    from khabar.readers.decode import decode_declared
+
+    mislabelled = HTML.format(charset="windows-1256").encode("iso-8859-6", "replace")
+    (a,), errors, _ = read_all([write(tmp_path / "mislabelled.html", mislabelled)])
+    assert not errors and "قال وزير الخارجية" in a.text and "النتائج ستعلن" in a.text
+    # what the declaration says is kept when it reads well: Windows-1256 Arabic, and a French page
+    cp = HTML.format(charset="windows-1256").encode("cp1256")
+    assert decode_declared(cp, "windows-1256") == (cp.decode("cp1256"), "windows-1256")
+    french = "Déjà vu : le café est prêt, très bien.".encode("cp1256")
+    assert decode_declared(french, "Windows-1256") == (french.decode("cp1256"), "windows-1256")
+    assert decode_declared(b"abc", "no-such-charset") is None
+    assert decode_declared("قال".encode("cp1256"), "iso-8859-6") is None  # ق is not in ISO-8859-6
+
+
 def test_latin_junk_is_not_taken_for_a_legacy_arabic_page(tmp_path: Path) -> None:
     f = write(tmp_path / "latin.txt", "Déjà vu: àâçèéêë îïôœùûü ÀÂÇÈÉÊË".encode("cp1252") * 20)
     articles, errors, _ = read_all([f])

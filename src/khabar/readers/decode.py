@@ -7,6 +7,11 @@ the one whose text scores higher as Arabic wins (:func:`arabic_score`: the share
 and of harakat placed on a letter among the non-ASCII letters, marks and control characters;
 ISO-8859-6 Arabic read as Windows-1256 turns و ي ه ق into Latin letters such as è ê ç â).  Ties
 go to Windows-1256; a winner scoring under 0.7 is not Arabic, and the bytes are an error.
+
+A declared charset is trusted when it decodes the bytes, except for one common mislabel: ISO-8859-6
+Arabic declared as Windows-1256 decodes (every byte is defined there) into Arabic with Latin
+letters among it; it is read as ISO-8859-6 when that decodes too and scores higher
+(:func:`decode_declared`).
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ LEGACY = ("cp1256", "iso-8859-6")
 #: HTML labels Python does not know, for charsets it does.
 _LABELS = {"iso-8859-6-i": "iso-8859-6", "iso-8859-6-e": "iso-8859-6", "x-cp1256": "cp1256"}
 MIN_SCORE = 0.7
+#: a declared legacy page scoring at least this is Arabic, if perhaps read with the wrong code page
+MISREAD_SCORE = 0.5
 _SAMPLE = 20000
 
 
@@ -47,12 +54,10 @@ def decode(data: bytes, html: bool = False) -> tuple[str, str]:
     if html:
         m = _META_CHARSET.search(data[:4096])
         if m:
-            enc = m.group(1).decode("ascii", "replace").lower()
-            enc = _LABELS.get(enc, enc)
-            try:
-                return data.decode(enc), enc
-            except (LookupError, UnicodeDecodeError):
-                pass  # an unknown or wrong declaration: guess as for an undeclared page
+            declared = decode_declared(data, m.group(1).decode("ascii", "replace"))
+            if declared is not None:
+                return declared
+            # an unknown or wrong declaration: guess as for an undeclared page
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError as e:
@@ -69,6 +74,32 @@ def decode(data: bytes, html: bool = False) -> tuple[str, str]:
     if best is None or best[0] < MIN_SCORE:
         raise DecodeError(f"{utf8_error} and not Arabic Windows-1256 or ISO-8859-6")
     return best[1], best[2]
+
+
+def decode_declared(data: bytes, label: str) -> tuple[str, str] | None:
+    """``data`` decoded as its declared charset ``label`` says, and the encoding used; None if the
+    label is unknown or does not fit.  A page declared in one legacy Arabic code page that reads as
+    Arabic in both, but better in the other (ISO-8859-6 declared as Windows-1256), is read in the
+    other."""
+    enc = label.strip().lower()
+    enc = _LABELS.get(enc, enc)
+    try:
+        text = data.decode(enc)
+        name = codecs.lookup(enc).name
+    except (LookupError, UnicodeDecodeError):
+        return None
+    legacy = [codecs.lookup(x).name for x in LEGACY]
+    if name not in legacy:
+        return text, enc
+    other = LEGACY[1 - legacy.index(name)]
+    try:
+        other_text = data.decode(other)
+    except UnicodeDecodeError:
+        return text, enc
+    score, other_score = arabic_score(text), arabic_score(other_text)
+    if score >= MISREAD_SCORE and other_score >= MIN_SCORE and other_score > score:
+        return other_text, other
+    return text, enc
 
 
 def _arabic_letter(o: int) -> bool:

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from khabar.article import Article
 from khabar.errors import RecordError
-from khabar.readers.decode import DecodeError, decode
+from khabar.readers.decode import DecodeError, decode, decode_declared
 from khabar.readers.html import ExtractionError, cap_html, extract_page
 from khabar.readers.records import limit
 
@@ -43,10 +43,9 @@ def source_of(url: str) -> str | None:
 def _decode(body: bytes, content_type: str) -> str:
     m = _CHARSET.search(content_type)
     if m:
-        try:
-            return body.decode(m.group(1))
-        except (LookupError, UnicodeDecodeError):
-            pass
+        declared = decode_declared(body, m.group(1))
+        if declared is not None:
+            return declared[0]
     return decode(body, html=True)[0]
 
 
