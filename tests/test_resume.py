@@ -295,6 +295,12 @@ def test_texts_digest_is_blake2b_of_the_stored_characters(values: list[str | Non
 
     assert texts_digest(values, size) == texts_digest_reference(values, size)
     assert texts_digest(iter(values), size) == texts_digest(values, size)
+    # the same on every machine: characters hashed little-endian; the kernel's byte-turning path
+    # (taken on big-endian machines) checked here by asking for it on this one
+    from khabar._text_kernel import texts_digest as kernel_digest
+
+    turned = "-be" if sys.byteorder == "little" else "-le"
+    assert kernel_digest(values, size, swap=True) == texts_digest_reference(values, size, turned)
 
 
 def test_texts_digest_tells_values_apart() -> None:
@@ -307,6 +313,11 @@ def test_texts_digest_tells_values_apart() -> None:
     assert len(set(digests)) == len(cases)
     for n in (118, 119, 120, 247, 375):  # with its 9-byte head, a Latin-1 value ending at a block's end
         assert texts_digest(["a" * n]) == texts_digest_reference(["a" * n])
+    from khabar._text_kernel import texts_digest as kernel_digest
+
+    turned = "-be" if sys.byteorder == "little" else "-le"
+    for text in ("ب" * 2047, "ب" * 2048, "ب" * 2049, "\U0001f600" * 1025):  # around the 4 KB turning buffer
+        assert kernel_digest([text], swap=True) == texts_digest_reference([text], order=turned)
     with pytest.raises(TypeError):
         texts_digest([1])  # type: ignore[list-item]
 
