@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+from typing import Any
 
 from khabar.article import Article
 from khabar.outputs import article_record
@@ -280,13 +281,37 @@ def test_stories_from_lexical_links_computed_beforehand_equal_the_stories(ant: l
         index.add(story_units(prepared)[5:], lexical=lambda: blocks)
 
 
-def test_a_story_of_one_unit_has_the_record_of_the_general_path(ant: list[dict]) -> None:
-    """Single-unit stories (most of them) take a short path: the same record as the general one,
-    for units with and without a time, source, wires and several segments."""
+def _reference_record(sid: str, members: list, result: Any, claims: dict) -> dict[str, Any]:
+    """A stories.jsonl record the plain way, for any number of members (sorting them every time)."""
+    from khabar.stories.build import _iso, _order_key, provenance
+
+    first = sorted(members, key=_order_key)[0]
+    timed = [u.time for u in members if u.time]
+    return {
+        "story": sid,
+        "title": first.title,
+        "size": len({u.article for u in members}),
+        "members": [
+            {"article": u.article_id, "segment": k, "unit": u.key}
+            for u in sorted(members, key=lambda u: (u.article, u.key))
+            for k in u.segments
+        ],
+        "first": first.article_id,
+        "sources": sorted({u.source for u in members if u.source}),
+        "start": _iso(min(timed)) if timed else None,
+        "end": _iso(max(timed)) if timed else None,
+        "wires": sorted({w for u in members for w in result.wires.get((u.article, u.key), [])}),
+        "provenance": provenance(claims),
+    }
+
+
+def test_story_records_single_and_many_units(ant: list[dict]) -> None:
+    """Single-unit stories (most of them) take a short path: the same record as the plain one, for
+    units with and without a time, source, wires and several segments; so do stories of many."""
     from dataclasses import replace
 
     from khabar.prepare import prepare_articles
-    from khabar.stories.build import StoryResult, _general_record, _single_record, story_units
+    from khabar.stories.build import StoryResult, _record, story_units
 
     arts = _corpus(ant, 60)
     prepared = prepare_articles(arts)
@@ -298,7 +323,11 @@ def test_a_story_of_one_unit_has_the_record_of_the_general_path(ant: list[dict])
     assert any(u.time is None for u in variants) and any(u.time for u in variants)
     for u in variants:
         assert u.timestamp == (u.time.timestamp() if u.time else None)
-        assert _single_record("s", u, result, {}) == _general_record("s", [u], result, {})
+        assert _record("s", [u], result, {}) == _reference_record("s", [u], result, {})
+    rng = random.Random(7)
+    for n in (2, 3, 8):
+        group = rng.sample(variants, n)
+        assert _record("g", group, result, {}) == _reference_record("g", group, result, {})
 
 
 def test_a_cancelled_background_computation_stops_with_its_workers(tmp_path) -> None:  # noqa: ANN001

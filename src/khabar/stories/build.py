@@ -148,46 +148,30 @@ def _features(
 
 
 def _record(sid: str, members: list[StoryUnit], result: StoryResult, claims: Claims) -> dict[str, Any]:
-    """The stories.jsonl record of one story."""
-    if len(members) == 1:  # most stories
-        return _single_record(sid, members[0], result, claims)
-    return _general_record(sid, members, result, claims)
-
-
-def _single_record(sid: str, u: StoryUnit, result: StoryResult, claims: Claims) -> dict[str, Any]:
-    """:func:`_general_record` of a story of one unit, without its sorting."""
-    return {
-        "story": sid,
-        "title": u.title,
-        "size": 1,
-        "members": [{"article": u.article_id, "segment": k, "unit": u.key} for k in u.segments],
-        "first": u.article_id,
-        "sources": [u.source] if u.source else [],
-        "start": _iso(u.time),
-        "end": _iso(u.time),
-        "wires": sorted(set(result.wires.get((u.article, u.key), []))),
-        "provenance": provenance(claims),
-    }
-
-
-def _general_record(sid: str, members: list[StoryUnit], result: StoryResult, claims: Claims) -> dict[str, Any]:
-    ordered = sorted(members, key=_order_key)
-    first = ordered[0]
-    timed = [u.time for u in members if u.time]
+    """The stories.jsonl record of one story (one of a single unit, most stories, without sorting)."""
+    if len(members) == 1:
+        first = members[0]
+        ordered, size = members, 1
+        sources = [first.source] if first.source else []
+        start = end = first.time
+        wires = set(result.wires.get((first.article, first.key), []))
+    else:
+        first = min(members, key=_order_key)  # the first of the earliest (sorted() is stable, so is min)
+        ordered, size = sorted(members, key=lambda u: (u.article, u.key)), len({u.article for u in members})
+        sources = sorted({u.source for u in members if u.source})
+        timed = [u.time for u in members if u.time]
+        start, end = (min(timed), max(timed)) if timed else (None, None)
+        wires = {w for u in members for w in result.wires.get((u.article, u.key), [])}
     return {
         "story": sid,
         "title": first.title,
-        "size": len({u.article for u in members}),
-        "members": [
-            {"article": u.article_id, "segment": k, "unit": u.key}
-            for u in sorted(members, key=lambda u: (u.article, u.key))
-            for k in u.segments
-        ],
+        "size": size,
+        "members": [{"article": u.article_id, "segment": k, "unit": u.key} for u in ordered for k in u.segments],
         "first": first.article_id,
-        "sources": sorted({u.source for u in members if u.source}),
-        "start": _iso(min(timed)) if timed else None,
-        "end": _iso(max(timed)) if timed else None,
-        "wires": sorted({w for u in members for w in result.wires.get((u.article, u.key), [])}),
+        "sources": sources,
+        "start": _iso(start),
+        "end": _iso(end),
+        "wires": sorted(wires),
         "provenance": provenance(claims),
     }
 
