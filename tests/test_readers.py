@@ -358,6 +358,7 @@ def _records(recs: list) -> list[tuple]:  # noqa: ANN401
                 st.text(min_size=1, max_size=30),
             ),
             st.sampled_from(["", "   ", "{broken", '{"id": "x"}', '{"id": "bom", "text": "نص"}']),
+            st.just('{"text": "بلا معرف"}'),  # its id is its line's: path:line
         ),
         max_size=30,
     ),
@@ -371,13 +372,14 @@ def test_a_jsonl_file_read_in_byte_ranges_gives_the_records_of_reading_it_whole(
     """Parts cut at line breaks, each read with its true line numbers: the same records, errors
     (with their line numbers) and order as one read of the file."""
     from khabar.readers.files import read_file
-    from khabar.readers.parts import Part, jsonl_cuts, read_part
+    from khabar.readers.parts import in_order, parts_of, read_part
 
     path = tmp_path_factory.mktemp("parts") / "in.jsonl"
     path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + sep.join(lines).encode("utf-8"))
-    cuts = jsonl_cuts(str(path), part_bytes)
-    assert cuts[0][:1] == (0,) and cuts[-1][1] == -1
-    got = [rec for s, e, line in cuts for rec in read_part(Part((str(path),), s, e, line))]
+    parts = parts_of([str(path)], part_bytes)
+    assert parts[0].start == 0 and parts[-1].end == -1
+    assert all(a.end == b.start for a, b in zip(parts, parts[1:], strict=False))
+    got = list(in_order(parts, [read_part(p) for p in parts]))
     assert _records(got) == _records(list(read_file(str(path))))
 
 

@@ -79,6 +79,19 @@ def open_jsonl(path: str) -> IO[bytes]:
 def read_jsonl(path: str, start: int = 0, end: int = -1, first_line: int = 1) -> Iterator[Article | RecordError]:
     """The records of a JSONL file, or of its lines starting in bytes ``[start, end)`` (``end`` -1:
     to the end; ``start`` at the beginning of line ``first_line``) of a plain one."""
+    for item in jsonl_lines(path, start, end, first_line):
+        if isinstance(item, RecordError):
+            yield item
+        elif item[1].strip():
+            lineno, raw = item
+            yield jsonl_record(path, lineno, raw, first=start == 0 and lineno == first_line)
+
+
+def jsonl_lines(
+    path: str, start: int = 0, end: int = -1, first_line: int = 1
+) -> Iterator[tuple[int, bytes] | RecordError]:
+    """Every line (blank ones too) of a JSONL file, or of bytes ``[start, end)`` of a plain one, with
+    its number (the first is ``first_line``); a :class:`RecordError` if the rest cannot be read."""
     try:
         with open_jsonl(path) as fh:
             if start:
@@ -88,19 +101,21 @@ def read_jsonl(path: str, start: int = 0, end: int = -1, first_line: int = 1) ->
                 if 0 <= end <= at:
                     break
                 at += len(raw)
-                if not raw.strip():
-                    continue
-                yield _jsonl_record(path, lineno, raw)
+                yield lineno, raw
     except (OSError, EOFError) as e:  # truncated gzip, unreadable file
         yield RecordError(path, 0, f"cannot read the rest of the file: {e}")
 
 
-def _jsonl_record(path: str, lineno: int, raw: bytes) -> Article | RecordError:
+def jsonl_record(
+    path: str, lineno: int, raw: bytes, first: bool = False, defaulted: list[bool] | None = None
+) -> Article | RecordError:
+    """The record of one line (number ``lineno``; ``first``: the file's first line, which may start
+    with a BOM).  ``defaulted``: told whether the article's id is its line's (the record has none)."""
     obj = loads_fast(raw)  # most lines: valid UTF-8 and JSON, no lone surrogate
     maybe = False
     if obj is NOT_FAST:
         try:
-            line = raw.decode("utf-8-sig" if lineno == 1 else "utf-8")
+            line = raw.decode("utf-8-sig" if first else "utf-8")
         except UnicodeDecodeError as e:
             return RecordError(path, lineno, f"invalid UTF-8 ({e.reason} at byte {e.start})")
         try:
@@ -110,6 +125,8 @@ def _jsonl_record(path: str, lineno: int, raw: bytes) -> Article | RecordError:
         # strict UTF-8 holds no surrogate: only a \\uD800–\\uDFFF escape can make one
         maybe = _SURROGATE_ESCAPE.search(raw) is not None
     rid = obj.get("id") if isinstance(obj, dict) else None
+    if defaulted is not None:
+        defaulted.append(isinstance(obj, dict) and "id" not in obj)
     try:
         return record_to_article(obj, f"{path}:{lineno}", f"{path}:{lineno}", may_hold_surrogates=maybe)
     except RecordInvalid as e:

@@ -3,22 +3,23 @@ part read by one worker, and every record given back in input order.
 
 A part is a run of small files (pages, texts: :data:`FILES_PER_PART` to a part), one file of another
 kind (a gzipped JSONL, a WARC or Parquet file), or a byte range of a plain JSONL file, cut at line
-breaks (:data:`PART_BYTES` to a part) and read with its true line numbers.  The records are those
-:func:`khabar.readers.files.read_file` gives, in the same order, so the scan does not depend on how
-the inputs were cut.
+breaks (:data:`PART_BYTES` to a part).  Cutting only seeks: a byte range's lines are numbered from 1
+by the worker that reads it, and renumbered here as the parts come back in order (:class:`Numbered`),
+so a file is read once.  The records are those :func:`khabar.readers.files.read_file` gives, in the
+same order and with the same line numbers, so the scan does not depend on how the inputs were cut.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from khabar.article import Article
 from khabar.errors import RecordError
 from khabar.parallel import map_tasks, pool
-from khabar.readers.files import kind_of, open_jsonl, read_file, read_jsonl
+from khabar.readers.files import jsonl_lines, jsonl_record, kind_of, open_jsonl, read_file, read_jsonl
 from khabar.readers.warc import Skipped
 
 PART_BYTES = 8 << 20  # a plain JSONL file is read in parts of about this many bytes
@@ -30,12 +31,41 @@ Record = Article | RecordError | Skipped
 
 @dataclass(frozen=True, slots=True)
 class Part:
-    """Files to read whole, or bytes ``[start, end)`` of one JSONL file whose first line is ``first_line``."""
+    """Files to read whole, or bytes ``[start, end)`` of one JSONL file whose first line is ``first_line``
+    (0: not known, the lines are numbered within the part and renumbered by :func:`read_records`)."""
 
     files: tuple[str, ...]
     start: int = 0
     end: int = -1  # -1: the files whole
     first_line: int = 1
+
+
+@dataclass(slots=True)
+class Numbered:
+    """The records of a byte range of a JSONL file with its lines numbered from 1: how many lines it
+    spans, and which articles took their line's place as their id (a record without one)."""
+
+    records: list[Record]
+    lines: int
+    defaulted: list[bool]  # per record
+
+    def renumbered(self, before: int) -> list[Record]:
+        """The records as if numbered in the whole file, where ``before`` lines precede the range."""
+        if not before:
+            return self.records
+        out: list[Record] = []
+        for rec, own_id in zip(self.records, self.defaulted, strict=True):
+            if isinstance(rec, RecordError):
+                out.append(replace(rec, line=rec.line + before) if rec.line else rec)
+            elif isinstance(rec, Article):
+                path, line = rec.origin.rsplit(":", 1)
+                rec.origin = f"{path}:{int(line) + before}"
+                if own_id:
+                    rec.id = rec.origin
+                out.append(rec)
+            else:
+                out.append(rec)
+        return out
 
 
 def _plain_jsonl(path: str) -> bool:
@@ -49,14 +79,14 @@ def _size(path: str) -> int:
         return 0  # read_file reports it
 
 
-def jsonl_cuts(path: str, part_bytes: int | None = None) -> list[tuple[int, int, int]]:
-    """``(start, end, first line)`` of the parts of a plain JSONL file: each about ``part_bytes``
-    (default :data:`PART_BYTES`) long and starting at the beginning of a line (line numbers count
-    ``\\n`` as ``read_jsonl`` does)."""
+def jsonl_cuts(path: str, part_bytes: int | None = None) -> list[tuple[int, int]]:
+    """``(start, end)`` of the parts of a plain JSONL file: each about ``part_bytes`` (default
+    :data:`PART_BYTES`) long and starting at the beginning of a line.  Only seeks: the file is not
+    read but for a line at each cut."""
     part_bytes = part_bytes or PART_BYTES
     size = _size(path)
     if size <= part_bytes:
-        return [(0, -1, 1)]
+        return [(0, -1)]
     starts = [0]
     with open(path, "rb") as fh:
         for offset in range(part_bytes, size, part_bytes):
@@ -66,12 +96,7 @@ def jsonl_cuts(path: str, part_bytes: int | None = None) -> list[tuple[int, int,
             fh.readline()  # to just after the line break at or after offset - 1
             if fh.tell() < size and fh.tell() > starts[-1]:
                 starts.append(fh.tell())
-        lines = [1]
-        fh.seek(0)
-        for a, b in zip(starts, starts[1:], strict=False):
-            lines.append(lines[-1] + fh.read(b - a).count(b"\n"))
-    ends = [*starts[1:], -1]
-    return list(zip(starts, ends, lines, strict=True))
+    return list(zip(starts, [*starts[1:], -1], strict=True))
 
 
 def parts_of(files: Sequence[str], part_bytes: int | None = None) -> list[Part]:
@@ -90,7 +115,8 @@ def parts_of(files: Sequence[str], part_bytes: int | None = None) -> list[Part]:
             out.append(Part(tuple(small)))
             small = []
         if _plain_jsonl(path):
-            out.extend(Part((path,), s, e, line) for s, e, line in jsonl_cuts(path, part_bytes))
+            cuts = jsonl_cuts(path, part_bytes)
+            out.extend(Part((path,), s, e, 1 if len(cuts) == 1 else 0) for s, e in cuts)
         else:
             out.append(Part((path,)))
     if small:
@@ -98,15 +124,44 @@ def parts_of(files: Sequence[str], part_bytes: int | None = None) -> list[Part]:
     return out
 
 
-def read_part(part: Part) -> list[Record]:
-    """Every record of one part, in order."""
+def read_part(part: Part) -> list[Record] | Numbered:
+    """Every record of one part, in order (a byte range whose first line is not known: numbered
+    within it)."""
     if part.end < 0 and part.start == 0 and part.first_line == 1:
         return [rec for path in part.files for rec in read_file(path)]
     (path,) = part.files
-    return list(read_jsonl(path, part.start, part.end, part.first_line))
+    if part.first_line:
+        return list(read_jsonl(path, part.start, part.end, part.first_line))
+    records: list[Record] = []
+    defaulted: list[bool] = []
+    lines = 0
+    for item in jsonl_lines(path, part.start, part.end):
+        if isinstance(item, RecordError):
+            records.append(item)
+            defaulted.append(False)
+            continue
+        lines, raw = item
+        if raw.strip():
+            records.append(jsonl_record(path, lines, raw, part.start == 0 and lines == 1, defaulted))
+            if len(defaulted) < len(records):  # not a JSON value: it has no id of its own either
+                defaulted.append(False)
+    return Numbered(records, lines, defaulted)
 
 
-def _read_task(shared: dict[str, Any], k: int) -> list[Record]:
+def in_order(parts: Sequence[Part], results: Iterable[list[Record] | Numbered]) -> Iterator[Record]:
+    """The records of ``parts`` (read in order as ``results``), numbered as in their whole files."""
+    before = 0  # lines of the current file in the parts before this one
+    for part, got in zip(parts, results, strict=True):
+        if isinstance(got, Numbered):
+            if part.start == 0:
+                before = 0
+            yield from got.renumbered(before)
+            before += got.lines
+        else:
+            yield from got
+
+
+def _read_task(shared: dict[str, Any], k: int) -> list[Record] | Numbered:
     return read_part(shared["parts"][k])
 
 
@@ -143,5 +198,4 @@ def read_records(files: Sequence[str], jobs: int = 1, in_workers: bool | None = 
         return
     parts = parts_of(files)
     with pool(min(jobs, len(parts)), {"parts": parts}) as workers:
-        for records in map_tasks(workers, _read_task, [(k,) for k in range(len(parts))]):
-            yield from records
+        yield from in_order(parts, map_tasks(workers, _read_task, [(k,) for k in range(len(parts))]))
