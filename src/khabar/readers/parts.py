@@ -32,7 +32,7 @@ Record = Article | RecordError | Skipped
 @dataclass(frozen=True, slots=True)
 class Part:
     """Files to read whole, or bytes ``[start, end)`` of one JSONL file whose first line is ``first_line``
-    (0: not known, the lines are numbered within the part and renumbered by :func:`read_records`)."""
+    (0: not known, the lines are numbered within the part and renumbered by :func:`in_order`)."""
 
     files: tuple[str, ...]
     start: int = 0
