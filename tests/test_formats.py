@@ -63,7 +63,7 @@ def test_warc_pages_become_articles_and_every_record_is_accounted(tmp_path: Path
     assert ant[0]["text"].split("\n")[0][:40] in a1.text
     assert ant[1]["text"].split("\n")[0][:40] in b.text  # decoded with the HTTP charset
     c = by_id["https://third.example.net/c"].text
-    assert "\ufffd" not in c and ant[2]["text"].split("\n")[0][:40] in c  # read as ISO-8859-6
+    assert not set(c) & set("àâçèéêëîï") and ant[2]["text"].split("\n")[0][:40] in c  # read as ISO-8859-6
     assert a1.extra["crawled"] and a1.published
     (err,) = result.errors  # the empty page: one line naming the file and the record's offset
     assert err.file == str(warc) and err.line > 0 and "no article text" in err.message
