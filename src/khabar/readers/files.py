@@ -76,28 +76,26 @@ def open_jsonl(path: str) -> IO[bytes]:
     return gzip.open(path, "rb") if path.lower().endswith(".gz") else open(path, "rb")
 
 
-def read_jsonl(path: str, start: int = 0, end: int = -1, first_line: int = 1) -> Iterator[Article | RecordError]:
-    """The records of a JSONL file, or of its lines starting in bytes ``[start, end)`` (``end`` -1:
-    to the end; ``start`` at the beginning of line ``first_line``) of a plain one."""
-    for item in jsonl_lines(path, start, end, first_line):
+def read_jsonl(path: str) -> Iterator[Article | RecordError]:
+    """The records of a JSONL file."""
+    for item in jsonl_lines(path):
         if isinstance(item, RecordError):
             yield item
         elif item[1].strip():
             lineno, raw = item
-            yield jsonl_record(path, lineno, raw, first=start == 0 and lineno == first_line)
+            yield jsonl_record(path, lineno, raw, first=lineno == 1)
 
 
-def jsonl_lines(
-    path: str, start: int = 0, end: int = -1, first_line: int = 1
-) -> Iterator[tuple[int, bytes] | RecordError]:
-    """Every line (blank ones too) of a JSONL file, or of bytes ``[start, end)`` of a plain one, with
-    its number (the first is ``first_line``); a :class:`RecordError` if the rest cannot be read."""
+def jsonl_lines(path: str, start: int = 0, end: int = -1) -> Iterator[tuple[int, bytes] | RecordError]:
+    """Every line (blank ones too) of a JSONL file, or of bytes ``[start, end)`` of a plain one
+    (``end`` -1: to the end; ``start`` at the beginning of a line), with its number counted from 1
+    there; a :class:`RecordError` if the rest cannot be read."""
     try:
         with open_jsonl(path) as fh:
             if start:
                 fh.seek(start)
             at = start
-            for lineno, raw in enumerate(fh, start=first_line):
+            for lineno, raw in enumerate(fh, start=1):
                 if 0 <= end <= at:
                     break
                 at += len(raw)

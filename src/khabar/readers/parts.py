@@ -19,7 +19,7 @@ from typing import Any
 from khabar.article import Article
 from khabar.errors import RecordError
 from khabar.parallel import map_tasks, pool
-from khabar.readers.files import jsonl_lines, jsonl_record, kind_of, open_jsonl, read_file, read_jsonl
+from khabar.readers.files import jsonl_lines, jsonl_record, kind_of, open_jsonl, read_file
 from khabar.readers.warc import Skipped
 
 PART_BYTES = 8 << 20  # a plain JSONL file is read in parts of about this many bytes
@@ -31,13 +31,12 @@ Record = Article | RecordError | Skipped
 
 @dataclass(frozen=True, slots=True)
 class Part:
-    """Files to read whole, or bytes ``[start, end)`` of one JSONL file whose first line is ``first_line``
-    (0: not known, the lines are numbered within the part and renumbered by :func:`in_order`)."""
+    """Files to read whole, or bytes ``[start, end)`` of one JSONL file (its lines numbered within
+    the part, and renumbered by :func:`in_order`)."""
 
     files: tuple[str, ...]
     start: int = 0
-    end: int = -1  # -1: the files whole
-    first_line: int = 1
+    end: int = -1  # -1: the files whole (from ``start`` 0)
 
 
 @dataclass(slots=True)
@@ -115,8 +114,7 @@ def parts_of(files: Sequence[str], part_bytes: int | None = None) -> list[Part]:
             out.append(Part(tuple(small)))
             small = []
         if _plain_jsonl(path):
-            cuts = jsonl_cuts(path, part_bytes)
-            out.extend(Part((path,), s, e, 1 if len(cuts) == 1 else 0) for s, e in cuts)
+            out.extend(Part((path,), s, e) for s, e in jsonl_cuts(path, part_bytes))
         else:
             out.append(Part((path,)))
     if small:
@@ -125,13 +123,10 @@ def parts_of(files: Sequence[str], part_bytes: int | None = None) -> list[Part]:
 
 
 def read_part(part: Part) -> list[Record] | Numbered:
-    """Every record of one part, in order (a byte range whose first line is not known: numbered
-    within it)."""
-    if part.end < 0 and part.start == 0 and part.first_line == 1:
+    """Every record of one part, in order (a byte range of a file: numbered within it)."""
+    if part.end < 0 and part.start == 0:
         return [rec for path in part.files for rec in read_file(path)]
     (path,) = part.files
-    if part.first_line:
-        return list(read_jsonl(path, part.start, part.end, part.first_line))
     records: list[Record] = []
     defaulted: list[bool] = []
     lines = 0
