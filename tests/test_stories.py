@@ -460,20 +460,58 @@ def test_each_lexical_link_is_computed_once_and_equals_the_all_pairs_product(ant
 def test_compiled_block_similarities_equal_the_sparse_product(seed: int, floor: float) -> None:
     """Every (row, column) pair at or above the floor with the sparse product's value, bit for bit."""
     import numpy as np
-    from scipy import sparse
 
     from khabar.stories.link import block_similarities, block_similarities_reference
 
     rng = np.random.default_rng(seed)
-    n, terms = int(rng.integers(1, 60)), int(rng.integers(1, 40))
-    dense = rng.random((n, terms)) * (rng.random((n, terms)) < 0.2)
-    x = sparse.csr_matrix(dense / np.maximum(1e-9, np.linalg.norm(dense, axis=1, keepdims=True)))
+    x = _random_rows(rng)
+    n = len(x)
     rows = rng.choice(n, int(rng.integers(1, n + 1)), replace=False)
     cols = rng.choice(n, int(rng.integers(1, n + 1)), replace=False)
-    got = {(i, j): v for i, j, v in zip(*(a.tolist() for a in block_similarities(x, rows, cols, floor)), strict=True)}
-    ref = block_similarities_reference(x, rows, cols, floor)
-    want = {(i, j): v for i, j, v in zip(*(a.tolist() for a in ref), strict=True)}
-    assert got == want
+    got = list(zip(*(a.tolist() for a in block_similarities(x, rows, cols, floor)), strict=True))
+    want = list(zip(*(a.tolist() for a in block_similarities_reference(x, rows, cols, floor)), strict=True))
+    assert sorted(got) == sorted(want)  # the same pairs and values, bit for bit ...
+    # ... and in the order of the compiled product's running sums: by row, then each column as the
+    # row's terms first reach it (scipy's product sorts the columns of a row)
+    assert [i for i, _, _ in got] == sorted(i for i, _, _ in got)
+    for i in {i for i, _, _ in got}:
+        first = {}
+        for k in range(x.indptr[rows[i]], x.indptr[rows[i] + 1]):
+            for j in range(len(cols)):
+                c = cols[j]
+                if x.indices[k] in x.indices[x.indptr[c] : x.indptr[c + 1]]:
+                    first.setdefault(j, len(first))
+        mine = [j for r, j, _ in got if r == i]
+        assert mine == sorted(mine, key=first.__getitem__)
+
+
+def _random_rows(rng: object) -> object:
+    """L2-normalized sparse rows (about a fifth of their terms present) as :class:`Rows`."""
+    import numpy as np
+    from scipy import sparse
+
+    from khabar.stories.link import Rows
+
+    n, terms = int(rng.integers(1, 60)), int(rng.integers(1, 40))  # type: ignore[attr-defined]
+    dense = rng.random((n, terms)) * (rng.random((n, terms)) < 0.2)  # type: ignore[attr-defined]
+    m = sparse.csr_matrix(dense / np.maximum(1e-9, np.linalg.norm(dense, axis=1, keepdims=True)))
+    return Rows(m.indptr.astype(np.int64), m.indices.astype(np.int64), m.data.astype(np.float64), terms)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_compiled_pair_dots_equal_the_sparse_row_sums(seed: int) -> None:
+    """Each pair's dot product as scipy's element-wise product summed by row gives it, bit for bit
+    (the common terms' products added by ``np.add.reduceat``; pairs without one are 0)."""
+    import numpy as np
+
+    from khabar.stories.link import pair_dots, pair_dots_reference
+
+    rng = np.random.default_rng(seed)
+    x = _random_rows(rng)
+    m = int(rng.integers(0, 80))
+    a, b = rng.integers(0, len(x), m), rng.integers(0, len(x), m)
+    assert pair_dots(x, a, b).tolist() == pair_dots_reference(x, a, b).tolist()
 
 
 @settings(max_examples=200, deadline=None)

@@ -6,7 +6,7 @@ The same rows as the numpy reference (``features._text_rows`` + ``_vectors``): t
 counts (exact in any order) and the tf-idf arithmetic stays in numpy, so the weights are identical.
 """
 
-from libc.stdint cimport int64_t, uint64_t
+from libc.stdint cimport int32_t, int64_t, uint64_t
 from libc.stdlib cimport calloc, free, malloc, realloc
 
 import numpy as np
@@ -246,50 +246,97 @@ cdef tuple _terms(
 
 
 def block_similarities(
-    const int64_t[::1] a_indptr,
-    const int64_t[::1] a_indices,
-    const double[::1] a_data,
-    const int64_t[::1] b_indptr,
-    const int64_t[::1] b_indices,
-    const double[::1] b_data,
-    Py_ssize_t n_cols,
+    const int64_t[::1] indptr,
+    const int64_t[::1] indices,
+    const double[::1] data,
+    const int64_t[::1] rows,
+    const int64_t[::1] cols,
+    Py_ssize_t n_terms,
     double floor,
 ):
-    """The dot products of the rows of ``A`` (CSR) with the columns of ``B`` (CSC over the same
-    terms) that reach ``floor``: ``(row, column, value)`` arrays.
+    """The dot products of rows ``rows`` of ``X`` (CSR over ``n_terms`` terms, each row's terms
+    distinct) with its rows ``cols`` that reach ``floor``: ``(i, j, X[rows[i]] · X[cols[j]])``
+    arrays, ``i`` and ``j`` positions in ``rows`` and ``cols``.
 
-    ``A @ B`` as scipy's ``csr_matmat`` computes it — per row, a running sum per column, adding
-    ``a * b`` term by term in the order of the row's terms — so each value is bit for bit the
-    product's, without materializing the pairs below the floor (most of them)."""
-    cdef Py_ssize_t n_rows = a_indptr.shape[0] - 1, i, jj, kk, k, j, t, n_touched, m = 0, cap = 1024
+    ``A @ B.T`` with ``A = X[rows]``, ``B = X[cols]`` as scipy's ``csr_matmat`` computes it — per row
+    of ``A``, a running sum per column, adding ``a * b`` term by term in the order of the row's terms,
+    the columns of a term met in the order of ``cols`` (``B`` transposed by a counting sort here,
+    as ``tocsc`` does) — so each value is bit for bit the product's, without materializing the pairs
+    below the floor (most of them).  By row, a row's columns come in the order its terms first reach
+    them."""
+    cdef Py_ssize_t n_rows = rows.shape[0], n_cols = cols.shape[0], i, jj, kk, k, j, t, c, r
+    cdef Py_ssize_t n_touched, n_terms_b = 0, nnz_b = 0, pos, m = 0, cap = 1024
     cdef double v
+    if n_cols >= 2**31:
+        raise ValueError("too many columns for one block")
+    for j in range(n_cols):
+        c = cols[j]
+        if c < 0 or c >= indptr.shape[0] - 1:
+            raise IndexError("a column is not a row of the matrix")
+        nnz_b += indptr[c + 1] - indptr[c]
+    for i in range(n_rows):
+        if rows[i] < 0 or rows[i] >= indptr.shape[0] - 1:
+            raise IndexError("a row is not a row of the matrix")
+    cdef int64_t* b_start = <int64_t*>calloc(max(1, n_terms), sizeof(int64_t))  # a term's columns ...
+    cdef int64_t* b_end = <int64_t*>calloc(max(1, n_terms), sizeof(int64_t))  # ... (none: 0, 0)
+    cdef int64_t* b_terms = <int64_t*>malloc(max(1, nnz_b) * sizeof(int64_t))  # B's terms, first seen first
+    cdef int32_t* b_cols = <int32_t*>malloc(max(1, nnz_b) * sizeof(int32_t))  # less to stream than int64
+    cdef double* b_data = <double*>malloc(max(1, nnz_b) * sizeof(double))
     cdef double* acc = <double*>calloc(max(1, n_cols), sizeof(double))
     cdef unsigned char* seen = <unsigned char*>calloc(max(1, n_cols), 1)
-    cdef int64_t* touched = <int64_t*>malloc(max(1, n_cols) * sizeof(int64_t))
+    cdef int64_t* touched = <int64_t*>malloc((n_cols + 1) * sizeof(int64_t))  # + 1: written before counted
     cdef int64_t* out_r = <int64_t*>malloc(cap * sizeof(int64_t))
     cdef int64_t* out_c = <int64_t*>malloc(cap * sizeof(int64_t))
     cdef double* out_v = <double*>malloc(cap * sizeof(double))
     cdef void* grown
     try:
-        if not (acc and seen and touched and out_r and out_c and out_v):
+        if not (b_start and b_end and b_terms and b_cols and b_data and acc and seen and touched
+                and out_r and out_c and out_v):
             raise MemoryError()
+        # B transposed: each term's columns in column order (a counting sort by term)
+        for j in range(n_cols):
+            c = cols[j]
+            for kk in range(indptr[c], indptr[c + 1]):
+                k = indices[kk]
+                if k < 0 or k >= n_terms:
+                    raise IndexError("a term is beyond the matrix")
+                if b_end[k] == 0:
+                    b_terms[n_terms_b] = k
+                    n_terms_b += 1
+                b_end[k] += 1
+        pos = 0
+        for t in range(n_terms_b):
+            k = b_terms[t]
+            b_start[k] = pos
+            pos += b_end[k]
+            b_end[k] = b_start[k]  # from here the fill cursor, then the end
+        for j in range(n_cols):
+            c = cols[j]
+            for kk in range(indptr[c], indptr[c + 1]):
+                k = indices[kk]
+                b_cols[b_end[k]] = j
+                b_data[b_end[k]] = data[kk]
+                b_end[k] += 1
         for i in range(n_rows):
             n_touched = 0
-            for jj in range(a_indptr[i], a_indptr[i + 1]):
-                k = a_indices[jj]
-                v = a_data[jj]
-                for kk in range(b_indptr[k], b_indptr[k + 1]):
-                    j = b_indices[kk]
-                    if not seen[j]:
-                        seen[j] = 1
-                        acc[j] = 0.0
-                        touched[n_touched] = j
-                        n_touched += 1
-                    acc[j] += v * b_data[kk]
+            r = rows[i]
+            for jj in range(indptr[r], indptr[r + 1]):
+                k = indices[jj]
+                if k < 0 or k >= n_terms:
+                    raise IndexError("a term is beyond the matrix")
+                v = data[jj]
+                for kk in range(b_start[k], b_end[k]):  # no branch: a column's first touch is rare
+                    j = b_cols[kk]
+                    touched[n_touched] = j
+                    n_touched += 1 - seen[j]  # kept if it is the column's first
+                    seen[j] = 1
+                    acc[j] += v * b_data[kk]  # 0.0 + the first product, as from a fresh sum
             for t in range(n_touched):
                 j = touched[t]
                 seen[j] = 0
-                if acc[j] != 0.0 and acc[j] >= floor:  # a sum of exactly 0 is no entry (as in scipy)
+                v = acc[j]
+                acc[j] = 0.0  # fresh for the next row
+                if v != 0.0 and v >= floor:  # a sum of exactly 0 is no entry (as in scipy)
                     if m == cap:
                         cap *= 2
                         grown = realloc(out_r, cap * sizeof(int64_t))
@@ -306,20 +353,83 @@ def block_similarities(
                         out_v = <double*>grown
                     out_r[m] = i
                     out_c[m] = j
-                    out_v[m] = acc[j]
+                    out_v[m] = v
                     m += 1
-        rows = np.empty(m, np.int64)
-        cols = np.empty(m, np.int64)
-        vals = np.empty(m, np.float64)
-        _copy_out(rows, cols, vals, out_r, out_c, out_v, m)
-        return rows, cols, vals
+        out_rows = np.empty(m, np.int64)
+        out_cols = np.empty(m, np.int64)
+        out_vals = np.empty(m, np.float64)
+        _copy_out(out_rows, out_cols, out_vals, out_r, out_c, out_v, m)
+        return out_rows, out_cols, out_vals
     finally:
+        free(b_start)
+        free(b_end)
+        free(b_terms)
+        free(b_cols)
+        free(b_data)
         free(acc)
         free(seen)
         free(touched)
         free(out_r)
         free(out_c)
         free(out_v)
+
+
+def pair_products(
+    const int64_t[::1] indptr,
+    const int64_t[::1] indices,
+    const double[::1] data,
+    const int64_t[::1] a,
+    const int64_t[::1] b,
+):
+    """Row by row, the element-wise product of rows ``a[p]`` and ``b[p]`` of ``X`` (CSR, each row's
+    terms strictly increasing), as scipy's ``csr_binop_csr_canonical`` makes ``X[a].multiply(X[b])``:
+    the products of the terms in both rows, in term order, a product of exactly 0 left out (``x * 0``
+    of a term in one row only is kept if it is not 0: a NaN).  Returns the products and each row's
+    bounds (``len(a) + 1``)."""
+    cdef Py_ssize_t n = a.shape[0], p, i, j, i_end, j_end, cap = 0, m = 0, n_rows = indptr.shape[0] - 1
+    cdef double x
+    if b.shape[0] != n:
+        raise ValueError("one b row for each a row")
+    for p in range(n):
+        if a[p] < 0 or a[p] >= n_rows or b[p] < 0 or b[p] >= n_rows:
+            raise IndexError("a pair's row is not a row of the matrix")
+        cap += (indptr[a[p] + 1] - indptr[a[p]]) + (indptr[b[p] + 1] - indptr[b[p]])
+    products = np.empty(cap, np.float64)
+    bounds = np.empty(n + 1, np.int64)
+    cdef double[::1] out = products
+    cdef int64_t[::1] o_b = bounds
+    o_b[0] = 0
+    for p in range(n):
+        i, i_end = indptr[a[p]], indptr[a[p] + 1]
+        j, j_end = indptr[b[p]], indptr[b[p] + 1]
+        while i < i_end and j < j_end:
+            if indices[i] == indices[j]:
+                x = data[i] * data[j]
+                i += 1
+                j += 1
+            elif indices[i] < indices[j]:
+                x = data[i] * 0.0
+                i += 1
+            else:
+                x = 0.0 * data[j]
+                j += 1
+            if x != 0.0:
+                out[m] = x
+                m += 1
+        while i < i_end:
+            x = data[i] * 0.0
+            i += 1
+            if x != 0.0:
+                out[m] = x
+                m += 1
+        while j < j_end:
+            x = 0.0 * data[j]
+            j += 1
+            if x != 0.0:
+                out[m] = x
+                m += 1
+        o_b[p + 1] = m
+    return products[:m], bounds
 
 
 cdef void _copy_out(int64_t[::1] rows, int64_t[::1] cols, double[::1] vals, const int64_t* r, const int64_t* c,

@@ -99,20 +99,39 @@ def linked(a: StoryUnit, b: StoryUnit, coverage: float, p: LinkParams) -> tuple[
     return weight >= p.join, sim
 
 
-def _matrix(vectors: Sequence[TermVector | None]) -> sparse.csr_matrix:
-    """Rows: the vectors; columns: their terms (numbered in order of term id)."""
-    from scipy import sparse  # here: importing scipy takes a quarter second a scan need not wait for
+@dataclass(frozen=True, slots=True)
+class Rows:
+    """Sparse vectors as the rows of a CSR matrix (``indptr``, ``indices``, ``data``; ``n_terms``
+    columns): the one layout the compiled products read.  Row ``k``'s terms are
+    ``indices[indptr[k]:indptr[k + 1]]``, strictly increasing."""
 
+    indptr: np.ndarray  # int64, n + 1
+    indices: np.ndarray  # int64, a term's column
+    data: np.ndarray  # float64
+    n_terms: int
+
+    def __len__(self) -> int:
+        return len(self.indptr) - 1
+
+    def to_scipy(self) -> sparse.csr_matrix:
+        """The same matrix in scipy (for the references; scipy is not needed otherwise)."""
+        from scipy import sparse
+
+        return sparse.csr_matrix((self.data, self.indices, self.indptr), shape=(len(self), max(1, self.n_terms)))
+
+
+def _matrix(vectors: Sequence[TermVector | None]) -> Rows:
+    """Rows: the vectors; columns: their terms (numbered in order of term id)."""
     empty = np.zeros(0, np.int64)
     ids = [v.ids if v is not None else empty for v in vectors]
     vals = [v.values if v is not None else np.zeros(0) for v in vectors]
-    lengths = np.array([len(x) for x in ids], dtype=np.int64)
-    indptr = np.concatenate([[0], np.cumsum(lengths)])
+    indptr = np.zeros(len(vectors) + 1, dtype=np.int64)
+    np.cumsum([len(x) for x in ids], out=indptr[1:])
     if indptr[-1] == 0:
-        return sparse.csr_matrix((len(vectors), 1), dtype=np.float64)
+        return Rows(indptr, empty, np.zeros(0), 0)
     n_terms, cols = _ranks(np.concatenate(ids))
-    data = np.concatenate(vals)
-    return sparse.csr_matrix((data, cols, indptr), shape=(len(vectors), n_terms), dtype=np.float64)
+    data = np.ascontiguousarray(np.concatenate(vals), np.float64)
+    return Rows(indptr, np.ascontiguousarray(cols, np.int64), data, n_terms)
 
 
 def _ranks(ids: np.ndarray) -> tuple[int, np.ndarray]:
@@ -190,38 +209,49 @@ def _block_task(shared: dict[str, Any], rows: np.ndarray, cols: np.ndarray) -> t
     )
 
 
-def block_similarities(
-    x: sparse.csr_matrix, rows: np.ndarray, cols: np.ndarray, floor: float
-) -> tuple[np.ndarray, ...]:
+def block_similarities(x: Rows, rows: np.ndarray, cols: np.ndarray, floor: float) -> tuple[np.ndarray, ...]:
     """``(i, j, x[rows[i]] · x[cols[j]])`` for every pair whose dot product reaches ``floor``, compiled
-    (``_features_kernel.block_similarities``): bit for bit the sparse product
-    :func:`block_similarities_reference` filters, without holding the pairs below the floor."""
-    a = x[rows]
-    b = x[cols].tocsc()
+    (``_features_kernel.block_similarities``): bit for bit the pairs scipy's sparse product
+    :func:`block_similarities_reference` filters, without holding those below the floor; by row, a
+    row's columns in the order its terms first reach them."""
     return _features_kernel.block_similarities(
-        a.indptr.astype(np.int64),
-        a.indices.astype(np.int64),
-        np.ascontiguousarray(a.data, np.float64),
-        b.indptr.astype(np.int64),
-        b.indices.astype(np.int64),
-        np.ascontiguousarray(b.data, np.float64),
-        len(cols),
-        float(floor),
+        x.indptr, x.indices, x.data, _index(rows), _index(cols), x.n_terms, float(floor)
     )
 
 
-def block_similarities_reference(
-    x: sparse.csr_matrix, rows: np.ndarray, cols: np.ndarray, floor: float
-) -> tuple[np.ndarray, ...]:
+def block_similarities_reference(x: Rows, rows: np.ndarray, cols: np.ndarray, floor: float) -> tuple[np.ndarray, ...]:
     """:func:`block_similarities` with scipy's sparse product (in its row-major order)."""
-    sims = (x[rows] @ x[cols].T).tocoo()
+    m = x.to_scipy()
+    sims = (m[rows] @ m[cols].T).tocoo()
     keep = sims.data >= floor
     return sims.row[keep].astype(np.int64), sims.col[keep].astype(np.int64), sims.data[keep]
 
 
+def pair_dots(x: Rows, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``x[a[p]] · x[b[p]]`` for each ``p``, exactly as scipy sums ``x[a].multiply(x[b]).sum(axis=1)``
+    (:func:`pair_dots_reference`): the products of the common terms in term order
+    (``_features_kernel.pair_products``), added by ``np.add.reduceat`` over each non-empty row."""
+    products, bounds = _features_kernel.pair_products(x.indptr, x.indices, x.data, _index(a), _index(b))
+    out = np.zeros(len(a), dtype=np.float64)
+    full = np.flatnonzero(np.diff(bounds))
+    if full.size:
+        out[full] = np.add.reduceat(products, bounds[full])
+    return out
+
+
+def pair_dots_reference(x: Rows, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """:func:`pair_dots` with scipy."""
+    m = x.to_scipy()
+    return np.asarray(m[a].multiply(m[b]).sum(axis=1)).ravel()
+
+
+def _index(idx: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(idx, dtype=np.int64)
+
+
 def _block_link_arrays(
-    x: sparse.csr_matrix,
-    titles: sparse.csr_matrix,
+    x: Rows,
+    titles: Rows,
     ts: np.ndarray,
     rows: np.ndarray,
     cols: np.ndarray,
@@ -240,7 +270,7 @@ def _block_link_arrays(
     dt = np.abs(ts[r] - ts[c]) / DAY
     ok = ~(dt > p.max_days) & (r != c)
     r, c, s, dt = r[ok], c[ok], s[ok], dt[ok]
-    t = np.asarray(titles[r].multiply(titles[c]).sum(axis=1)).ravel()
+    t = pair_dots(titles, r, c)
     pen = np.where(np.isnan(dt), p.untimed, p.per_day * np.maximum(0.0, dt - p.grace_days))
     w = (1 - p.title_share) * s + p.title_share * t - pen
     lo, hi = np.minimum(r, c), np.maximum(r, c)
