@@ -57,7 +57,9 @@ def session():  # type: ignore[no-untyped-def]
     s.stop()
 
 
-def test_spark_engine_output_equals_local_engine(tmp_path: Path, ant: list[dict], session) -> None:  # type: ignore[no-untyped-def]
+def test_spark_engine_output_equals_local_engine(tmp_path: Path, ant: list[dict], session, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # outputs fetched by the driver in many small partitions (a corpus's default): the same bytes
+    monkeypatch.setattr(spark_engine, "OUTPUT_PARTITION", 300)
     docs = corpus(ant)
     src = tmp_path / "in.jsonl"
     with open(src, "w", encoding="utf-8") as fh:
@@ -75,3 +77,50 @@ def test_spark_engine_output_equals_local_engine(tmp_path: Path, ant: list[dict]
         assert a == b, name
     for key in ("records_read", "errors", "cut", "pairs_by_relation", "stories", "segments_by_kind"):
         assert summary[key] == local.summary[key], key
+
+
+class _JavaError:
+    """A Java exception as py4j shows it: a message and a cause."""
+
+    _target_id = "o1"  # py4j's reference to the object in the JVM
+
+    def __init__(self, message: str | None, cause: _JavaError | None = None) -> None:
+        self.message, self.cause = message, cause
+
+    def getMessage(self) -> str | None:  # noqa: N802 - Java's name
+        return self.message
+
+    def getCause(self) -> _JavaError | None:  # noqa: N802
+        return self.cause
+
+    def toString(self) -> str:  # noqa: N802
+        return "java.lang.OutOfMemoryError"
+
+
+def test_a_failed_spark_job_is_one_line_not_a_traceback(tmp_path: Path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    """The deepest cause's first line, exit status 2; an error that is not Spark's stays as it is."""
+    from py4j.protocol import Py4JJavaError
+
+    from khabar import cli
+
+    lost = "Job aborted due to stage failure: Task 0 in stage 801.0 failed 1 times: TaskResultLost\nDriver stacktrace:"
+    error = Py4JJavaError("An error occurred", _JavaError("Exception thrown in awaitResult: ", _JavaError(lost)))
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise error
+
+    monkeypatch.setattr(spark_engine, "scan", fail)
+    argv = ["khabar", "scan", str(tmp_path), "--out", str(tmp_path / "o"), "--engine", "spark"]
+    monkeypatch.setattr("sys.argv", argv)
+    with pytest.raises(SystemExit) as done:
+        cli.main()
+    err = capsys.readouterr().err
+    assert done.value.code == 2
+    assert err == (
+        "khabar: the Spark job failed: Job aborted due to stage failure: Task 0 in stage 801.0 failed 1 times: "
+        "TaskResultLost\n"
+    )
+    # a cause without a message is named by its class
+    unnamed = Py4JJavaError("x", _JavaError(None))
+    assert spark_engine.failure(unnamed) == "the Spark job failed: java.lang.OutOfMemoryError"
+    assert spark_engine.failure(ValueError("not Spark's")) is None

@@ -71,7 +71,13 @@ def scan(
             raise KhabarError("--resume works with the local engine (Spark retries failed tasks itself)")
         from khabar.engines import spark
 
-        s = spark.scan(list(inputs), out, output_format=output_format)
+        try:
+            s = spark.scan(list(inputs), out, output_format=output_format)
+        except Exception as e:
+            why = spark.failure(e)
+            if why is None:
+                raise
+            raise KhabarError(why) from None
     else:
         result = run_scan(
             list(inputs),

@@ -73,6 +73,8 @@ def session(master: str | None = None) -> Any:
     # under spark-submit (which starts the driver with a gateway) the cluster's master is kept
     if master or not os.environ.get("PYSPARK_GATEWAY_PORT"):
         builder = builder.master(master or os.environ.get("KHABAR_SPARK_MASTER", "local[*]"))
+    if not os.environ.get("PYSPARK_GATEWAY_PORT"):  # khabar starts the JVM: its heap is still to choose
+        builder = builder.config("spark.driver.memory", os.environ.get("KHABAR_SPARK_DRIVER_MEMORY", _driver_memory()))
     spark = (
         builder.config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
@@ -83,6 +85,53 @@ def session(master: str | None = None) -> Any:
     )
     spark.sparkContext.setLogLevel("ERROR")
     return spark
+
+
+def failure(e: BaseException) -> str | None:
+    """One line telling why a Spark job failed, if ``e`` (raised by :func:`scan`) is Spark's error
+    (a Java exception through py4j): the deepest cause's first line; None for any other error."""
+    try:
+        from py4j.protocol import Py4JError, Py4JJavaError
+    except ImportError:
+        return None
+    if not isinstance(e, Py4JJavaError):
+        return None
+    causes: list[str] = []
+    try:
+        exc = e.java_exception
+        while exc is not None and len(causes) < 32:
+            causes.append(str(exc.getMessage() or exc.toString()))
+            exc = exc.getCause()
+    except Py4JError:  # the JVM is gone: what py4j said
+        pass
+    text = next((c for c in reversed(causes) if c.strip()), "")
+    if not text:
+        try:
+            text = str(e).strip()
+        except Exception:  # noqa: BLE001 - py4j's str asks the JVM, which may be gone
+            text = ""
+    text = text or type(e).__name__
+    return "the Spark job failed: " + " ".join(text.strip().splitlines()[0].split())
+
+
+def _driver_memory() -> str:
+    """The driver's heap when khabar starts Spark itself: a quarter of the machine's memory, 1 to 8
+    GB (Spark's 1 GB default is too small for a whole corpus in local mode, where the driver is also
+    the executor holding the cached stages: the write's task results were lost with it)."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # not a POSIX system: Spark's default
+        return "1g"
+    return f"{max(1, min(8, total // 4 // 2**30))}g"
+
+
+OUTPUT_PARTITION = 2000  # records per partition of an output: what the driver fetches at a time
+
+
+def _output_partitions(sc: Any, n: int) -> int:
+    """Partitions for an output of about ``n`` records, fetched by the driver one at a time: enough
+    that none is large (a corpus in a few partitions made results of hundreds of megabytes)."""
+    return max(sc.defaultParallelism, -(-n // OUTPUT_PARTITION))
 
 
 # --------------------------------------------------------------------------- 1. read
@@ -552,12 +601,17 @@ def scan(
             ),
         )
     )
-    pairs = pair_records(aligned, info).sortByKey().cache()
+    pairs = pair_records(aligned, info).sortByKey(numPartitions=_output_partitions(sc, n_articles)).cache()
     n_pairs = pairs.count()
     seconds["reuse"] = round(time.perf_counter() - t0, 3)
     t0 = time.perf_counter()
     unit_story, sunits = stories(prepared, pairs, link)
-    records = story_records(unit_story, sunits, pairs, prepared).sortByKey().values().cache()
+    records = (
+        story_records(unit_story, sunits, pairs, prepared)
+        .sortByKey(numPartitions=_output_partitions(sc, n_articles))
+        .values()
+        .cache()
+    )
     n_stories = records.count()
     seconds["stories"] = round(time.perf_counter() - t0, 3)
     relations = Counter(pairs.map(lambda kv: kv[1]["relation"]).countByValue())
@@ -584,7 +638,7 @@ def scan(
     }
     if out is not None:
         t0 = time.perf_counter()
-        article_lines = _article_records(prepared, unit_story, sunits)
+        article_lines = _article_records(prepared, unit_story, sunits, _output_partitions(sc, n_articles))
         _write(out, output_format, article_lines, pairs.values(), records, errors, summary)
         seconds["write"] = round(time.perf_counter() - t0, 3)
     seconds["total"] = round(time.perf_counter() - started, 3)
@@ -593,7 +647,7 @@ def scan(
     return summary
 
 
-def _article_records(prepared: Any, unit_story: Any, sunits: Any) -> Any:
+def _article_records(prepared: Any, unit_story: Any, sunits: Any, partitions: int) -> Any:
     from khabar.outputs import article_record
 
     story_of = (
@@ -612,7 +666,7 @@ def _article_records(prepared: Any, unit_story: Any, sunits: Any) -> Any:
         )
         return k, article_record(a, k, result)
 
-    return prepared.leftOuterJoin(story_of.groupByKey()).map(record).sortByKey().values()
+    return prepared.leftOuterJoin(story_of.groupByKey()).map(record).sortByKey(numPartitions=partitions).values()
 
 
 def _write(
