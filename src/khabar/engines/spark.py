@@ -601,17 +601,13 @@ def scan(
             ),
         )
     )
-    pairs = pair_records(aligned, info).sortByKey(numPartitions=_output_partitions(sc, n_articles)).cache()
+    out_parts = _output_partitions(sc, n_articles)  # of each output: the driver fetches one at a time
+    pairs = pair_records(aligned, info).sortByKey(numPartitions=out_parts).cache()
     n_pairs = pairs.count()
     seconds["reuse"] = round(time.perf_counter() - t0, 3)
     t0 = time.perf_counter()
     unit_story, sunits = stories(prepared, pairs, link)
-    records = (
-        story_records(unit_story, sunits, pairs, prepared)
-        .sortByKey(numPartitions=_output_partitions(sc, n_articles))
-        .values()
-        .cache()
-    )
+    records = story_records(unit_story, sunits, pairs, prepared).sortByKey(numPartitions=out_parts).values().cache()
     n_stories = records.count()
     seconds["stories"] = round(time.perf_counter() - t0, 3)
     relations = Counter(pairs.map(lambda kv: kv[1]["relation"]).countByValue())
@@ -638,7 +634,7 @@ def scan(
     }
     if out is not None:
         t0 = time.perf_counter()
-        article_lines = _article_records(prepared, unit_story, sunits, _output_partitions(sc, n_articles))
+        article_lines = _article_records(prepared, unit_story, sunits, out_parts)
         _write(out, output_format, article_lines, pairs.values(), records, errors, summary)
         seconds["write"] = round(time.perf_counter() - t0, 3)
     seconds["total"] = round(time.perf_counter() - started, 3)

@@ -30,6 +30,7 @@ _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_:.-]
 LEGACY = ("cp1256", "iso-8859-6")
 #: HTML labels Python does not know, for charsets it does.
 _LABELS = {"iso-8859-6-i": "iso-8859-6", "iso-8859-6-e": "iso-8859-6", "x-cp1256": "cp1256"}
+_LEGACY_NAMES = tuple(codecs.lookup(x).name for x in LEGACY)  # as codecs names them (cp1256, iso8859-6)
 MIN_SCORE = 0.7
 #: a declared legacy page scoring at least this is Arabic, if perhaps read with the wrong code page
 MISREAD_SCORE = 0.5
@@ -88,10 +89,9 @@ def decode_declared(data: bytes, label: str) -> tuple[str, str] | None:
         name = codecs.lookup(enc).name
     except (LookupError, UnicodeDecodeError):
         return None
-    legacy = [codecs.lookup(x).name for x in LEGACY]
-    if name not in legacy:
+    if name not in _LEGACY_NAMES:
         return text, enc
-    other = LEGACY[1 - legacy.index(name)]
+    other = LEGACY[1 - _LEGACY_NAMES.index(name)]
     try:
         other_text = data.decode(other)
     except UnicodeDecodeError:
