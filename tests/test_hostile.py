@@ -43,6 +43,13 @@ def _truncated_gzip() -> bytes:
     return whole[: len(whole) // 2]  # the end of the one record is missing
 
 
+def _corrupt_gzip() -> bytes:
+    whole = bytearray(gzip.compress(_jsonl({"id": "t", "text": " ".join(f"{k:x}" for k in range(100_000))})))
+    for k in range(len(whole) // 2, len(whole) // 2 + 8):
+        whole[k] ^= 0xA5  # the deflate stream itself broken (not its end, not its checksum)
+    return bytes(whole)
+
+
 @dataclass(frozen=True)
 class Case:
     name: str
@@ -97,6 +104,7 @@ CASES = [
         1,
     ),
     Case("truncated gzip", "bad.jsonl.gz", _truncated_gzip, "error", r"cannot read the rest of the file", 0),
+    Case("corrupt gzip", "bad.jsonl.gz", _corrupt_gzip, "error", r"cannot read the rest of the file", 0),
     Case("binary junk text file", "junk.txt", lambda: JUNK, "error", r"not UTF-8 .* not Arabic", 0),
     Case("binary junk (valid UTF-8)", "junk.txt", lambda: bytes(b % 32 for b in JUNK), "error", r"binary data", 0),
     Case("NUL bytes", "junk.txt", lambda: PARA.encode() + b"\x00" * 10, "error", r"binary data.*NUL", 0),

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from khabar.readers import files
 from khabar.scan import read_all, scan
 from tests.conftest import json_values
 
@@ -72,6 +73,28 @@ def test_gzip_jsonl_and_bom(tmp_path: Path) -> None:
         fh.write(b"\xef\xbb\xbf" + json.dumps({"id": "a", "text": "نص"}, ensure_ascii=False).encode() + b"\n")
     articles, errors, _ = read_all([str(f)])
     assert [a.id for a in articles] == ["a"] and not errors
+
+
+@pytest.mark.parametrize("decompressor", ["isal", "gzip"])
+def test_gzip_jsonl_by_either_decompressor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, decompressor: str) -> None:
+    """ISA-L reads a gzipped JSONL (several members too) as the standard library does, and without
+    isal the standard library reads it; a corrupt stream is one error after the records before it."""
+    if decompressor == "gzip":
+        monkeypatch.setattr(files, "_gzip", gzip)
+    else:
+        assert files._gzip.__name__ == "isal.igzip"
+    texts = [" ".join(f"نص {j:x}" for j in range(k * 500, k * 500 + 500)) for k in range(300)]
+    lines = [json.dumps({"id": str(k), "text": t}).encode() + b"\n" for k, t in enumerate(texts)]
+    whole = tmp_path / "in.jsonl.gz"
+    whole.write_bytes(gzip.compress(b"".join(lines[:200])) + gzip.compress(b"".join(lines[200:])))
+    assert [raw for _, raw in files.jsonl_lines(str(whole))] == lines
+    broken = bytearray(gzip.compress(b"".join(lines)))
+    for k in range(len(broken) * 4 // 5, len(broken) * 4 // 5 + 8):
+        broken[k] ^= 0xA5
+    (tmp_path / "bad.jsonl.gz").write_bytes(bytes(broken))
+    articles, errors, _ = read_all([str(tmp_path / "bad.jsonl.gz")], warn=False)
+    assert 100 < len(articles) < 300 and [a.id for a in articles] == [str(k) for k in range(len(articles))]
+    assert len(errors) == 1 and "cannot read the rest of the file" in errors[0].message, errors
 
 
 def test_text_encodings(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import os
 import re
+import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO
@@ -24,6 +25,16 @@ from khabar.readers.parquet import read_parquet
 from khabar.readers.records import RecordInvalid, limit, record_to_article
 from khabar.readers.sanity import NOT_FAST, JSONInvalid, binary_junk, loads, loads_fast
 from khabar.readers.warc import Skipped, read_warc
+
+try:  # ISA-L's gzip (the standard library's API): decompresses ANT four times faster than gzip's
+    from isal import igzip as _gzip
+    from isal.isal_zlib import error as _inflate_error
+except ImportError:  # no isal wheel for this platform
+    _gzip = gzip  # type: ignore[no-redef]
+    _inflate_error = zlib.error  # type: ignore[assignment,misc]
+
+# what reading a (gzipped) file may raise: unreadable, truncated, corrupt
+READ_ERRORS: tuple[type[BaseException], ...] = (OSError, EOFError, zlib.error, _inflate_error)
 
 TEXT_SUFFIXES = (".txt", ".text")
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
@@ -72,8 +83,10 @@ _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 def open_jsonl(path: str) -> IO[bytes]:
-    """A JSONL file opened for reading bytes, decompressed if it is gzipped."""
-    return gzip.open(path, "rb") if path.lower().endswith(".gz") else open(path, "rb")
+    """A JSONL file opened for reading bytes, decompressed if it is gzipped (with ISA-L where
+    :mod:`isal` is installed, else :mod:`gzip`: the same bytes; either one's errors are in
+    :data:`READ_ERRORS`)."""
+    return _gzip.open(path, "rb") if path.lower().endswith(".gz") else open(path, "rb")
 
 
 def read_jsonl(path: str) -> Iterator[Article | RecordError]:
@@ -100,7 +113,7 @@ def jsonl_lines(path: str, start: int = 0, end: int = -1) -> Iterator[tuple[int,
                     break
                 at += len(raw)
                 yield lineno, raw
-    except (OSError, EOFError) as e:  # truncated gzip, unreadable file
+    except READ_ERRORS as e:  # unreadable file, truncated or corrupt gzip
         yield RecordError(path, 0, f"cannot read the rest of the file: {e}")
 
 
