@@ -445,6 +445,31 @@ def test_radix_argsort_is_numpys_stable_argsort(values: list[int]) -> None:
     assert argsort_stable(keys).tolist() == np.argsort(keys, kind="stable").tolist()
 
 
+@pytest.mark.parametrize("kind", ["hashes", "repeats", "clustered", "narrow"])
+def test_two_level_sort_of_many_keys_is_numpys_stable_argsort(kind: str) -> None:
+    """Enough keys (300,000) for the buckets of the first scatter to be scattered again, as the
+    postings of a corpus are; keys crowded in few top bits, or few bits at all, too."""
+    import numpy as np
+    from khabar._sort_kernel import argsort_stable, sort_postings
+
+    rng = np.random.default_rng(7)
+    n = 300_000
+    keys = {
+        "hashes": rng.integers(0, 2**63, n, dtype=np.int64).astype(np.uint64) * np.uint64(2) + np.uint64(1),
+        "repeats": rng.integers(0, 50_000, n).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15),
+        "clustered": (rng.integers(0, 2**12, n).astype(np.uint64) << np.uint64(40)) | np.uint64(5),
+        "narrow": rng.integers(0, 3_000, n).astype(np.uint64),
+    }[kind]
+    assert argsort_stable(keys).tolist() == np.argsort(keys, kind="stable").tolist()
+    units = np.sort(rng.integers(0, 2_000, n)).astype(np.int64)
+    order = np.argsort(keys, kind="stable")
+    h, u = keys[order], units[order]
+    first = np.ones(n, dtype=bool)
+    first[1:] = (h[1:] != h[:-1]) | (u[1:] != u[:-1])
+    got_h, got_u = sort_postings(keys, units)
+    assert np.array_equal(got_h, h[first]) and np.array_equal(got_u, u[first])
+
+
 @settings(max_examples=200, deadline=None)
 @given(
     st.integers(2, 40).flatmap(

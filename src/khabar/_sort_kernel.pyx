@@ -3,11 +3,13 @@
 
 ``argsort_stable(keys)`` is ``numpy.argsort(keys, kind="stable")`` and ``sort_postings`` a stable
 sort of (key, value) records, several times faster on the millions of 64-bit hashes of a corpus
-(numpy sorts 64-bit keys with a comparison sort).  Keys are hashes, spread evenly over 64 bits: one
-scatter by their top bits puts about 16 keys in each bucket, in input order, and each bucket is then
-sorted by insertion (stable) while it is in cache.  A bucket far larger than that (keys that are not
-random) is sorted with ``qsort`` on (key, input position), so no input takes quadratic time.  The
-top bits are those below the highest bit any key sets (63-bit term ids fill every bucket too).
+(numpy sorts 64-bit keys with a comparison sort).  Keys are hashes, spread evenly over 64 bits: a
+scatter by their top bits into at most 2,048 buckets (the writes stay in cache, where one scatter
+into a million buckets missed it at every key), then each bucket, in a scratch buffer it fits in,
+by the next bits into buckets of about eight keys, in input order, each sorted by insertion (stable).
+A final bucket far larger than that (keys that are not random) is sorted with ``qsort`` on (key,
+input position), so no input takes quadratic time.  The top bits are those below the highest bit
+any key sets (63-bit term ids fill every bucket too).
 
 Then what the candidate index does with its sorted postings: ``run_starts`` finds the n-gram groups
 (runs of equal hashes) and ``count_pairs`` counts, for one pass, how many groups each unit pair shares
@@ -16,7 +18,7 @@ Then what the candidate index does with its sorted postings: ``run_starts`` find
 
 from libc.stdint cimport int64_t, uint32_t, uint64_t
 from libc.stdlib cimport calloc, free, malloc, qsort, realloc
-from libc.string cimport memset
+from libc.string cimport memcpy, memset
 
 from khabar._hash cimport mix
 
@@ -58,67 +60,121 @@ cdef int _sort_pairs(uint64_t* keys, int64_t* values, Py_ssize_t n) noexcept nog
     return 0
 
 
+cdef inline void _insertion(uint64_t* kb, int64_t* vb, Py_ssize_t n) noexcept nogil:
+    """Sort ``n`` (key, value) pairs by key, stably, by insertion."""
+    cdef Py_ssize_t i, j
+    cdef uint64_t k
+    cdef int64_t v
+    for i in range(1, n):
+        k, v = kb[i], vb[i]
+        j = i
+        while j > 0 and kb[j - 1] > k:
+            kb[j] = kb[j - 1]
+            vb[j] = vb[j - 1]
+            j -= 1
+        kb[j] = k
+        vb[j] = v
+
+
+cdef inline int _bucket(uint64_t* kb, int64_t* vb, Py_ssize_t n) noexcept nogil:
+    """Sort a final bucket: by insertion, or with ``qsort`` if it is crowded; -1 if out of memory."""
+    if n > INSERTION_MAX:  # keys that are not random hashes: no quadratic time
+        return _sort_pairs(kb, vb, n)  # (not stable: it compares values too)
+    _insertion(kb, vb, n)
+    return 0
+
+
+cdef inline int _bits_for(Py_ssize_t n, int most) noexcept nogil:
+    """Bits of buckets for ``n`` keys, about eight a bucket (at most ``most``)."""
+    cdef int b = 0
+    while b < most and (<Py_ssize_t>1 << (b + 3)) < n:
+        b += 1
+    return b
+
+
+cdef void _scatter(const uint64_t* keys, const int64_t* values, Py_ssize_t n, int shift, Py_ssize_t buckets,
+                   int64_t* start, uint64_t* kb, int64_t* vb) noexcept nogil:
+    """Put ``n`` keys (and values; NULL: their positions) into ``kb``/``vb`` by the ``buckets`` values
+    of their bits from ``shift`` up, each bucket in input order; ``start[d]`` where bucket ``d`` begins
+    (``buckets + 1`` entries)."""
+    cdef Py_ssize_t i, d
+    cdef uint64_t mask = <uint64_t>(buckets - 1), k
+    cdef int64_t total = 0, c, pos
+    memset(start, 0, (buckets + 1) * sizeof(int64_t))
+    for i in range(n):
+        start[((keys[i] >> shift) & mask) + 1] += 1
+    for d in range(buckets):
+        total += start[d + 1]
+        start[d + 1] = total
+    for i in range(n):
+        k = keys[i]
+        d = <Py_ssize_t>((k >> shift) & mask)
+        pos = start[d]
+        start[d] = pos + 1
+        kb[pos] = k
+        vb[pos] = i if values == NULL else values[i]
+    for d in range(buckets, 0, -1):  # each bucket's end moved to the next one's start: back one
+        start[d] = start[d - 1]
+    start[0] = 0
+
+
 cdef int _sort(const uint64_t[::1] keys, const int64_t[::1] values, uint64_t* kb, int64_t* vb) except -1:
     """``keys`` and their ``values`` (ascending; None: the positions 0, 1, …) into ``kb``/``vb``,
-    sorted by key, equal keys in input order."""
-    cdef Py_ssize_t n = keys.shape[0], i, j, lo, hi, d
-    cdef bint positions = values is None
-    cdef int bits = 8, width = 64  # bucket by the top ``bits`` of the keys' ``width`` significant bits
+    sorted by key, equal keys in input order: scattered by their top bits into at most 2,048 buckets
+    (few enough for the writes to stay in cache), then each bucket by the next bits into a scratch
+    buffer it fits in (about eight keys a bucket) and those by insertion, then copied back."""
+    cdef Py_ssize_t n = keys.shape[0], i, d, e, lo, m, big = 0
     cdef uint64_t seen = 0
-    while bits < 24 and (<Py_ssize_t>1 << (bits + 4)) < n:
-        bits += 1
+    cdef int width = 64, bits, bits2, shift, shift2
     for i in range(n):
         seen |= keys[i]
-    while width > bits and not (seen >> (width - 1)):  # e.g. 63-bit term ids: every bucket in use
+    while width > 1 and not (seen >> (width - 1)):  # e.g. 63-bit term ids: every bucket in use
         width -= 1
-    cdef int shift = width - bits
+    bits = min(_bits_for(n, 11), width)
+    shift = width - bits
     cdef Py_ssize_t buckets = <Py_ssize_t>1 << bits
     cdef int64_t* start = <int64_t*>malloc((buckets + 1) * sizeof(int64_t))
-    cdef int64_t* fill = <int64_t*>malloc(buckets * sizeof(int64_t))
-    cdef int64_t total, c, pos, v
-    cdef uint64_t k
+    cdef int64_t* start2 = <int64_t*>malloc(((1 << 16) + 1) * sizeof(int64_t))
+    cdef uint64_t* sk = NULL
+    cdef int64_t* sv = NULL
     cdef bint failed = False
     try:
-        if start == NULL or fill == NULL:
+        if start == NULL or start2 == NULL:
             raise MemoryError()
         with nogil:
-            memset(fill, 0, buckets * sizeof(int64_t))
-            for i in range(n):
-                fill[keys[i] >> shift] += 1
-            total = 0
+            _scatter(&keys[0], NULL if values is None else &values[0], n, shift, buckets, start, kb, vb)
+        for d in range(buckets):
+            big = max(big, start[d + 1] - start[d])
+        sk = <uint64_t*>malloc(max(1, big) * sizeof(uint64_t))
+        sv = <int64_t*>malloc(max(1, big) * sizeof(int64_t))
+        if sk == NULL or sv == NULL:
+            raise MemoryError()
+        with nogil:
             for d in range(buckets):
-                c = fill[d]
-                start[d] = total
-                fill[d] = total
-                total += c
-            start[buckets] = n
-            for i in range(n):  # a bucket keeps the input order
-                k = keys[i]
-                pos = fill[k >> shift]
-                fill[k >> shift] = pos + 1
-                kb[pos] = k
-                vb[pos] = i if positions else values[i]
-            for d in range(buckets):  # each bucket by key, stably (so by (key, value))
-                lo, hi = start[d], start[d + 1]
-                if hi - lo > INSERTION_MAX:  # keys that are not random hashes: no quadratic time
-                    if _sort_pairs(kb + lo, vb + lo, hi - lo) < 0:  # (not stable: it compares values too)
+                lo, m = start[d], start[d + 1] - start[d]
+                if m <= INSERTION_MAX or shift == 0:
+                    if _bucket(kb + lo, vb + lo, m) < 0:
                         failed = True
                         break
                     continue
-                for i in range(lo + 1, hi):
-                    k, v = kb[i], vb[i]
-                    j = i
-                    while j > lo and kb[j - 1] > k:
-                        kb[j] = kb[j - 1]
-                        vb[j] = vb[j - 1]
-                        j -= 1
-                    kb[j] = k
-                    vb[j] = v
+                bits2 = min(_bits_for(m, 16), shift)
+                shift2 = shift - bits2
+                _scatter(kb + lo, vb + lo, m, shift2, <Py_ssize_t>1 << bits2, start2, sk, sv)
+                for e in range(<Py_ssize_t>1 << bits2):
+                    if _bucket(sk + start2[e], sv + start2[e], start2[e + 1] - start2[e]) < 0:
+                        failed = True
+                        break
+                if failed:
+                    break
+                memcpy(kb + lo, sk, m * sizeof(uint64_t))
+                memcpy(vb + lo, sv, m * sizeof(int64_t))
         if failed:
             raise MemoryError()
     finally:
         free(start)
-        free(fill)
+        free(start2)
+        free(sk)
+        free(sv)
     return 0
 
 
