@@ -7,7 +7,7 @@ its unit, runs on one diagonal, chains across gaps, extension, merging, and the 
 """
 
 from libc.math cimport round as c_round
-from libc.stdint cimport int64_t, uint8_t, uint64_t
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint64_t
 from libc.stdlib cimport free, malloc, qsort, realloc
 from libc.string cimport memcmp, memset
 
@@ -79,15 +79,19 @@ cdef inline int64_t iabs(int64_t a) noexcept nogil:
     return a if a >= 0 else -a
 
 
+cdef struct Slot:  # one cache line holds four: a probe of a table far larger than the cache misses once
+    uint64_t key  # an n-gram
+    int32_t first  # its first position in the unit
+    int32_t count  # positions holding it; 0: an empty slot
+
+
 cdef struct Tables:
     int64_t* goff  # unit u's n-grams are [goff[u], goff[u + 1])
     uint64_t* g  # the n-gram at each word
     uint8_t* valid  # whether it is a seed (at most max_repeat times in its unit)
     int64_t* nxt  # next position (ascending) of the same n-gram in the unit, or -1
     int64_t* toff  # unit u's hash table is [toff[u], toff[u + 1])
-    uint64_t* tkey
-    int64_t* tfirst  # first position of the slot's n-gram, -1 for an empty slot
-    int64_t* tcount  # positions holding it
+    Slot* slots
 
 
 cdef struct Buf:
@@ -95,7 +99,7 @@ cdef struct Buf:
     size_t cap
 
 
-DEF N_BUFS = 16  # the tables' eight arrays and the scratch's eight
+DEF N_BUFS = 14  # the tables' six arrays and the scratch's eight
 
 
 cdef struct Bufs:
@@ -146,8 +150,8 @@ cdef inline int64_t find(const Tables* t, int64_t u, uint64_t x) noexcept nogil:
         return -1
     cdef uint64_t mask = <uint64_t>(size - 1)
     cdef int64_t s = t0 + <int64_t>(x & mask)
-    while t.tfirst[s] >= 0:
-        if t.tkey[s] == x:
+    while t.slots[s].count:
+        if t.slots[s].key == x:
             return s
         s = t0 + <int64_t>((<uint64_t>(s - t0) + 1) & mask)
     return -1
@@ -178,13 +182,9 @@ cdef int build_tables(
     t.g = <uint64_t*>room(bs, 2, imax(1, total_g) * sizeof(uint64_t))
     t.valid = <uint8_t*>room(bs, 3, imax(1, total_g))
     t.nxt = <int64_t*>room(bs, 4, imax(1, total_g) * sizeof(int64_t))
-    t.tkey = <uint64_t*>room(bs, 5, imax(1, total_t) * sizeof(uint64_t))
-    t.tfirst = <int64_t*>room(bs, 6, imax(1, total_t) * sizeof(int64_t))
-    t.tcount = <int64_t*>room(bs, 7, imax(1, total_t) * sizeof(int64_t))
-    if t.g == NULL or t.valid == NULL or t.nxt == NULL or t.tkey == NULL or t.tfirst == NULL or t.tcount == NULL:
+    t.slots = <Slot*>room(bs, 5, imax(1, total_t) * sizeof(Slot))
+    if t.g == NULL or t.valid == NULL or t.nxt == NULL or t.slots == NULL:
         return -1
-    memset(t.tfirst, 0xFF, imax(1, total_t) * sizeof(int64_t))  # all -1
-    memset(t.tcount, 0, imax(1, total_t) * sizeof(int64_t))
     for u in range(n_units):
         base = off[u]
         g0 = t.goff[u]
@@ -198,20 +198,21 @@ cdef int build_tables(
             t.g[g0 + p] = acc
         t0 = t.toff[u]
         mask = <uint64_t>(t.toff[u + 1] - t0 - 1)
+        memset(t.slots + t0, 0, (t.toff[u + 1] - t0) * sizeof(Slot))  # all empty, and in the cache for the inserts
         for p in range(m - 1, -1, -1):  # backwards, so each chain of positions is ascending
             x = t.g[g0 + p]
             s = t0 + <int64_t>(x & mask)
-            while t.tfirst[s] >= 0 and t.tkey[s] != x:
+            while t.slots[s].count and t.slots[s].key != x:
                 s = t0 + <int64_t>((<uint64_t>(s - t0) + 1) & mask)
-            if t.tfirst[s] < 0:
-                t.tkey[s] = x
+            if not t.slots[s].count:
+                t.slots[s].key = x
                 t.nxt[g0 + p] = -1
             else:
-                t.nxt[g0 + p] = t.tfirst[s]
-            t.tfirst[s] = p
-            t.tcount[s] += 1
+                t.nxt[g0 + p] = t.slots[s].first
+            t.slots[s].first = <int32_t>p
+            t.slots[s].count += 1
         for p in range(m):
-            t.valid[g0 + p] = t.tcount[find(t, u, t.g[g0 + p])] <= max_repeat
+            t.valid[g0 + p] = t.slots[find(t, u, t.g[g0 + p])].count <= max_repeat
     return 0
 
 
@@ -326,24 +327,42 @@ cdef int align_pair(const uint64_t* h, const int64_t* off, const Tables* t, cons
                     int64_t k, bint flip) noexcept nogil:
     """align._align of units a and b; their passages are pushed to ``rows`` (b's side first if flip)."""
     cdef int64_t ns = 0, q, s, j, ga0 = t.goff[a], gb0 = t.goff[b], na_g = t.goff[a + 1] - t.goff[a]
+    cdef int64_t nb_g = t.goff[b + 1] - t.goff[b]
     cdef int64_t dmin, imx, width, nr, first, prev, nc, na, w, v, c, best, best_cost, cost, ga, gb, nm, o
     cdef int64_t x0, x1, y0, y1, m, outside, span, la, lb, ha0, hb0
     cdef Run r
     cdef Chain ch
     cdef bint merged
-    # seeds, as (diagonal, i): each valid n-gram of a looked up in b's table
-    for q in range(na_g):
-        if not t.valid[ga0 + q]:
-            continue
-        s = find(t, b, t.g[ga0 + q])
-        if s < 0 or t.tcount[s] > p.max_repeat:
-            continue
-        j = t.tfirst[s]
-        while j >= 0:
-            sc.sd[ns] = j - q
-            sc.si[ns] = q
-            ns += 1
-            j = t.nxt[gb0 + j]
+    # seeds, as (diagonal, i): the positions of every n-gram valid in both units (at most max_repeat
+    # times in each), found by looking the valid n-grams of one unit up in the other's table — the
+    # table of the pair's first candidate unit (xs[k]: b if flip), which the pairs before this one
+    # most likely read too, so it is in the cache; the set of seeds is the same either way
+    if flip:
+        for q in range(na_g):
+            if not t.valid[ga0 + q]:
+                continue
+            s = find(t, b, t.g[ga0 + q])
+            if s < 0 or t.slots[s].count > p.max_repeat:
+                continue
+            j = t.slots[s].first
+            while j >= 0:
+                sc.sd[ns] = j - q
+                sc.si[ns] = q
+                ns += 1
+                j = t.nxt[gb0 + j]
+    else:
+        for j in range(nb_g):
+            if not t.valid[gb0 + j]:
+                continue
+            s = find(t, a, t.g[gb0 + j])
+            if s < 0 or t.slots[s].count > p.max_repeat:
+                continue
+            q = t.slots[s].first
+            while q >= 0:
+                sc.sd[ns] = j - q
+                sc.si[ns] = q
+                ns += 1
+                q = t.nxt[ga0 + q]
     if ns < 2:  # one seed n-gram is fewer words than a passage
         return 0
     # runs: seeds touching on one diagonal (sorted by diagonal, then position)
@@ -508,6 +527,8 @@ def align_all(
     cdef const uint64_t* n5p = &n5[0] if n5.shape[0] else NULL
     for u in range(n_units):
         longest = imax(longest, off[u + 1] - off[u])
+    if longest > 0x7FFFFFFF:
+        raise ValueError("a unit of more than 2**31 words")  # the tables hold positions as int32
     cap = longest * max_repeat + 1  # seeds of one pair: each valid n-gram of a is in b at most max_repeat times
     p.seed, p.gap, p.min_words, p.min_density = seed, gap, min_words, min_density
     p.max_repeat, p.long_words, p.has_df, p.df_n = max_repeat, long_words, has_df, df_n
@@ -519,14 +540,14 @@ def align_all(
     memset(&mine, 0, sizeof(Bufs))
     cdef bint kept = _kept_lock.acquire(False)
     cdef Bufs* bs = &_kept if kept else &mine
-    sc.sd = <int64_t*>room(bs, 8, cap * sizeof(int64_t))
-    sc.si = <int64_t*>room(bs, 9, cap * sizeof(int64_t))
-    sc.key = <int64_t*>room(bs, 10, cap * sizeof(int64_t))
-    sc.runs = <Run*>room(bs, 11, cap * sizeof(Run))
-    sc.chains = <Chain*>room(bs, 12, cap * sizeof(Chain))
-    sc.merged = <Chain*>room(bs, 13, cap * sizeof(Chain))
-    sc.active = <int64_t*>room(bs, 14, cap * sizeof(int64_t))
-    sc.tmp = <uint64_t*>room(bs, 15, (longest + 1) * sizeof(uint64_t))
+    sc.sd = <int64_t*>room(bs, 6, cap * sizeof(int64_t))
+    sc.si = <int64_t*>room(bs, 7, cap * sizeof(int64_t))
+    sc.key = <int64_t*>room(bs, 8, cap * sizeof(int64_t))
+    sc.runs = <Run*>room(bs, 9, cap * sizeof(Run))
+    sc.chains = <Chain*>room(bs, 10, cap * sizeof(Chain))
+    sc.merged = <Chain*>room(bs, 11, cap * sizeof(Chain))
+    sc.active = <int64_t*>room(bs, 12, cap * sizeof(int64_t))
+    sc.tmp = <uint64_t*>room(bs, 13, (longest + 1) * sizeof(uint64_t))
     rows.cap = 64
     rows.n = 0
     rows.data = <int64_t*>malloc(rows.cap * 6 * sizeof(int64_t))
