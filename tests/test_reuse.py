@@ -587,3 +587,44 @@ def test_candidate_passes_start_at_an_article_s_first_unit() -> None:
     many, firsts = run(CandidateParams(n=2, min_shared=1, max_pairs=200))
     assert len(firsts) > 3 and many == one
     assert all(not (a & b) for k, a in enumerate(firsts) for b in firsts[k + 1 :])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["body", "appended:2"]),
+            st.sampled_from(["body", "appended:5"]),
+            st.integers(0, 60),
+            st.integers(1, 40),
+            st.integers(0, 60),
+            st.integers(1, 40),
+        ),
+        max_size=4,
+    ),
+    st.booleans(),
+)
+def test_pair_record_is_the_plain_coverage_of_its_passages(spans, duplicate: bool) -> None:
+    """Coverage counts each unit's covered words once however passages overlap (one passage: its
+    own spans, the shortcut most pairs take); passages come sorted by their offsets."""
+    from khabar.align import Passage
+    from khabar.relate import UnitPassage, pair_record, relation
+
+    found = [
+        UnitPassage(ua, ub, Passage(a0, a0 + la, b0, b0 + lb, 3 * a0, 3 * (a0 + la), 3 * b0, 3 * (b0 + lb), 1.0, la))
+        for ua, ub, a0, la, b0, lb in spans
+    ]
+    a_sizes, b_sizes = {"body": 100, "appended:2": 50}, {"body": 120, "appended:5": 30}
+    rec = pair_record("a", "b", a_sizes, b_sizes, found, duplicate)
+    words = {}
+    for side, unit_of, lo, hi in (("a", "a_unit", "a0", "a1"), ("b", "b_unit", "b0", "b1")):
+        covered = {
+            (getattr(f, unit_of), w) for f in found for w in range(getattr(f.passage, lo), getattr(f.passage, hi))
+        }
+        words[side] = len(covered)
+    cov_a, cov_b = words["a"] / 150, words["b"] / 150
+    assert rec["coverage_a"] == round(min(1.0, cov_a), 4) and rec["coverage_b"] == round(min(1.0, cov_b), 4)
+    assert rec["similarity"] == round(min(1.0, (words["a"] + words["b"]) / 300), 4)
+    assert rec["relation"] == relation(cov_a, cov_b, duplicate)
+    starts = [(p["a_start"], p["b_start"]) for p in rec["passages"]]
+    assert starts == sorted(starts) and len(starts) == len(found)

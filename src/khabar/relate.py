@@ -39,6 +39,17 @@ def _covered(intervals: list[tuple[int, int]]) -> int:
     return total
 
 
+def covered_words(found: Sequence[UnitPassage]) -> tuple[int, int]:
+    """How many words of a, and of b, the passages ``found`` cover (overlaps counted once per unit)."""
+    on_a: dict[str, list[tuple[int, int]]] = {}
+    on_b: dict[str, list[tuple[int, int]]] = {}
+    for f in found:
+        p = f.passage
+        on_a.setdefault(f.a_unit, []).append((p.a0, p.a1))
+        on_b.setdefault(f.b_unit, []).append((p.b0, p.b1))
+    return sum(map(_covered, on_a.values())), sum(map(_covered, on_b.values()))
+
+
 def relation(coverage_a: float, coverage_b: float, duplicate: bool) -> str:
     if duplicate:
         return "duplicate"
@@ -60,31 +71,32 @@ def pair_record(
     duplicate: bool,
 ) -> dict[str, Any]:
     """The pairs.jsonl record; ``*_sizes`` give the word count of each unit of each article."""
-    cov: dict[tuple[str, str], list[tuple[int, int]]] = {}
-    for f in found:
-        cov.setdefault(("a", f.a_unit), []).append((f.passage.a0, f.passage.a1))
-        cov.setdefault(("b", f.b_unit), []).append((f.passage.b0, f.passage.b1))
-    covered = {k: _covered(v) for k, v in cov.items()}
+    if len(found) == 1:  # three pairs in four: one passage, its own coverage
+        p = found[0].passage
+        covered_a, covered_b = p.a1 - p.a0, p.b1 - p.b0
+    else:
+        covered_a, covered_b = covered_words(found)
+        found = sorted(found, key=lambda f: (f.passage.a_start, f.passage.b_start))
     words_a, words_b = sum(a_sizes.values()), sum(b_sizes.values())
-    covered_a = sum(n for (side, _), n in covered.items() if side == "a")
-    covered_b = sum(n for (side, _), n in covered.items() if side == "b")
     coverage_a = covered_a / words_a if words_a else 0.0
     coverage_b = covered_b / words_b if words_b else 0.0
     total = words_a + words_b
     similarity = (covered_a + covered_b) / total if total else 0.0
-    passages = [
-        {
-            "a_start": f.passage.a_start,
-            "a_end": f.passage.a_end,
-            "b_start": f.passage.b_start,
-            "b_end": f.passage.b_end,
-            "score": f.passage.score,
-            "words": f.passage.matched,
-            "a_unit": f.a_unit,
-            "b_unit": f.b_unit,
-        }
-        for f in sorted(found, key=lambda f: (f.passage.a_start, f.passage.b_start))
-    ]
+    passages = []
+    for f in found:
+        p = f.passage
+        passages.append(
+            {
+                "a_start": p.a_start,
+                "a_end": p.a_end,
+                "b_start": p.b_start,
+                "b_end": p.b_end,
+                "score": p.score,
+                "words": p.matched,
+                "a_unit": f.a_unit,
+                "b_unit": f.b_unit,
+            }
+        )
     return {
         "a": a_id,
         "b": b_id,
