@@ -326,8 +326,7 @@ cdef void copy_rows(int64_t[::1] dst, const int64_t* src, int64_t n) noexcept:
 cdef int align_pair(const uint64_t* h, const int64_t* off, const Tables* t, const uint64_t* n5, const int64_t* n5off, int64_t a, int64_t b, const Params* p, Scratch* sc, Rows* rows,
                     int64_t k, bint flip) noexcept nogil:
     """align._align of units a and b; their passages are pushed to ``rows`` (b's side first if flip)."""
-    cdef int64_t ns = 0, q, s, j, ga0 = t.goff[a], gb0 = t.goff[b], na_g = t.goff[a + 1] - t.goff[a]
-    cdef int64_t nb_g = t.goff[b + 1] - t.goff[b]
+    cdef int64_t ns = 0, q, s, j, x, y, pu, tu, gp0, gt0
     cdef int64_t dmin, imx, width, nr, first, prev, nc, na, w, v, c, best, best_cost, cost, ga, gb, nm, o
     cdef int64_t x0, x1, y0, y1, m, outside, span, la, lb, ha0, hb0
     cdef Run r
@@ -337,32 +336,21 @@ cdef int align_pair(const uint64_t* h, const int64_t* off, const Tables* t, cons
     # times in each), found by looking the valid n-grams of one unit up in the other's table — the
     # table of the pair's first candidate unit (xs[k]: b if flip), which the pairs before this one
     # most likely read too, so it is in the cache; the set of seeds is the same either way
-    if flip:
-        for q in range(na_g):
-            if not t.valid[ga0 + q]:
-                continue
-            s = find(t, b, t.g[ga0 + q])
-            if s < 0 or t.slots[s].count > p.max_repeat:
-                continue
-            j = t.slots[s].first
-            while j >= 0:
-                sc.sd[ns] = j - q
-                sc.si[ns] = q
-                ns += 1
-                j = t.nxt[gb0 + j]
-    else:
-        for j in range(nb_g):
-            if not t.valid[gb0 + j]:
-                continue
-            s = find(t, a, t.g[gb0 + j])
-            if s < 0 or t.slots[s].count > p.max_repeat:
-                continue
-            q = t.slots[s].first
-            while q >= 0:
-                sc.sd[ns] = j - q
-                sc.si[ns] = q
-                ns += 1
-                q = t.nxt[ga0 + q]
+    pu, tu = (a, b) if flip else (b, a)  # the unit whose n-grams are looked up, and the one whose table
+    gp0, gt0 = t.goff[pu], t.goff[tu]
+    for x in range(t.goff[pu + 1] - gp0):
+        if not t.valid[gp0 + x]:
+            continue
+        s = find(t, tu, t.g[gp0 + x])
+        if s < 0 or t.slots[s].count > p.max_repeat:
+            continue
+        y = t.slots[s].first
+        while y >= 0:
+            q, j = (x, y) if flip else (y, x)
+            sc.sd[ns] = j - q
+            sc.si[ns] = q
+            ns += 1
+            y = t.nxt[gt0 + y]
     if ns < 2:  # one seed n-gram is fewer words than a passage
         return 0
     # runs: seeds touching on one diagonal (sorted by diagonal, then position)
@@ -529,7 +517,7 @@ def align_all(
         longest = imax(longest, off[u + 1] - off[u])
     if longest > 0x7FFFFFFF:
         raise ValueError("a unit of more than 2**31 words")  # the tables hold positions as int32
-    cap = longest * max_repeat + 1  # seeds of one pair: each valid n-gram of a is in b at most max_repeat times
+    cap = longest * max_repeat + 1  # seeds of one pair: each valid n-gram of one unit is in the other at most max_repeat times
     p.seed, p.gap, p.min_words, p.min_density = seed, gap, min_words, min_density
     p.max_repeat, p.long_words, p.has_df, p.df_n = max_repeat, long_words, has_df, df_n
     p.dfh = &df_hashes[0] if df_hashes.shape[0] else NULL
