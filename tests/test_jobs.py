@@ -364,6 +364,35 @@ def test_a_cancelled_background_computation_stops_with_its_workers(tmp_path) -> 
     assert all(gone(p) for p in started)  # the child and the two workers it started
 
 
+def test_a_cancelled_background_write_leaves_no_temporary_file(tmp_path) -> None:  # noqa: ANN001
+    """A child cancelled while it writes a file (``atomic_open``, as pairs.jsonl is written early)
+    unwinds: its temporary file is removed, not left half-written beside the outputs."""
+    import time
+
+    from khabar.parallel import Background
+    from khabar.writers import atomic_open
+
+    out = tmp_path / "out"
+    out.mkdir()
+    started = tmp_path / "started"
+
+    def write() -> None:
+        with atomic_open(out / "pairs.jsonl") as fh:
+            fh.write("{}\n")
+            started.touch()
+            time.sleep(60)
+
+    job = Background(write)
+    deadline = time.monotonic() + 10
+    while not started.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert started.exists() and len(list(out.iterdir())) == 1  # the temporary file
+    t0 = time.monotonic()
+    job.cancel()
+    assert time.monotonic() - t0 < 10
+    assert list(out.iterdir()) == []
+
+
 def test_a_scan_that_fails_after_cleaning_stops_its_background_links(ant: list[dict], monkeypatch) -> None:  # noqa: ANN001
     import importlib
 

@@ -105,6 +105,13 @@ def map_tasks(
     return workers.imap(_call_args, items) if workers else map(_call_args, items)
 
 
+def _unwind(signum: int, frame: Any) -> None:
+    """SIGTERM in a :class:`Background` child (:meth:`Background.cancel`): unwind as an exception
+    does, so what the child was writing is removed (``writers.atomic_open``) instead of left behind
+    half-written under a temporary name."""
+    raise SystemExit(128 + signum)
+
+
 class Background(Generic[T]):
     """``fn()`` computed by a forked child while this process goes on (where processes fork; else
     when first asked for).  :meth:`result` waits for it: the value comes back pickled through a
@@ -122,6 +129,7 @@ class Background(Generic[T]):
         if pid == 0:  # the child: compute, send, and leave without the parent's exit handlers
             os.close(r)
             os.setpgid(0, 0)  # its own process group, with the workers it may start: cancel stops all
+            signal.signal(signal.SIGTERM, _unwind)  # cancelled: files being written are removed
             status = 0
             try:
                 try:
