@@ -50,7 +50,7 @@ class LinkParams:
     untimed: float = 0.10  # penalty when a unit has no time
     reuse_coverage: float = 0.5  # share of a unit's words copied from the other: a strong link ...
     reuse_weight: float = 0.5  # ... worth this much
-    block: int = 512  # units per block of the sparse similarity product
+    block: int = 256  # units per block of the sparse similarity product
 
 
 def penalty(dt_days: float | None, p: LinkParams) -> float:
