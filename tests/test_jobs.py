@@ -393,6 +393,20 @@ def test_a_cancelled_background_write_leaves_no_temporary_file(tmp_path) -> None
     assert list(out.iterdir()) == []
 
 
+def test_a_cancelled_child_removes_only_its_own_unfinished_files(tmp_path) -> None:  # noqa: ANN001
+    """The files being written when a child forked are its parent's: the child's clean-up leaves them."""
+    from khabar.parallel import Background
+    from khabar.writers import remove_unfinished, unfinished
+
+    mine = tmp_path / ".parent.tmp"
+    mine.write_text("half")
+    with unfinished(str(mine)):
+        assert Background(lambda: remove_unfinished() or "done").result() == "done"
+        assert mine.exists()
+        remove_unfinished()  # this process's own: removed
+    assert not mine.exists()
+
+
 def test_a_scan_that_fails_after_cleaning_stops_its_background_links(ant: list[dict], monkeypatch) -> None:  # noqa: ANN001
     import importlib
 

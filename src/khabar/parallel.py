@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Generic, TypeVar
 
+from khabar.writers import remove_unfinished
+
 T = TypeVar("T")
 Shared = dict[str, Any]
 RangeFn = Callable[[Shared, int, int], list[Any]]
@@ -105,11 +107,13 @@ def map_tasks(
     return workers.imap(_call_args, items) if workers else map(_call_args, items)
 
 
-def _unwind(signum: int, frame: Any) -> None:
-    """SIGTERM in a :class:`Background` child (:meth:`Background.cancel`): unwind as an exception
-    does, so what the child was writing is removed (``writers.atomic_open``) instead of left behind
-    half-written under a temporary name."""
-    raise SystemExit(128 + signum)
+def _cancelled(signum: int, frame: Any) -> None:
+    """SIGTERM in a :class:`Background` child (:meth:`Background.cancel`), or in a worker it forked:
+    remove the temporary files this process is writing (``writers.unfinished``), then end at once,
+    as SIGTERM would (unwinding instead could wait forever on a worker pool whose workers died
+    holding its queue's lock)."""
+    remove_unfinished()
+    os._exit(128 + signum)
 
 
 class Background(Generic[T]):
@@ -129,7 +133,7 @@ class Background(Generic[T]):
         if pid == 0:  # the child: compute, send, and leave without the parent's exit handlers
             os.close(r)
             os.setpgid(0, 0)  # its own process group, with the workers it may start: cancel stops all
-            signal.signal(signal.SIGTERM, _unwind)  # cancelled: files being written are removed
+            signal.signal(signal.SIGTERM, _cancelled)  # cancelled: files being written are removed
             status = 0
             try:
                 try:

@@ -18,7 +18,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from khabar.writers import temp_beside
+from khabar.writers import temp_beside, unfinished
 
 BATCH = 2048
 
@@ -114,18 +114,19 @@ def write_parquet(path: str | Path, records: Iterable[dict[str, Any]], schema: p
     os.close(fd)
     n = 0
     try:
-        with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
-            batch: list[dict[str, Any]] = []
-            for rec in records:
-                batch.append(_row(rec, schema))
-                if len(batch) >= BATCH:
+        with unfinished(tmp):
+            with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
+                batch: list[dict[str, Any]] = []
+                for rec in records:
+                    batch.append(_row(rec, schema))
+                    if len(batch) >= BATCH:
+                        writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+                        n += len(batch)
+                        batch = []
+                if batch or n == 0:
                     writer.write_table(pa.Table.from_pylist(batch, schema=schema))
                     n += len(batch)
-                    batch = []
-            if batch or n == 0:
-                writer.write_table(pa.Table.from_pylist(batch, schema=schema))
-                n += len(batch)
-        os.replace(tmp, path)
+            os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -48,6 +48,7 @@ from khabar.normalize import VERSION as NORMALIZER_VERSION
 from khabar.parallel import map_tasks, pool
 from khabar.prepare import RANGE, KeysAhead, LineKeys, Prepared, learn_templates, prepare_range
 from khabar.stories.features import warm
+from khabar.writers import unfinished
 
 DIRNAME = ".khabar-resume"
 LAYOUT = 3  # of the checkpoint files: a change makes older checkpoints stale (recomputed, never misread)
@@ -126,15 +127,16 @@ class Checkpoints:
         wait until it is on disk)."""
         fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=self.dir)
         try:
-            with os.fdopen(fd, "wb") as fh:
-                if callable(data):
-                    data(fh)
-                else:
-                    fh.write(data)
-                fh.flush()
-                if sync:
-                    os.fsync(fh.fileno())
-            os.replace(tmp, self.dir / name)
+            with unfinished(tmp):
+                with os.fdopen(fd, "wb") as fh:
+                    if callable(data):
+                        data(fh)
+                    else:
+                        fh.write(data)
+                    fh.flush()
+                    if sync:
+                        os.fsync(fh.fileno())
+                os.replace(tmp, self.dir / name)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -24,17 +25,42 @@ def temp_beside(path: Path) -> tuple[int, str]:
     return fd, tmp
 
 
+_UNFINISHED: dict[str, int] = {}  # temporary files being written → the process writing each
+
+
+@contextmanager
+def unfinished(tmp: str) -> Iterator[None]:
+    """While the temporary file ``tmp`` is being written: should this process be cancelled (a
+    background child, ``parallel.Background.cancel``), :func:`remove_unfinished` removes it."""
+    _UNFINISHED[tmp] = os.getpid()
+    try:
+        yield
+    finally:
+        _UNFINISHED.pop(tmp, None)
+
+
+def remove_unfinished() -> None:
+    """Remove the temporary files this process is writing (not the ones its parent was writing when
+    it forked)."""
+    me = os.getpid()
+    for tmp, pid in list(_UNFINISHED.items()):
+        if pid == me:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
 @contextmanager
 def atomic_open(path: str | Path) -> Iterator[IO[str]]:
     """Open a temporary file beside ``path``; on success it replaces ``path`` in one rename."""
     path = Path(path)
     fd, tmp = temp_beside(path)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        with unfinished(tmp):
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+                yield fh
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
