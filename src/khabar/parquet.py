@@ -18,7 +18,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from khabar.writers import temp_beside, unfinished
+from khabar.writers import atomic_file
 
 BATCH = 2048
 
@@ -109,27 +109,20 @@ def _row(record: dict[str, Any], schema: pa.Schema) -> dict[str, Any]:
 
 def write_parquet(path: str | Path, records: Iterable[dict[str, Any]], schema: pa.Schema) -> int:
     """Write ``records`` (JSONL-shaped dicts) with ``schema``, atomically; returns the row count."""
-    path = Path(path)
-    fd, tmp = temp_beside(path)
-    os.close(fd)
     n = 0
-    try:
-        with unfinished(tmp):
-            with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
-                batch: list[dict[str, Any]] = []
-                for rec in records:
-                    batch.append(_row(rec, schema))
-                    if len(batch) >= BATCH:
-                        writer.write_table(pa.Table.from_pylist(batch, schema=schema))
-                        n += len(batch)
-                        batch = []
-                if batch or n == 0:
+    with atomic_file(path) as (fd, tmp):
+        os.close(fd)
+        with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
+            batch: list[dict[str, Any]] = []
+            for rec in records:
+                batch.append(_row(rec, schema))
+                if len(batch) >= BATCH:
                     writer.write_table(pa.Table.from_pylist(batch, schema=schema))
                     n += len(batch)
-            os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+                    batch = []
+            if batch or n == 0:
+                writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+                n += len(batch)
     return n
 
 

@@ -34,7 +34,6 @@ import shutil
 import signal
 import struct
 import sys
-import tempfile
 import zlib
 from collections.abc import Callable, Sequence
 from functools import partial
@@ -48,7 +47,7 @@ from khabar.normalize import VERSION as NORMALIZER_VERSION
 from khabar.parallel import map_tasks, pool
 from khabar.prepare import RANGE, KeysAhead, LineKeys, Prepared, learn_templates, prepare_range
 from khabar.stories.features import warm
-from khabar.writers import unfinished
+from khabar.writers import atomic_file
 
 DIRNAME = ".khabar-resume"
 LAYOUT = 3  # of the checkpoint files: a change makes older checkpoints stale (recomputed, never misread)
@@ -125,21 +124,14 @@ class Checkpoints:
     def _write(self, name: str, data: bytes | Callable[[Any], None], sync: bool = True) -> None:
         """Write the file ``name`` atomically: ``data``, or what ``data(file)`` writes (``sync``: and
         wait until it is on disk)."""
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=self.dir)
-        try:
-            with unfinished(tmp):
-                with os.fdopen(fd, "wb") as fh:
-                    if callable(data):
-                        data(fh)
-                    else:
-                        fh.write(data)
-                    fh.flush()
-                    if sync:
-                        os.fsync(fh.fileno())
-                os.replace(tmp, self.dir / name)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_file(self.dir / name, private=True) as (fd, _), os.fdopen(fd, "wb") as fh:
+            if callable(data):
+                data(fh)
+            else:
+                fh.write(data)
+            fh.flush()
+            if sync:
+                os.fsync(fh.fileno())
 
     def load(self, name: str, read: Callable[[Path], Any] | None = None) -> Any | None:
         """The checkpoint ``name`` (None if there is none or it cannot be read); ``read``: how to read

@@ -14,14 +14,15 @@ from typing import IO, Any
 import orjson
 
 
-def temp_beside(path: Path) -> tuple[int, str]:
+def temp_beside(path: Path, private: bool = False) -> tuple[int, str]:
     """A temporary file in ``path``'s folder (created if need be), with the permissions a plain
-    ``open`` would give it (``mkstemp`` makes it private to its owner)."""
+    ``open`` would give it (``mkstemp`` makes it private to its owner; ``private``: left so)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.fchmod(fd, 0o666 & ~umask)
+    if not private:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)
     return fd, tmp
 
 
@@ -50,20 +51,28 @@ def remove_unfinished() -> None:
 
 
 @contextmanager
-def atomic_open(path: str | Path) -> Iterator[IO[str]]:
-    """Open a temporary file beside ``path``; on success it replaces ``path`` in one rename."""
+def atomic_file(path: str | Path, private: bool = False) -> Iterator[tuple[int, str]]:
+    """``(fd, name)`` of a temporary file beside ``path`` (:func:`temp_beside`) for the block to
+    write and close; when the block ends it replaces ``path`` in one rename, or is removed if the
+    block fails (or, :func:`unfinished`, if this process is cancelled meanwhile)."""
     path = Path(path)
-    fd, tmp = temp_beside(path)
+    fd, tmp = temp_beside(path, private)
     try:
         with unfinished(tmp):
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-                yield fh
-                fh.flush()
-                os.fsync(fh.fileno())
+            yield fd, tmp
             os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+@contextmanager
+def atomic_open(path: str | Path) -> Iterator[IO[str]]:
+    """Open a temporary file beside ``path``; on success it replaces ``path`` in one rename."""
+    with atomic_file(path) as (fd, _), os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+        yield fh
+        fh.flush()
+        os.fsync(fh.fileno())
 
 
 #: Characters that some line readers (Python's ``str.splitlines``, JavaScript) take for line breaks:
