@@ -13,6 +13,7 @@ import multiprocessing as mp
 import os
 import pickle
 import signal
+import time
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -59,7 +60,7 @@ def pool(jobs: int, shared: Shared) -> Iterator[Any]:
     _SHARED.clear()
     _SHARED.update(shared)
     try:
-        with mp.get_context("fork").Pool(jobs) as workers:
+        with mp.get_context("fork").Pool(jobs, initializer=_default_sigterm) as workers:
             yield workers
     finally:
         _SHARED.clear()
@@ -108,12 +109,33 @@ def map_tasks(
 
 
 def _cancelled(signum: int, frame: Any) -> None:
-    """SIGTERM in a :class:`Background` child (:meth:`Background.cancel`), or in a worker it forked:
-    remove the temporary files this process is writing (``writers.unfinished``), then end at once,
-    as SIGTERM would (unwinding instead could wait forever on a worker pool whose workers died
-    holding its queue's lock)."""
+    """SIGTERM in a :class:`Background` child (:meth:`Background.cancel`): remove the temporary
+    files it is writing (``writers.unfinished``), then end at once, as SIGTERM would (unwinding
+    instead could wait forever on a worker pool whose workers died holding its queue's lock)."""
     remove_unfinished()
     os._exit(128 + signum)
+
+
+def _default_sigterm() -> None:
+    """In a pool's worker: SIGTERM ends it, as the pool expects when it terminates its workers (a
+    Python handler inherited from a :class:`Background` child could miss the signal: one that comes
+    just before the worker blocks on the task queue's lock runs only once the lock is taken, never)."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+CANCEL_GRACE = 5.0  # seconds a cancelled child has to clean up before it is killed
+
+
+def _ended(pid: int, seconds: float) -> bool:
+    """Whether the child ``pid`` ended (and was reaped) within ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while True:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.005)
 
 
 class Background(Generic[T]):
@@ -154,8 +176,12 @@ class Background(Generic[T]):
         if self._pid and not self._done:
             with contextlib.suppress(OSError):
                 os.killpg(self._pid, signal.SIGTERM)
+            # its handler removes what it was writing; one that never runs (SIGTERM just before a
+            # blocking call) must not hold this process up
             with contextlib.suppress(OSError):
-                os.waitpid(self._pid, 0)
+                if not _ended(self._pid, CANCEL_GRACE):
+                    os.killpg(self._pid, signal.SIGKILL)
+                    os.waitpid(self._pid, 0)
             with contextlib.suppress(OSError):
                 os.close(self._fd)
             self._pid = 0
