@@ -334,21 +334,24 @@ def _concat_words(text_words: list[tuple[TextView, np.ndarray]]) -> tuple[np.nda
 
 def _learn_words(hashes: np.ndarray, bounds: np.ndarray, text_words: list[tuple[TextView, np.ndarray]]) -> None:
     """Put the words of ``hashes`` that :data:`_TABLE` lacks into it: each one's stem's term id and
-    IDF, or -1 for a function word (stems and their ids computed from the unit's view in C,
-    ``_text_kernel.Stemmer.term_ids``; :func:`_word_terms_reference` gives the same values)."""
+    IDF (stems and their ids computed from the unit's view in C, ``_text_kernel.Stemmer.term_ids``;
+    :func:`_word_terms_reference` gives the same values).  The function words (term id -1) are put
+    in first, whenever the table is empty, so none is ever among the words it lacks."""
+    if not len(_TABLE):
+        _add_function_words()
     miss = _TABLE.missing(hashes)
     if not miss.size:
         return
     if len(_TABLE) + miss.size > _TABLE_LIMIT:
         _TABLE.clear()
+        _add_function_words()
         miss = _TABLE.missing(hashes)
     uniq, first = np.unique(hashes[miss], return_index=True)
-    positions = miss[first]  # each missing word's first occurrence
-    content = np.flatnonzero(~np.isin(uniq, _stopword_hashes()))
-    order = content[np.argsort(positions[content], kind="stable")]  # by unit, for the kernel
+    positions = miss[first]  # each missing word's first occurrence: none is a function word
+    order = np.argsort(positions, kind="stable")  # by unit, for the kernel
     owner = np.searchsorted(bounds, positions[order], side="right") - 1
     local = positions[order] - bounds[owner]
-    tids, idfs = np.full(len(uniq), -1, np.int64), np.zeros(len(uniq), np.float64)
+    tids, idfs = np.empty(len(uniq), np.int64), np.empty(len(uniq), np.float64)
     tids[order] = STEMMER.term_ids(
         [v.norm.text for v, _ in text_words],
         [v.words.starts for v, _ in text_words],
@@ -359,6 +362,13 @@ def _learn_words(hashes: np.ndarray, bounds: np.ndarray, text_words: list[tuple[
     )
     idfs[order] = _idfs_of(tids[order])
     _TABLE.insert(uniq, tids, idfs)
+
+
+def _add_function_words() -> None:
+    """Put the function words in :data:`_TABLE` (term id -1, IDF 0), as :func:`_learn_words` would
+    when it first met each: then it never meets one, and need not look for them among new words."""
+    sw = _stopword_hashes()
+    _TABLE.insert(sw, np.full(len(sw), -1, np.int64), np.zeros(len(sw), np.float64))
 
 
 def warm() -> None:
