@@ -267,6 +267,46 @@ def test_template_support_depends_on_line_length() -> None:
     assert one.templates() == rows.templates() == {"s": frozenset({1, 3, 5, 6})}
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),  # an article without an outlet
+            st.lists(st.tuples(st.integers(0, 4), st.sampled_from([0, 3, 12, 41]), st.booleans()), max_size=8),
+        ),
+        max_size=8,
+    )
+)
+def test_key_rows_are_each_articles_counted_lines(articles) -> None:  # noqa: ANN001
+    """The rows :func:`key_rows` makes with numpy for a run of articles: per article, each line key
+    :func:`counted_lines` yields (blank and credit lines left out) once, its flags ORed over the
+    article's lines with that key; and every line's key, article after article."""
+    import numpy as np
+
+    from khabar.clean.templates import counted_lines, key_rows
+
+    items = []
+    for k, lines in enumerate(articles):
+        if lines is None:
+            items.append(None)
+            continue
+        keys = [2**64 - 1 - key for key, _, _ in lines]
+        norms = [None if not w else "(رويترز)" if credit else "سطر" for _, w, credit in lines]
+        items.append((f"text {k}", keys, [w for _, w, _ in lines], norms))
+    rows = key_rows(items)
+    want: dict[tuple[int, int], int] = {}
+    for k, item in enumerate(items):
+        if item is not None:
+            for key, f in counted_lines(*item[1:]):
+                want[(k, key)] = want.get((k, key), 0) | f
+    got = list(zip(rows.article.tolist(), rows.keys.tolist(), rows.flags.tolist(), strict=True))
+    assert len(got) == len(want) and {(a, key): f for a, key, f in got} == want
+    assert rows.article.dtype == np.int64 and rows.keys.dtype == np.uint64 and rows.flags.dtype == np.uint8
+    assert [None if x is None else x.tolist() for x in rows.line_keys()] == [
+        None if item is None else item[1] for item in items
+    ]
+
+
 @settings(max_examples=150, deadline=None)
 @given(
     st.lists(
@@ -288,7 +328,8 @@ def test_template_counts_from_rows_equal_counting_each_article(articles) -> None
     items = []
     for source, text, lines in articles:
         keys = [big - k for k, _ in lines]
-        norms = ["سطر" if w else None for _, w in lines]  # no words: a blank line
+        # no words: a blank line; key 5 a credit line (never counted)
+        norms = [None if not w else "(رويترز)" if k == 5 else "سطر" for k, w in lines]
         items.append((source, f"{source}:{text}", keys, [w for _, w in lines], norms))
     one = TemplateLearner()
     for source, text, keys, words, norms in items:
