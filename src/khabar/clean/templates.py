@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -86,7 +87,12 @@ def counted_lines(keys: Sequence[int], words: Sequence[int], norms: Sequence[str
     for key, n_words, norm in zip(keys, words, norms, strict=True):
         if norm is None or credit(norm):
             continue
-        yield key, (PROSE if n_words >= PROSE_LINE_WORDS else 0) | (LONG if n_words > LONG_LINE_WORDS else 0)
+        yield key, line_flags(n_words)
+
+
+def line_flags(n_words: Any) -> Any:
+    """The flags of a counted line of ``n_words`` words (an int, or a numpy array of them)."""
+    return (n_words >= PROSE_LINE_WORDS) * PROSE | (n_words > LONG_LINE_WORDS) * LONG
 
 
 def keys_of_lines(text: str, keys: list[int], words: list[int], norms: list[str | None]) -> ArticleKeys:
@@ -133,7 +139,7 @@ def key_rows(items: Sequence[tuple[str, list[int], list[int], list[str | None]] 
     keys: list[int] = []
     words: list[int] = []
     counted: list[bool] = []
-    credit = lexicon().credit.match  # is_credit
+    credit = lexicon().is_credit
     for item in items:
         if item is None:
             digests.append(None)
@@ -144,7 +150,7 @@ def key_rows(items: Sequence[tuple[str, list[int], list[int], list[str | None]] 
         sizes.append(len(line_keys_))
         keys.extend(line_keys_)
         words.extend(n_words)
-        counted.extend([norm is not None and credit(norm) is None for norm in norms])
+        counted.extend([norm is not None and not credit(norm) for norm in norms])
     lines = np.array(keys, dtype=np.uint64)
     bounds = np.zeros(len(items) + 1, dtype=np.int64)
     np.cumsum(sizes, out=bounds[1:])
@@ -152,7 +158,7 @@ def key_rows(items: Sequence[tuple[str, list[int], list[int], list[str | None]] 
     article = np.repeat(np.arange(len(items), dtype=np.int64), sizes)[take]
     key = lines[take]
     w = np.array(words, dtype=np.int64)[take]
-    flags = np.where(w >= PROSE_LINE_WORDS, PROSE, 0) | np.where(w > LONG_LINE_WORDS, LONG, 0)
+    flags = line_flags(w)
     # one row per line key of an article, its flags ORed over the article's lines with that key
     order = np.lexsort((key, article))
     article, key, flags = article[order], key[order], flags[order].astype(np.uint8)
