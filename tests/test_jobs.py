@@ -407,6 +407,68 @@ def test_a_cancelled_child_removes_only_its_own_unfinished_files(tmp_path) -> No
     assert not mine.exists()
 
 
+def test_a_pool_worker_terminated_while_writing_leaves_no_temporary_file(tmp_path) -> None:  # noqa: ANN001
+    """A pool's workers are terminated (SIGTERM) when the pool ends early: another writer failed, or
+    the scan was interrupted.  One that was writing an output (``atomic_open``, as the writers'
+    pool does) removes its temporary file first instead of leaving it half-written beside the outputs."""
+    import time
+
+    from khabar.parallel import map_tasks, pool
+
+    out = tmp_path / "out"
+    out.mkdir()
+    started = tmp_path / "started"
+    with pool(2, {"out": out, "started": started}) as workers:
+        map_tasks(workers, _write_slowly, [()])  # submitted at once; never waited for
+        deadline = time.monotonic() + 20
+        while not started.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert started.exists() and len(list(out.iterdir())) == 1  # the temporary file
+    # the pool's exit terminated its workers, the writer among them
+    deadline = time.monotonic() + 10
+    while list(out.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert list(out.iterdir()) == []
+
+
+def _write_slowly(shared: dict) -> None:  # type: ignore[type-arg]
+    import time
+
+    from khabar.writers import atomic_open
+
+    with atomic_open(shared["out"] / "stories.jsonl") as fh:
+        fh.write("{}\n")
+        shared["started"].touch()
+        time.sleep(60)
+
+
+def test_sigterm_is_guarded_only_while_a_file_is_written() -> None:
+    """``unfinished`` installs its SIGTERM clean-up only where SIGTERM had its default, and puts the
+    default back after the write: a process's own handler is left alone."""
+    import signal
+
+    from khabar.writers import removing_unfinished, unfinished
+
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+    with unfinished("/nonexistent/.a.tmp"):
+        assert signal.getsignal(signal.SIGTERM) is removing_unfinished
+        with unfinished("/nonexistent/.b.tmp"):
+            assert signal.getsignal(signal.SIGTERM) is removing_unfinished
+        assert signal.getsignal(signal.SIGTERM) is removing_unfinished
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+
+    def own(signum: int, frame: object) -> None:
+        pass
+
+    signal.signal(signal.SIGTERM, own)
+    try:
+        with unfinished("/nonexistent/.c.tmp"):
+            assert signal.getsignal(signal.SIGTERM) is own
+        assert signal.getsignal(signal.SIGTERM) is own
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def test_pool_workers_of_a_background_child_end_at_sigterm() -> None:
     """A pool forked inside a background child (the stories' links) gets SIGTERM's default back in
     its workers: the pool's own shutdown terminates them with it, and an inherited Python handler

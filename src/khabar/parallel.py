@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Generic, TypeVar
 
-from khabar.writers import remove_unfinished
+from khabar.writers import removing_unfinished
 
 T = TypeVar("T")
 Shared = dict[str, Any]
@@ -108,14 +108,6 @@ def map_tasks(
     return workers.imap(_call_args, items) if workers else map(_call_args, items)
 
 
-def _cancelled(signum: int, frame: Any) -> None:
-    """SIGTERM in a :class:`Background` child (:meth:`Background.cancel`): remove the temporary
-    files it is writing (``writers.unfinished``), then end at once, as SIGTERM would (unwinding
-    instead could wait forever on a worker pool whose workers died holding its queue's lock)."""
-    remove_unfinished()
-    os._exit(128 + signum)
-
-
 def _default_sigterm() -> None:
     """In a pool's worker: SIGTERM ends it, as the pool expects when it terminates its workers (a
     Python handler inherited from a :class:`Background` child could miss the signal: one that comes
@@ -155,7 +147,7 @@ class Background(Generic[T]):
         if pid == 0:  # the child: compute, send, and leave without the parent's exit handlers
             os.close(r)
             os.setpgid(0, 0)  # its own process group, with the workers it may start: cancel stops all
-            signal.signal(signal.SIGTERM, _cancelled)  # cancelled: files being written are removed
+            signal.signal(signal.SIGTERM, removing_unfinished)  # cancelled: files being written are removed
             status = 0
             try:
                 try:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,13 +33,23 @@ _UNFINISHED: dict[str, int] = {}  # temporary files being written → the proces
 
 @contextmanager
 def unfinished(tmp: str) -> Iterator[None]:
-    """While the temporary file ``tmp`` is being written: should this process be cancelled (a
-    background child, ``parallel.Background.cancel``), :func:`remove_unfinished` removes it."""
+    """While the temporary file ``tmp`` is being written: should this process be ended by SIGTERM (a
+    background child cancelled, ``parallel.Background.cancel``; a pool worker terminated because
+    another failed), :func:`removing_unfinished` removes it first.  Where SIGTERM had its default
+    (pool workers, a plain scan) that handler is installed for the time of the write and the default
+    put back after it: the write never blocks on a lock, so the handler always gets to run."""
     _UNFINISHED[tmp] = os.getpid()
+    guarded = threading.current_thread() is threading.main_thread() and (
+        signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+    )
+    if guarded:
+        signal.signal(signal.SIGTERM, removing_unfinished)
     try:
         yield
     finally:
         _UNFINISHED.pop(tmp, None)
+        if guarded:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def remove_unfinished() -> None:
@@ -48,6 +60,14 @@ def remove_unfinished() -> None:
         if pid == me:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
+
+
+def removing_unfinished(signum: int, frame: Any) -> None:
+    """A SIGTERM handler: remove the temporary files being written (:func:`remove_unfinished`), then
+    end at once, with the status SIGTERM gives (unwinding instead could wait forever on a worker
+    pool whose workers died holding its queue's lock)."""
+    remove_unfinished()
+    os._exit(128 + signum)
 
 
 @contextmanager
