@@ -469,6 +469,58 @@ def test_sigterm_is_guarded_only_while_a_file_is_written() -> None:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
+_KILLED_PARENT = """
+import sys, time
+from pathlib import Path
+from khabar.parallel import Background
+
+def child():
+    import os
+    Path(sys.argv[1]).write_text(str(os.getpid()))
+    time.sleep(60)
+    Path(sys.argv[1] + ".late").touch()  # what a child left running would write after its parent
+
+job = Background(child)
+time.sleep(60)
+"""
+
+
+def test_a_background_child_ends_when_its_parent_is_killed(tmp_path) -> None:  # noqa: ANN001
+    """A scan killed outright (SIGKILL, the OOM killer) cannot cancel its background children: they
+    get SIGTERM from the kernel as their parent dies, and end instead of computing and writing on."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    marker = tmp_path / "child"
+    parent = subprocess.Popen([sys.executable, "-c", _KILLED_PARENT, str(marker)])
+    try:
+        deadline = time.monotonic() + 20
+        while not (marker.exists() and marker.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        child = int(marker.read_text())
+    finally:
+        parent.kill()
+        parent.wait()
+    deadline = time.monotonic() + 10
+    while _running(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        assert not _running(child)
+    finally:
+        if _running(child):
+            os.kill(child, 9)
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
 def test_pool_workers_of_a_background_child_end_at_sigterm() -> None:
     """A pool forked inside a background child (the stories' links) gets SIGTERM's default back in
     its workers: the pool's own shutdown terminates them with it, and an inherited Python handler

@@ -9,10 +9,13 @@ process did it or on what else it did.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import multiprocessing as mp
 import os
 import pickle
 import signal
+import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -115,6 +118,30 @@ def _default_sigterm() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
+def _prctl() -> Any:
+    """Linux's ``prctl``, or None elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+_PRCTL = _prctl()
+_PR_SET_PDEATHSIG = 1
+
+
+def _end_with_parent(parent: int) -> None:
+    """In a forked child of ``parent``: SIGTERM when the parent ends, however it ends (killed too:
+    Linux's parent-death signal), so a scan that was killed leaves no computation running on, and
+    writing, after it.  A parent that ended before the signal was armed is seen by its pid."""
+    if _PRCTL is not None:
+        _PRCTL(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    if os.getppid() != parent:
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
 CANCEL_GRACE = 5.0  # seconds a cancelled child has to clean up before it is killed
 
 
@@ -143,11 +170,16 @@ class Background(Generic[T]):
         if "fork" not in mp.get_all_start_methods():
             return
         r, w = os.pipe()
+        # the parent-death signal comes when the forking thread ends: armed only for the main thread's
+        # children (another thread, a web server's worker, may end long before its process)
+        parent = os.getpid() if threading.current_thread() is threading.main_thread() else 0
         pid = os.fork()
         if pid == 0:  # the child: compute, send, and leave without the parent's exit handlers
             os.close(r)
             os.setpgid(0, 0)  # its own process group, with the workers it may start: cancel stops all
             signal.signal(signal.SIGTERM, removing_unfinished)  # cancelled: files being written are removed
+            if parent:
+                _end_with_parent(parent)  # and so when the parent ends without cancelling it (killed)
             status = 0
             try:
                 try:
