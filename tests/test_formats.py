@@ -11,7 +11,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
@@ -178,6 +179,34 @@ def test_json_lines_read_back_as_the_standard_encoders(value: object) -> None:
     assert len(line.decode("utf-8").splitlines()) == 1
     if not _has_float(value):
         assert line == ref.encode("utf-8")
+
+
+@settings(max_examples=300, deadline=None)
+@given(_JSON_VALUES, st.integers(min_value=2**64).map(lambda x: x * (-1) ** (x % 2)))
+def test_a_record_with_a_wide_integer_keeps_orjsons_spelling(value: object, wide: int) -> None:
+    """orjson rejects integers beyond 64 bits (and keys that are not strings): such a record is still
+    spelled as orjson spells the rest of it, floats (``0.00001``) and NaN (``null``) included, with
+    the integer's digits in its place."""
+    import orjson
+
+    from khabar.writers import dumps_bytes
+
+    try:
+        rest = orjson.dumps({"v": value}, option=orjson.OPT_NON_STR_KEYS)
+    except TypeError:  # wide integers in the value itself: no oracle
+        assume(False)
+    for raw, escaped in (("\u2028", "\\u2028"), ("\u2029", "\\u2029"), ("\x85", "\\u0085")):
+        rest = rest.replace(raw.encode(), escaped.encode())
+    assert dumps_bytes({"v": value, "wide": [wide]}) == rest[:-1] + b',"wide":[' + str(wide).encode() + b"]}"
+
+
+def test_wide_integers_and_floats_in_one_record() -> None:
+    from khabar.writers import dumps_bytes
+
+    line = dumps_bytes({"n": 2**70, "f": 1e-05, "x": float("nan"), 3: [-(2**65), 2**63, "\u2028"]})
+    assert line == (
+        b'{"n":1180591620717411303424,"f":0.00001,"x":null,"3":[-36893488147419103232,9223372036854775808,"\\u2028"]}'
+    )
 
 
 def _has_float(value: object) -> bool:

@@ -109,16 +109,47 @@ def dumps(obj: Any) -> str:
 def dumps_bytes(obj: Any) -> bytes:
     """:func:`dumps` encoded as UTF-8, by orjson (compact, keys in order; a float in the shortest
     form that reads back the same, NaN and infinities as ``null``).  What orjson does not encode
-    (integers beyond 64 bits, keys that are not strings) goes through :func:`dumps_reference`."""
+    (integers beyond 64 bits, keys that are not strings) is spelled the same way (:func:`_dumps_wide`)."""
     try:
         line = orjson.dumps(obj)
     except TypeError:  # orjson.JSONEncodeError is a TypeError
-        return dumps_reference(obj).encode("utf-8")
+        line = _dumps_wide(obj)
     # the three start e2 80 or c2 85: a one-byte search (memchr) rules most lines out, and the two-byte
     # one (a slower scan) runs only where the lead byte is
     if (b"\xe2" in line and b"\xe2\x80" in line) or (b"\xc2" in line and b"\xc2\x85" in line):
         for raw, escaped in _LINE_BREAK_BYTES:
             line = line.replace(raw, escaped)
+    return line
+
+
+_WIDE = f"\x00khabar-int-{os.urandom(8).hex()}-"  # what stands for a wide integer while orjson encodes
+
+
+def _dumps_wide(obj: Any) -> bytes:
+    """orjson's line of what it rejects by default: keys that are not strings (as the standard
+    library spells them: ``1``, ``true``, ``null``), and integers beyond its 64 bits, which stand in
+    as strings of their own while it encodes and are then put back as their digits.  So a record
+    with one wide integer keeps every float's spelling, and NaN as ``null``; what orjson still
+    cannot encode goes through :func:`dumps_reference`."""
+    wide: list[int] = []
+
+    def narrow(x: Any) -> Any:
+        if isinstance(x, dict):
+            return {k: narrow(v) for k, v in x.items()}
+        if isinstance(x, list | tuple):
+            return [narrow(v) for v in x]
+        if isinstance(x, int) and not isinstance(x, bool) and not -(2**63) <= x < 2**64:
+            wide.append(x)
+            return f"{_WIDE}{len(wide) - 1}"
+        return x
+
+    try:
+        line = orjson.dumps(narrow(obj), option=orjson.OPT_NON_STR_KEYS)
+    except TypeError:
+        return dumps_reference(obj).encode("utf-8")
+    stand_in = orjson.dumps(_WIDE)[1:-1]  # as orjson escapes it
+    for k, x in enumerate(wide):
+        line = line.replace(b'"' + stand_in + str(k).encode() + b'"', str(x).encode())
     return line
 
 
