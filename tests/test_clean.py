@@ -504,6 +504,15 @@ def test_first_chars_knows_when_it_does_not_know() -> None:
     for pattern in ("^\\s*a", "^.a", "^[^a]", "^a*", "^(?i:a)", "^$", "^\\da", "^(a|)b?"):
         assert first_chars(re.compile(pattern)) is None, pattern
     assert first_chars(re.compile("^[\u0600-\u06ff]x")) is not None  # a narrow range is spelled out
+
+
+def test_first_chars_without_the_parser_gives_no_shortcut(monkeypatch) -> None:  # noqa: ANN001
+    """``re._parser`` is CPython's, not a public interface: where it is missing, no shortcut (every
+    line is tried, with the same results)."""
+    from khabar.clean import lexicon
+
+    monkeypatch.setattr(lexicon, "sre_parser", None)
+    assert first_chars(re.compile("^(?:ab|ج)x")) is None
     assert first_chars(re.compile("^[\u0000-\uffff]x")) is None  # a wide one is not
 
 

@@ -8,8 +8,6 @@ explains why a line was marked (``khabar clean --explain`` prints it).
 from __future__ import annotations
 
 import re
-import re._constants as sre_constants  # the parsed form of a pattern: what first_chars reads
-import re._parser as sre_parser
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -19,6 +17,12 @@ import ahocorasick
 
 from khabar._text_kernel import Substrings
 from khabar.normalize import normalize_text
+
+try:  # the parsed form of a pattern, what first_chars reads: CPython's own, not a public interface
+    import re._constants as sre_constants
+    import re._parser as sre_parser
+except ImportError:  # a Python without them: no shortcut, the same results
+    sre_constants = sre_parser = None  # type: ignore[assignment]
 
 # Lines that introduce "related" content: a list of links or a whole appended article.
 RELATED_MARKERS = (
@@ -177,7 +181,7 @@ def first_chars(pattern: Pattern) -> str | None:
     or None when that is not a small known set (a pattern that can match the empty string, or
     starts with ``.``, ``\\s``, a negated class, a case-insensitive part …).  A line starting with
     none of them cannot match it, and is spared the call."""
-    if pattern.flags & re.IGNORECASE:
+    if pattern.flags & re.IGNORECASE or sre_parser is None:
         return None
     try:
         found, nullable = _first(sre_parser.parse(pattern.pattern, pattern.flags))
