@@ -79,6 +79,20 @@ def test_spark_engine_output_equals_local_engine(tmp_path: Path, ant: list[dict]
         assert summary[key] == local.summary[key], key
 
 
+def test_an_output_is_partitioned_by_its_own_size(session, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Pairs and stories are fetched by the driver a partition at a time: their partitions are sized
+    by their own number of records, not the articles' (a corpus copied many times has many more pairs
+    than articles), sorted, and the count is theirs."""
+    monkeypatch.setattr(spark_engine, "OUTPUT_PARTITION", 100)
+    sc = session.sparkContext
+    keyed = sc.parallelize([(k * 7919 % 2500, k) for k in range(2500)], 3)
+    ordered, n = spark_engine._sorted_output(sc, keyed)
+    assert n == 2500
+    assert ordered.getNumPartitions() == 25
+    assert ordered.keys().collect() == list(range(2500))
+    assert max(ordered.glom().map(len).collect()) <= 200
+
+
 class _JavaError:
     """A Java exception as py4j shows it: a message and a cause."""
 

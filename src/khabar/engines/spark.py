@@ -134,6 +134,18 @@ def _output_partitions(sc: Any, n: int) -> int:
     return max(sc.defaultParallelism, -(-n // OUTPUT_PARTITION))
 
 
+def _sorted_output(sc: Any, keyed: Any) -> tuple[Any, int]:
+    """``keyed`` (an RDD of (sort key, record)) sorted by key into partitions sized by its own number
+    of records (a corpus copied many times over has far more pairs than articles), cached; and that
+    number."""
+    keyed = keyed.cache()
+    n = keyed.count()
+    ordered = keyed.sortByKey(numPartitions=_output_partitions(sc, n)).cache()
+    ordered.count()  # materialized: the unsorted copy can go
+    keyed.unpersist()
+    return ordered, n
+
+
 # --------------------------------------------------------------------------- 1. read
 
 
@@ -601,14 +613,12 @@ def scan(
             ),
         )
     )
-    out_parts = _output_partitions(sc, n_articles)  # of each output: the driver fetches one at a time
-    pairs = pair_records(aligned, info).sortByKey(numPartitions=out_parts).cache()
-    n_pairs = pairs.count()
+    pairs, n_pairs = _sorted_output(sc, pair_records(aligned, info))
     seconds["reuse"] = round(time.perf_counter() - t0, 3)
     t0 = time.perf_counter()
     unit_story, sunits = stories(prepared, pairs, link)
-    records = story_records(unit_story, sunits, pairs, prepared).sortByKey(numPartitions=out_parts).values().cache()
-    n_stories = records.count()
+    records, n_stories = _sorted_output(sc, story_records(unit_story, sunits, pairs, prepared))
+    records = records.values()
     seconds["stories"] = round(time.perf_counter() - t0, 3)
     relations = Counter(pairs.map(lambda kv: kv[1]["relation"]).countByValue())
     segments = Counter(prepared.flatMap(lambda kv: [s.kind for s in kv[1][0].segments]).countByValue())
@@ -634,7 +644,7 @@ def scan(
     }
     if out is not None:
         t0 = time.perf_counter()
-        article_lines = _article_records(prepared, unit_story, sunits, out_parts)
+        article_lines = _article_records(prepared, unit_story, sunits, _output_partitions(sc, n_articles))
         _write(out, output_format, article_lines, pairs.values(), records, errors, summary)
         seconds["write"] = round(time.perf_counter() - t0, 3)
     seconds["total"] = round(time.perf_counter() - started, 3)
