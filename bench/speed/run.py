@@ -19,6 +19,7 @@ compare when the machine is shared: wall time then includes waiting for the othe
 
 With ``--before OLD/src`` an older khabar (e.g. ``git worktree add /tmp/khabar-before <commit>``)
 runs in the same rows, right after the current one, so a change is measured under the same load.
+``--repeat N`` times every system N times, round-robin, and reports the medians (and every run).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import math
 import os
 import platform
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -100,31 +102,17 @@ def measure(cmd: list[str], env: dict[str, str] | None = None, memory: bool = Tr
     return seconds, peak / 2**20, out, _children_cpu() - cpu0
 
 
-def timed_then_sampled(
-    cmd: list[str], env: dict[str, str] | None = None, inline: bool = False, out_dir: int | None = None
+def run_once(
+    cmd: list[str], env: dict[str, str] | None = None, memory: bool = False, out_dir: int | None = None
 ) -> tuple[float, float, str, float, dict | None]:
-    """:func:`measure` of ``cmd``: timed in a run of its own, its memory sampled in a second run.
-    Reading the proportional set size walks every page table of every process of the tree (tens of
-    milliseconds for a large process, every 50 ms): an observer that slows a many-process, large
-    program (khabar: 15–25% on all of ANT) far more than a one-process one, so it never shares a run
-    with the timing.  ``inline``: one run for both (how figures before this change were measured).
-    ``out_dir``: the index in ``cmd`` of an output directory, made fresh for each run; the timed
-    run's summary.json is returned."""
-    runs = [True] if inline else [False, True]
-    result: list[object] = []
-    summary = None
-    for memory in runs:
-        with tempfile.TemporaryDirectory() as tmp:
-            if out_dir is not None:
-                cmd[out_dir] = tmp
-            s, mb, out, cpu = measure(cmd, env, memory)
-            if out_dir is not None and summary is None:
-                summary = json.loads((Path(tmp) / "summary.json").read_text(encoding="utf-8"))
-        if not result:
-            result = [s, mb, out, cpu]
-        else:
-            result[1] = mb
-    return result[0], result[1], result[2], result[3], summary  # type: ignore[return-value]
+    """:func:`measure` of ``cmd`` once (``memory``: sampled in this run), and the run's summary.json
+    if ``out_dir`` is the index in ``cmd`` of an output directory (made fresh for the run)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        if out_dir is not None:
+            cmd = [*cmd[:out_dir], tmp, *cmd[out_dir + 1 :]]
+        s, mb, out, cpu = measure(cmd, env, memory)
+        summary = json.loads((Path(tmp) / "summary.json").read_text(encoding="utf-8")) if out_dir is not None else None
+    return s, mb, out, cpu, summary
 
 
 def subsets(corpus: Path, work: Path) -> dict[int, tuple[Path, int]]:
@@ -155,6 +143,13 @@ def main() -> None:
         "runs in the same rows as 'khabar_before', so a change is measured against it under the same load",
     )
     ap.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="time every system this many times, round-robin, and report the medians (with every run's "
+        "figures): the machine is shared and one run can be off by a fifth",
+    )
+    ap.add_argument(
         "--inline-memory",
         action="store_true",
         help="sample memory during the timed run (as figures before the separate memory run were measured: "
@@ -166,22 +161,40 @@ def main() -> None:
     for f, (path, n) in subsets(args.corpus, args.work).items():
         row: dict[str, object] = {"fraction": f"1/{f}" if f > 1 else "all", "articles": n}
         cmd = [sys.executable, "-m", "khabar", "scan", str(path), "--out", "", "-q", "--jobs", str(args.jobs)]
-        s, mb, _, cpu, summary = timed_then_sampled(cmd, inline=args.inline_memory, out_dir=cmd.index("--out") + 1)
-        assert summary is not None
-        row["khabar"] = {"seconds": round(s, 2), "cpu_seconds": round(cpu, 2), "peak_mb": round(mb)}
-        row["khabar"]["pairs"] = summary["pairs"]
+        out_dir = cmd.index("--out") + 1
+        # (name, command, environment, index of its output directory)
+        systems: list[tuple[str, list[str], dict[str, str] | None, int | None]] = [("khabar", cmd, None, out_dir)]
         if args.before is not None:
-            env = dict(os.environ, PYTHONPATH=str(args.before))
-            s, mb, _, cpu, before = timed_then_sampled(cmd, env, args.inline_memory, cmd.index("--out") + 1)
-            row["khabar_before"] = {"seconds": round(s, 2), "cpu_seconds": round(cpu, 2), "peak_mb": round(mb)}
-            row["khabar_before"]["pairs"] = before["pairs"] if before else None  # type: ignore[index]
-            row["before_over_khabar"] = round(s / row["khabar"]["seconds"], 2)  # type: ignore[index]
-        row["khabar"]["stages"] = summary["seconds"]  # type: ignore[index]
+            systems.append(("khabar_before", cmd, dict(os.environ, PYTHONPATH=str(args.before)), out_dir))
         for name, fn in (("datasketch", "datasketch_pairs"), ("rensa", "rensa_pairs")):
             code = BASELINE.format(here=str(HERE), path=str(path), fn=fn)
-            s, mb, out, cpu, _ = timed_then_sampled([sys.executable, "-c", code], inline=args.inline_memory)
-            row[name] = {"seconds": round(s, 2), "cpu_seconds": round(cpu, 2), "peak_mb": round(mb)}
-            row[name]["pairs"] = int(out.strip())  # type: ignore[index]
+            systems.append((name, [sys.executable, "-c", code], None, None))
+        runs: dict[str, list[tuple[float, float, float]]] = {name: [] for name, _, _, _ in systems}
+        found: dict[str, object] = {}
+        # round-robin: each repeat runs every system once, the older khabar right after the current one,
+        # so a burst of load on the shared machine falls on all of them alike
+        for _ in range(args.repeat):
+            for name, c, env, od in systems:
+                s, mb, out, cpu, summary = run_once(c, env, args.inline_memory, od)
+                runs[name].append((s, cpu, mb))
+                found[name] = summary if summary is not None else {"pairs": int(out.strip())}
+        for name, c, env, od in systems:
+            seconds = [r[0] for r in runs[name]]
+            cpus = [r[1] for r in runs[name]]
+            peak = max(r[2] for r in runs[name]) if args.inline_memory else run_once(c, env, True, od)[1]
+            entry: dict[str, object] = {
+                "seconds": round(statistics.median(seconds), 2),
+                "cpu_seconds": round(statistics.median(cpus), 2),
+                "peak_mb": round(peak),
+                "pairs": found[name]["pairs"],  # type: ignore[index]
+            }
+            if args.repeat > 1:
+                entry["runs_seconds"] = [round(x, 2) for x in seconds]
+                entry["runs_cpu_seconds"] = [round(x, 2) for x in cpus]
+            row[name] = entry
+        row["khabar"]["stages"] = found["khabar"]["seconds"]  # type: ignore[index]
+        if args.before is not None:
+            row["before_over_khabar"] = round(row["khabar_before"]["seconds"] / row["khabar"]["seconds"], 2)  # type: ignore[index]
         k = row["khabar"]["seconds"]  # type: ignore[index]
         kc = row["khabar"]["cpu_seconds"]  # type: ignore[index]
         row["datasketch_over_khabar"] = round(row["datasketch"]["seconds"] / k, 2)  # type: ignore[index]
@@ -203,7 +216,9 @@ def main() -> None:
         "machine": f"{platform.machine()}, {platform.python_version()}, {os.cpu_count()} cores, "
         f"{round(psutil.virtual_memory().total / 2**30)} GiB",
         "jobs": args.jobs,
-        "memory": "sampled in the timed run" if args.inline_memory else "sampled in a second run of each system",
+        "memory": "sampled in the timed run" if args.inline_memory else "sampled in a separate run of each system",
+        "repeat": args.repeat,
+        "figures": "medians of the repeats" if args.repeat > 1 else "one run",
         "rows": rows,
         "time_growth_exponent": growth,
     }
