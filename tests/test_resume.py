@@ -208,6 +208,12 @@ def test_a_parallel_scan_killed_resumes_with_its_background_key_and_checkpoints(
     child.start()
     child.join(120)
     assert child.exitcode == -signal.SIGKILL
+    # nothing half-written is left beside the outputs: the background writers end with the scan and
+    # remove what they were writing, and the article lines written early have no name to leave
+    deadline = time.monotonic() + 10
+    while [p for p in out.iterdir() if p.name.endswith(".tmp")] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [p.name for p in out.iterdir() if p.name.endswith(".tmp")]
     manifest = json.loads((out / DIRNAME / "manifest.json").read_text(encoding="utf-8"))
     articles = khabar.scan([src], jobs=1).articles
     from khabar.readers.records import MAX_CHARS

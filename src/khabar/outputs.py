@@ -71,11 +71,13 @@ class EarlyWrite:
         self, out: Path, articles: Sequence[Article], prepared: Sequence[Prepared], pairs: list[dict[str, Any]]
     ):
         (out / "summary.json").unlink(missing_ok=True)
-        fd, self.path = temp_beside(out / "articles.jsonl")
-        os.close(fd)
+        # the lines' file has no name: it lives as long as a process holds it open, so a scan killed
+        # outright (SIGKILL, out of memory) leaves nothing of it behind (on the outputs' file system)
+        self.fd, path = temp_beside(out / "articles.jsonl")
+        os.unlink(path)
         self.articles = articles
         self._job: Background[_Layout | OSError] = Background(
-            lambda: _write_early(out, self.path, articles, prepared, pairs)
+            lambda: _write_early(out, self.fd, articles, prepared, pairs)
         )
 
     def article_lines(self, stories: StoryResult) -> Iterator[bytes]:
@@ -83,9 +85,8 @@ class EarlyWrite:
         story id put in its place."""
         offsets, cuts, bounds, keys = self._layout()
         story = stories.unit_story
-        with open(self.path, "rb") as fh:
-            size = os.fstat(fh.fileno()).st_size
-            lines: Any = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+        size = os.fstat(self.fd).st_size
+        lines: Any = mmap.mmap(self.fd, 0, access=mmap.ACCESS_READ) if size else b""
         try:
             for k, article in enumerate(self.articles):
                 if offsets[k] == offsets[k + 1]:  # encoded here, whole
@@ -116,9 +117,11 @@ class EarlyWrite:
         return got
 
     def close(self) -> None:
-        """Stop the child if it still runs, and remove the lines' file."""
+        """Stop the child if it still runs, and let the lines' file go."""
         self._job.cancel()
-        Path(self.path).unlink(missing_ok=True)
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
 
 
 # where each article's line starts in the file (n + 1 offsets; none for one encoded whole later),
@@ -128,23 +131,21 @@ _Layout = tuple[list[int], list[int], list[int], list[str]]
 
 
 def _write_early(
-    out: Path, path: str, articles: Sequence[Article], prepared: Sequence[Prepared], pairs: Any
+    out: Path, fd: int, articles: Sequence[Article], prepared: Sequence[Prepared], pairs: Any
 ) -> _Layout | OSError:
-    """Write pairs.jsonl, then each article's line without its units' story ids to ``path``:
-    returns the lines' layout, or the error that stopped it."""
+    """Write pairs.jsonl, then each article's line without its units' story ids to the open file
+    ``fd``: returns the lines' layout, or the error that stopped it."""
     try:
-        return _write_lines(out, path, articles, prepared, pairs)
+        return _write_lines(out, fd, articles, prepared, pairs)
     except OSError as e:
         return e
 
 
-def _write_lines(
-    out: Path, path: str, articles: Sequence[Article], prepared: Sequence[Prepared], pairs: Any
-) -> _Layout:
+def _write_lines(out: Path, fd: int, articles: Sequence[Article], prepared: Sequence[Prepared], pairs: Any) -> _Layout:
     write_jsonl(out / "pairs.jsonl", pairs)
     offsets, cuts, bounds, keys = [0], [], [0], []
     at = 0
-    with open(path, "wb") as fh:
+    with os.fdopen(os.dup(fd), "wb") as fh:  # (a file of its own here: this process's copy of it)
         batch: list[bytes] = []
         for article, p in zip(articles, prepared, strict=True):
             line = _line_but_stories(article, p, cuts, keys) if _spliceable(article) else b""
