@@ -111,6 +111,14 @@ CASES = [
     Case("broken UTF-16", "junk.txt", lambda: b"\xff\xfe" + b"\x00\xd8a\x00", "error", r"UTF-16 BOM but is not", 0),
     Case("binary junk HTML", "junk.html", lambda: JUNK, "error", r"not UTF-8 .* not Arabic", 0),
     Case("binary junk WARC", "junk.warc", lambda: JUNK, "error", r"cannot read the rest of the WARC", 0),
+    Case(
+        "WARC response without a target URI",
+        "nouri.warc",
+        lambda: b"WARC/1.0\r\nWARC-Type: response\r\nContent-Length: 5\r\n\r\nshort\r\n\r\n",
+        "error",
+        r"cannot read the rest of the WARC: a malformed record \(warcio: ",
+        0,
+    ),
     Case("binary junk Parquet", "junk.parquet", lambda: JUNK, "error", r"cannot read the Parquet file", 0),
     Case("deeply nested HTML", "deep.html", lambda: NESTED.encode(), "error", r"nest deeper than the 255 levels", 0),
     Case(

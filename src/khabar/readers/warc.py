@@ -64,7 +64,10 @@ def read_warc(path: str) -> Iterator[Article | RecordError | Skipped]:
     except (ArchiveLoadFailed, OSError, EOFError, ValueError) as e:
         yield RecordError(path, offset, f"cannot read the rest of the WARC: {e}")
     except Exception as e:  # noqa: BLE001 - warcio fails on corrupt input with arbitrary errors
-        yield RecordError(path, offset, f"cannot read the rest of the WARC ({type(e).__name__}: {e})")
+        # (a record without a WARC-Target-URI, say, makes warcio fail on None)
+        yield RecordError(
+            path, offset, f"cannot read the rest of the WARC: a malformed record (warcio: {type(e).__name__}: {e})"
+        )
 
 
 def _record(path: str, offset: int, record: object, body: bytes) -> Article | RecordError | Skipped:
