@@ -1,9 +1,12 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import SEED_A, SEED_B
 
@@ -35,6 +38,20 @@ def test_scan_writes_the_contract_files(tmp_path: Path) -> None:
     for a in arts:
         assert set(a) >= {"id", "title", "source", "published", "text", "segments"}
         assert a["segments"][0]["start"] == 0 and a["segments"][-1]["end"] == len(a["text"])
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_scan_shows_each_stage_on_stderr(tmp_path: Path, jobs: str) -> None:
+    """The progress bar names every stage as the scan reaches it (a long stories or write stage on a
+    large crawl is not a silent one), with what it counts; ``-q`` hides it."""
+    r = khabar("scan", str(SEED_A.parent), "--out", str(tmp_path / "out"), "--jobs", jobs)
+    assert r.returncode == 0, r.stderr
+    shown = r.stderr.replace("\r", "\n")
+    stages = (("read", "article"), ("clean", "article"), ("align", "pair"), ("stories", "story"), ("write", "file"))
+    for stage, unit in stages:
+        assert re.search(rf"^{stage}: .*{unit}", shown, re.M), (stage, shown)
+    quiet = khabar("scan", str(SEED_A.parent), "--out", str(tmp_path / "q"), "--jobs", jobs, "-q")
+    assert quiet.returncode == 0 and "stories:" not in quiet.stderr and "write:" not in quiet.stderr
 
 
 def test_clean_prints_body_only() -> None:

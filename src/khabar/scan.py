@@ -189,12 +189,13 @@ def _pairs_and_stories(
         reuse = pairs() if checkpoints is None else checkpoints.stage("reuse", pairs)
     if before_stories is not None:
         before_stories(prepared, reuse.pairs)
-    with timer.stage("stories"):
+    with timer.stage("stories"), _bar(None, "stories", "story", quiet) as bar:
 
         def group() -> StoryResult:
             return build_stories(articles, reuse.pairs, reuse.sizes, link, prepared, jobs=jobs, lexical=lexical)
 
         stories = group() if checkpoints is None else checkpoints.stage("stories", group)
+        bar.update(len(stories.stories))
     return reuse.pairs, stories
 
 
@@ -278,7 +279,7 @@ def _scan(
             )
         summary = _summary(articles, errors, skipped, not_articles, pairs, stories, timer.seconds, output_format)
         if out is not None:
-            with timer.stage("write"):
+            with timer.stage("write"), _bar(4, "write", "file", quiet) as bar:
                 # summary.json is written last: an output directory without one is incomplete
                 (Path(out) / "summary.json").unlink(missing_ok=True)
                 if early:
@@ -294,6 +295,7 @@ def _scan(
                     article_lines=partial(early[0].article_lines, stories) if early else None,
                     pairs_written=bool(early),
                 )
+                bar.update(4)  # articles, pairs, stories and errors (summary.json comes last)
             if checkpoints is not None:
                 checkpoints.written()
             summary["seconds"] = dict(timer.seconds, total=round(time.perf_counter() - started, 3))
