@@ -693,13 +693,14 @@ def _write(
             path, output_format, articles.toLocalIterator(), pairs.toLocalIterator(), stories.toLocalIterator(), errors
         )
         return
-    if output_format != "jsonl":
-        raise KhabarError("--format parquet with --engine spark needs a local output directory")
     sc = articles.context
     jvm = sc._jvm  # noqa: SLF001 - the Hadoop FileSystem API is only reachable through py4j
     conf = sc._jsc.hadoopConfiguration()  # noqa: SLF001
     base = jvm.org.apache.hadoop.fs.Path(out)
     fs = base.getFileSystem(conf)
+    if output_format != "jsonl":
+        _write_through_local(fs, jvm, out, output_format, articles, pairs, stories, errors)
+        return
     for name, rdd in (
         ("articles", articles),
         ("pairs", pairs),
@@ -714,6 +715,29 @@ def _write(
         fs.delete(final, False)
         fs.rename(part, final)
         fs.delete(jvm.org.apache.hadoop.fs.Path(tmp), True)
+
+
+def _write_through_local(
+    fs: Any, jvm: Any, out: str, output_format: str, articles: Any, pairs: Any, stories: Any, errors: list[RecordError]
+) -> None:
+    """Outputs a Hadoop file system gets whole (Parquet: one file each, as the local engine writes
+    them): written by the driver into a local temporary directory, streaming the records as for a
+    local output, then each copied beside its final name and renamed into place."""
+    import tempfile
+
+    from khabar.outputs import write_outputs
+
+    with tempfile.TemporaryDirectory(prefix="khabar-out-") as tmp:
+        local = Path(tmp)
+        write_outputs(
+            local, output_format, articles.toLocalIterator(), pairs.toLocalIterator(), stories.toLocalIterator(), errors
+        )
+        for f in sorted(local.iterdir()):
+            part = jvm.org.apache.hadoop.fs.Path(f"{out.rstrip('/')}/.{f.name}.tmp")
+            final = jvm.org.apache.hadoop.fs.Path(f"{out.rstrip('/')}/{f.name}")
+            fs.copyFromLocalFile(True, True, jvm.org.apache.hadoop.fs.Path(f.as_uri()), part)  # from the local FS
+            fs.delete(final, False)
+            fs.rename(part, final)
 
 
 def _write_summary(out: str, summary: dict[str, Any]) -> None:
