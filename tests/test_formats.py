@@ -108,6 +108,33 @@ def test_parquet_input_with_bad_rows(tmp_path: Path, ant: list[dict]) -> None:
     assert [(e.file, e.line, e.id) for e in result.errors] == [(str(path), 2, "p2"), (str(path), 4, "p4")]
 
 
+def test_parquet_binary_columns_are_decoded_as_files_are_or_reported(tmp_path: Path, ant: list[dict]) -> None:
+    """Bytes in a text column are decoded by the rules of a text file (here UTF-8 and Windows-1256),
+    never with replacement characters; bytes that are no text make a bad record; an unknown binary
+    column is kept: as text when it is UTF-8, else as base64."""
+    words = "مرحبا بكم في نشرة الأخبار العربية"
+    table = pa.table(
+        {
+            "id": [b"u8", b"cp", b"junk"],
+            "text": pa.array(
+                [ant[0]["text"].encode(), words.encode("cp1256"), b"caf\xe9 cr\xe8me br\xfbl\xe9e"], pa.binary()
+            ),
+            "title": pa.array([words.encode(), None, None], pa.binary()),
+            "blob": pa.array([b"\x00\xff\x10", b"plain", None], pa.binary()),
+        }
+    )
+    path = tmp_path / "in.parquet"
+    pq.write_table(table, path)
+    result = khabar.scan([path], out=tmp_path / "out")
+    got = {a.id: a for a in result.articles}
+    assert sorted(got) == ["cp", "u8"]
+    assert got["u8"].text == ant[0]["text"] and got["u8"].title == words
+    assert got["cp"].text == words and "\ufffd" not in got["cp"].text
+    assert got["u8"].extra == {"blob": "AP8Q"} and got["cp"].extra == {"blob": "plain"}
+    [err] = result.errors
+    assert (err.line, err.id) == (3, "junk") and "field 'text': undecodable bytes" in err.message
+
+
 def test_parquet_output_holds_the_same_records_as_jsonl(tmp_path: Path, ant: list[dict]) -> None:
     src = tmp_path / "in.jsonl.gz"
     with gzip.open(src, "wt", encoding="utf-8") as fh:
