@@ -102,6 +102,30 @@ def test_stories_on_a_missing_scan_is_one_line(tmp_path: Path) -> None:
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "stories.jsonl: not found" in r.stderr
 
 
+def test_stories_and_report_read_a_parquet_scan_as_they_read_a_jsonl_one(tmp_path: Path) -> None:
+    for fmt in ("jsonl", "parquet"):
+        r = khabar("scan", str(SEED_A.parent), "--out", str(tmp_path / fmt), "-q", "--format", fmt)
+        assert r.returncode == 0, r.stderr
+    assert not (tmp_path / "parquet" / "stories.jsonl").exists()
+    shown = [khabar("stories", str(tmp_path / fmt), "--min-size", "1", "--json") for fmt in ("jsonl", "parquet")]
+    assert all(r.returncode == 0 for r in shown), shown[1].stderr
+    assert shown[0].stdout == shown[1].stdout and shown[0].stdout.count("\n") == 2
+    for fmt in ("jsonl", "parquet"):
+        r = khabar("report", str(tmp_path / fmt), "-o", str(tmp_path / f"{fmt}.html"))
+        assert r.returncode == 0, r.stderr
+    assert (tmp_path / "jsonl.html").read_bytes() == (tmp_path / "parquet.html").read_bytes()
+
+
+def test_report_on_a_damaged_scan_is_one_line(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert khabar("scan", str(SEED_A.parent), "--out", str(out), "-q").returncode == 0
+    with open(out / "pairs.jsonl", "a", encoding="utf-8") as fh:
+        fh.write('{"a": "cut short\n')
+    r = khabar("report", str(out), "-o", str(tmp_path / "r.html"))
+    assert r.returncode == 2 and "Traceback" not in r.stderr and r.stderr.count("\n") == 1
+    assert f"{out / 'pairs.jsonl'}:2: not JSON" in r.stderr
+
+
 def test_an_output_directory_that_cannot_be_made_is_one_line(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")

@@ -7,27 +7,18 @@ templates; no server, no external assets, links are in-page anchors.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
-from khabar.errors import KhabarError
+from khabar.results import read_output
 from khabar.serve.app import _templates
 from khabar.serve.view import highlight
 
 
-def _load(path: Path) -> list[dict[str, Any]]:
-    if not path.exists():
-        raise KhabarError(f"{path}: not found (is this the --out directory of `khabar scan`?)")
-    with open(path, encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh]
-
-
 def build_report(out: str | Path, top: int = 200) -> str:
     out = Path(out)
-    articles = {a["id"]: a for a in _load(out / "articles.jsonl")}
-    pairs = _load(out / "pairs.jsonl")
-    stories = [s for s in _load(out / "stories.jsonl") if s["size"] >= 2][:top]
+    articles = {a["id"]: a for a in read_output(out, "articles")}
+    pairs = read_output(out, "pairs")
+    stories = [s for s in read_output(out, "stories") if s["size"] >= 2][:top]
     by_pair = {(p["a"], p["b"]): p for p in pairs}
     views = []
     for s in stories:

@@ -1,36 +1,22 @@
-"""Read a scan's stories back (``out/stories.jsonl``) and describe the largest ones."""
+"""Read a scan's stories back (``out/stories.jsonl`` or ``.parquet``) and describe the largest ones."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-from khabar.errors import KhabarError
-
-
-def _jsonl(path: Path) -> list[dict[str, Any]]:
-    if not path.exists():
-        raise KhabarError(f"{path}: not found (is this the --out directory of `khabar scan`?)")
-    out = []
-    with open(path, encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            try:
-                out.append(json.loads(line))
-            except json.JSONDecodeError as e:
-                raise KhabarError(f"{path}:{lineno}: not JSON ({e.msg})") from None
-    return out
+from khabar.results import read_output
 
 
 def largest_stories(out: str | Path, top: int = 20, min_size: int = 2) -> list[dict[str, Any]]:
     """The ``top`` largest stories of a scan (by number of articles, then outlets, then start time),
     each with ``first_source``: the outlet of its first publisher."""
     out = Path(out)
-    stories = [s for s in _jsonl(out / "stories.jsonl") if s["size"] >= min_size]
+    stories = [s for s in read_output(out, "stories") if s["size"] >= min_size]
     stories.sort(key=lambda s: (-s["size"], -len(s["sources"]), s["start"] or "9999", s["story"]))
     stories = stories[:top]
     wanted = {s["first"] for s in stories}
-    source = {a["id"]: a.get("source") for a in _jsonl(out / "articles.jsonl") if a["id"] in wanted}
+    source = {a["id"]: a.get("source") for a in read_output(out, "articles") if a["id"] in wanted}
     for s in stories:
         s["first_source"] = source.get(s["first"])
     return stories
