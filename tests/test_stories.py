@@ -154,7 +154,7 @@ def test_compare_reports_story_relation_without_passages(ant: list[dict], same: 
         published="2018-05-10T12:00:00+00:00",
     )
     pair = compare(a, b)
-    assert pair["passages"] == []
+    assert pair["passages"] == [] and pair["relation"] == "none"
     assert pair["same_story"] is same
     assert 0.0 <= pair["story_similarity"] <= 1.0
 

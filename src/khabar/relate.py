@@ -6,7 +6,8 @@
 * ``similarity``: share of the words of both articles inside shared passages.
 * ``relation``: ``duplicate`` (same body words after normalization), ``near_duplicate`` (each
   covers ≥ 80% of the other), ``contains`` (a covers ≥ 80% of b, not the reverse),
-  ``contained_in`` (the reverse), ``overlap`` (otherwise).
+  ``contained_in`` (the reverse), ``overlap`` (otherwise: some passage shared), ``none`` (no
+  passage shared: only ``compare`` reports such a pair, a scan's pairs.jsonl never holds one).
 """
 
 from __future__ import annotations
@@ -100,7 +101,7 @@ def pair_record(
     return {
         "a": a_id,
         "b": b_id,
-        "relation": relation(coverage_a, coverage_b, duplicate),
+        "relation": relation(coverage_a, coverage_b, duplicate) if found or duplicate else "none",
         "similarity": round(min(1.0, similarity), 4),
         "coverage_a": round(min(1.0, coverage_a), 4),
         "coverage_b": round(min(1.0, coverage_b), 4),
