@@ -113,6 +113,8 @@ def test_stories_and_report_read_a_parquet_scan_as_they_read_a_jsonl_one(tmp_pat
     for fmt in ("jsonl", "parquet"):
         r = khabar("report", str(tmp_path / fmt), "-o", str(tmp_path / f"{fmt}.html"))
         assert r.returncode == 0, r.stderr
+        size = (tmp_path / f"{fmt}.html").stat().st_size  # bytes (the Arabic page is twice its characters)
+        assert f"({size // 1024} KB)" in r.stderr
     assert (tmp_path / "jsonl.html").read_bytes() == (tmp_path / "parquet.html").read_bytes()
 
 
