@@ -88,6 +88,36 @@ def test_truncated_warc_is_one_error_and_the_scan_goes_on(tmp_path: Path, ant: l
     assert any("cannot read the rest of the WARC" in e.message or "no article" in e.message for e in result.errors)
 
 
+def test_compare_and_clean_read_one_article_of_a_crawl_by_file_and_id(tmp_path: Path, ant: list[dict]) -> None:
+    """A WARC starts with records that are no articles (warcinfo): ``compare`` and ``clean`` read its
+    first article, say so when the file holds more, and ``FILE#ID`` picks any record of a crawl."""
+    import subprocess
+    import sys
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "khabar", *args], capture_output=True, text=True, timeout=120)
+
+    warc = tmp_path / "crawl.warc.gz"
+    _warc(warc, ant)
+    jsonl = tmp_path / "ant.jsonl"
+    jsonl.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in ant[:3]), encoding="utf-8")
+    r = run("compare", str(warc), f"{jsonl}#{ant[0]['id']}", "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["a"] == "https://www.example-news.com/a1"
+    assert json.loads(r.stdout)["relation"] in ("duplicate", "near_duplicate")
+    assert r.stderr == (
+        f"khabar: {warc} holds more than one article: this is its first, https://www.example-news.com/a1 "
+        f"({warc}#ID picks one)\n"
+    )
+    r = run("compare", f"{warc}#https://other.example.org/b", f"{jsonl}#{ant[1]['id']}", "--json")
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    assert json.loads(r.stdout)["b"] == ant[1]["id"] and json.loads(r.stdout)["passages"]
+    r = run("clean", f"{jsonl}#{ant[2]['id']}")
+    assert r.returncode == 0 and ant[2]["text"].split("\n")[0].strip()[:40] in r.stdout
+    r = run("clean", f"{jsonl}#no-such-id")
+    assert r.returncode == 2 and r.stderr == f"khabar: {jsonl}: no article with id 'no-such-id'\n"
+
+
 def test_parquet_input_with_bad_rows(tmp_path: Path, ant: list[dict]) -> None:
     table = pa.table(
         {

@@ -8,7 +8,7 @@ from typing import Any
 
 from khabar.article import Article
 from khabar.clean import clean_articles
-from khabar.errors import KhabarError
+from khabar.errors import KhabarError, RecordError
 from khabar.readers.files import read_file
 from khabar.reuse import ReuseParams, compare_articles
 from khabar.scan import ScanResult
@@ -16,13 +16,44 @@ from khabar.scan import scan as _scan
 from khabar.stories.link import story_relation
 
 
-def read(path: str) -> Article:
-    """Read one article from a .txt or .html file (or the first record of a .jsonl file)."""
-    for rec in read_file(path):
+def read(path: str, article_id: str | None = None) -> Article:
+    """Read one article from a file: a .txt or .html file's, else (.jsonl, .warc, .parquet …) the
+    record with id ``article_id``, or without one the file's first article.  A bad record it would
+    read is a :class:`KhabarError` naming its file and line."""
+    return read_one(path, article_id)[0]
+
+
+def read_one(path: str, article_id: str | None = None) -> tuple[Article, bool]:
+    """:func:`read`, and whether the file holds another article after it (only looked for without
+    ``article_id``: then the caller may tell the user which one of several it read)."""
+    records = read_file(path)
+    unread: list[RecordError] = []  # bad records that may have been the one asked for
+    for rec in records:
         if isinstance(rec, Article):
-            return rec
-        raise KhabarError(str(rec))
-    raise KhabarError(f"{path}: no article in the file")
+            if article_id is None or rec.id == article_id:
+                more = article_id is None and any(isinstance(r, Article) for r in records)
+                return rec, more
+        elif isinstance(rec, RecordError):
+            if article_id is None or rec.id == article_id or rec.line == 0:
+                raise KhabarError(str(rec))  # (line 0: the file itself could not be read)
+            if rec.id is None:
+                unread.append(rec)
+        # a WARC's other records (warcinfo, requests …) are not articles
+    if article_id is None:
+        raise KhabarError(f"{path}: no article in the file")
+    why = f" ({len(unread)} bad records without an id, the first: {unread[0]})" if unread else ""
+    raise KhabarError(f"{path}: no article with id {article_id!r}{why}")
+
+
+def read_arg(arg: str) -> tuple[Article, bool]:
+    """The article a command-line argument names: ``FILE`` (its first article) or ``FILE#ID`` (the
+    record of that id in FILE; the file is the longest existing prefix before a ``#``)."""
+    if not Path(arg).exists():
+        cuts = [k for k, ch in enumerate(arg) if ch == "#"]
+        for k in reversed(cuts):
+            if Path(arg[:k]).is_file():
+                return read_one(arg[:k], arg[k + 1 :])
+    return read_one(arg)
 
 
 def _as_article(x: str | Path | Article) -> Article:

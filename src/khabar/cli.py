@@ -140,13 +140,28 @@ def _side_by_side(a_text: str, b_text: str, pair: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _article(arg: str) -> Article:
+    """The article ``FILE`` or ``FILE#ID`` names; a note on stderr when FILE holds several and no
+    ID chose one."""
+    article, more = api.read_arg(arg)
+    if more:
+        click.echo(
+            f"khabar: {arg} holds more than one article: this is its first, {article.id} ({arg}#ID picks one)",
+            err=True,
+        )
+    return article
+
+
 @cli.command()
 @click.argument("a")
 @click.argument("b")
 @click.option("--json", "as_json", is_flag=True, help="Print the pair as one JSON object.")
 def compare(a: str, b: str, as_json: bool) -> None:
-    """What articles A and B share: relation, coverage and aligned passages."""
-    x, y = api.read(a), api.read(b)
+    """What articles A and B share: relation, coverage and aligned passages.
+
+    A and B are files (a file of many articles: its first) or FILE#ID, the article of that id in a
+    .jsonl, .warc or .parquet file."""
+    x, y = _article(a), _article(b)
     pair = api.compare(x, y)
     if as_json:
         click.echo(json.dumps(pair, ensure_ascii=False))
@@ -159,8 +174,8 @@ def compare(a: str, b: str, as_json: bool) -> None:
 @click.option("--explain", is_flag=True, help="Show every line with its kind and the rule that decided it.")
 @click.option("--json", "as_json", is_flag=True, help="Print the article with its segments as JSON.")
 def clean(page: str, explain: bool, as_json: bool) -> None:
-    """The clean body text of PAGE (.html, .txt, or the first record of a .jsonl)."""
-    article = api.read(page)
+    """The clean body text of PAGE (.html, .txt, a file of many articles: its first, or FILE#ID)."""
+    article = _article(page)
     if explain:
         for ln in classify(article.text):
             if not ln.blank:
