@@ -27,7 +27,7 @@ def _page(title: str, body: str) -> str:
 
 
 def _response(writer: WARCWriter, url: str, body: bytes, content_type: str, status: str = "200 OK") -> None:
-    http = StatusAndHeaders(status, [("Content-Type", content_type)], protocol="HTTP/1.1")
+    http = StatusAndHeaders(status, [("Content-Type", content_type)] if content_type else [], protocol="HTTP/1.1")
     writer.write_record(writer.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=http))
 
 
@@ -45,6 +45,10 @@ def _warc(path: Path, ant: list[dict]) -> None:
         _response(w, "https://www.example-news.com/logo.png", b"\x89PNG....", "image/png")
         _response(w, "https://www.example-news.com/gone", b"<html></html>", "text/html", "404 Not Found")
         _response(w, "https://www.example-news.com/empty", b"<html><body></body></html>", "text/html")
+        # served without a Content-Type: a page by its first bytes, or not
+        untyped = b"\xef\xbb\xbf\n  <!DOCTYPE html>" + _page(ant[3]["title"], ant[3]["text"]).encode()
+        _response(w, "https://fourth.example.com/d", untyped, "")
+        _response(w, "https://fourth.example.com/blob", b"%PDF-1.4 <html>", "")
         get = io.BytesIO(b"GET /a1 HTTP/1.1\r\n\r\n")
         w.write_record(w.create_warc_record("https://www.example-news.com/a1", "request", payload=get))
 
@@ -58,7 +62,9 @@ def test_warc_pages_become_articles_and_every_record_is_accounted(tmp_path: Path
         "https://www.example-news.com/a1",
         "https://other.example.org/b",
         "https://third.example.net/c",
+        "https://fourth.example.com/d",
     }
+    assert ant[3]["text"].split("\n")[0][:40] in by_id["https://fourth.example.com/d"].text
     a1, b = by_id["https://www.example-news.com/a1"], by_id["https://other.example.org/b"]
     assert a1.source == "example-news.com" and b.source == "other.example.org"
     assert ant[0]["text"].split("\n")[0][:40] in a1.text
@@ -73,6 +79,7 @@ def test_warc_pages_become_articles_and_every_record_is_accounted(tmp_path: Path
         "warc request": 1,
         "warc response 404": 1,
         "warc response image/png": 1,
+        "warc response without type": 1,
         "warc warcinfo": 1,
     }
     assert summary["records_read"] == summary["articles"] + summary["errors"]

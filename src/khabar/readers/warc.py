@@ -4,7 +4,8 @@ Read with `warcio <https://github.com/webrecorder/warcio>`_ (plain or gzipped WA
 id and url are the WARC-Target-URI, its source the URL's host (without ``www.``), its text the page's
 main content (as for ``.html`` files, the HTTP charset then the page's own declaration respected),
 and ``published`` the page's own date when its metadata has one, else the WARC-Date (kept as
-``crawled`` either way).  Records that are not HTML responses with status 200 (requests, metadata,
+``crawled`` either way); a response without a Content-Type is HTML when it starts as a page does
+(``<!doctype html``, ``<html``, ``<head``).  Records that are not HTML responses with status 200 (requests, metadata,
 redirects, images …) are not articles: each is reported as a :class:`Skipped` record, counted in
 ``summary.json``.  The "line" of a WARC record is its byte offset in the file.
 """
@@ -23,6 +24,9 @@ from khabar.readers.html import ExtractionError, cap_html, extract_page
 from khabar.readers.records import limit
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+#: what a page served without a Content-Type starts with (after a BOM and white space, any case)
+#: for it to be taken for HTML, as browsers sniff it
+_HTML_START = re.compile(rb"(?:\xef\xbb\xbf)?\s*(?:<!doctype\s+html|<html[\s>]|<head[\s>])", re.I)
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.I)
 
 
@@ -81,6 +85,8 @@ def _record(path: str, offset: int, record: object, body: bytes) -> Article | Re
     content_type = (http.get_header("Content-Type") or "") if http else ""
     if status != "200":
         return Skipped(path, offset, f"warc response {status}")
+    if not content_type.strip() and _HTML_START.match(body[:1024]):
+        content_type = "text/html"  # served without a type: HTML by its first bytes, as a browser sniffs
     if not content_type.lower().startswith(HTML_TYPES):
         return Skipped(path, offset, f"warc response {content_type.split(';')[0].strip() or 'without type'}")
     try:
