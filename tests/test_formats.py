@@ -187,6 +187,20 @@ def test_parquet_output_holds_the_same_records_as_jsonl(tmp_path: Path, ant: lis
     assert json.loads((tmp_path / "p" / "summary.json").read_text())["format"] == "parquet"
 
 
+def test_a_scan_in_one_format_removes_the_other_formats_files_of_an_earlier_scan(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    khabar.scan([SEED_A, SEED_B], out=out)
+    (out / "notes.txt").write_text("the user's own file")
+    khabar.scan([SEED_A], out=out, output_format="parquet")
+    assert sorted(p.name for p in out.iterdir()) == [
+        "articles.parquet", "errors.jsonl", "notes.txt", "pairs.parquet", "stories.parquet", "summary.json"
+    ]  # fmt: skip
+    khabar.scan([SEED_A], out=out)
+    assert sorted(p.name for p in out.iterdir()) == [
+        "articles.jsonl", "errors.jsonl", "notes.txt", "pairs.jsonl", "stories.jsonl", "summary.json"
+    ]  # fmt: skip
+
+
 def test_empty_parquet_output_has_its_schema(tmp_path: Path) -> None:
     khabar.scan([SEED_A], out=tmp_path, output_format="parquet")  # one article: no pairs
     table = pq.read_table(tmp_path / "pairs.parquet")

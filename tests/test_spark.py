@@ -110,6 +110,9 @@ def test_hadoop_filesystem_uris_in_and_out(  # type: ignore[no-untyped-def]
     local = tmp_path / "local"
     khabar.scan([src], out=local, output_format=output_format)
     out = tmp_path / "spark"
+    out.mkdir()
+    other = "parquet" if output_format == "jsonl" else "jsonl"
+    (out / f"pairs.{other}").write_text("an earlier scan's, in the other format")  # removed: one scan per directory
     summary = spark_engine.scan([src.as_uri()], out.as_uri(), output_format=output_format, warn=False, spark=session)
     assert summary["articles"] == 150 and summary["pairs"] > 0
     names = sorted(p.name for p in out.iterdir() if not p.name.startswith(".") and not p.name.endswith(".crc"))

@@ -180,6 +180,16 @@ def _line_but_stories(article: Article, p: Prepared, cuts: list[int], keys: list
     return b"".join(parts)
 
 
+#: the output files whose format ``--format`` chooses (errors.jsonl and summary.json are always JSON)
+FORMAT_FILES = ("articles", "pairs", "stories")
+
+
+def other_format_files(output_format: str) -> list[str]:
+    """The names of the files a scan in the other format writes (``pairs.parquet`` … for ``jsonl``)."""
+    other = "parquet" if output_format == "jsonl" else "jsonl"
+    return [f"{name}.{other}" for name in FORMAT_FILES]
+
+
 def write_outputs(
     out: Path,
     output_format: str,
@@ -196,7 +206,10 @@ def write_outputs(
     With ``jobs`` > 1, articles are encoded and written by one forked process while another writes
     the pairs, stories and errors (the record iterators are inherited, never sent).  JSONL articles
     given as ``article_lines()`` (encoded lines, see :class:`EarlyWrite`) are written as they are;
-    ``pairs_written``: pairs.jsonl is there already."""
+    ``pairs_written``: pairs.jsonl is there already.  The other format's files of an earlier scan
+    into ``out`` are removed (:func:`other_format_files`): an output directory holds one scan."""
+    for stale in other_format_files(output_format):
+        (out / stale).unlink(missing_ok=True)
     first: list[tuple[Any, ...]]
     if article_lines is not None and output_format == "jsonl":
         first = [("articles", article_lines, "lines")]

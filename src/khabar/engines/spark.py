@@ -684,7 +684,7 @@ def _write(
     errors: list[RecordError],
     summary: dict[str, Any],
 ) -> None:
-    from khabar.outputs import write_outputs
+    from khabar.outputs import other_format_files, write_outputs
     from khabar.writers import dumps
 
     if not _is_uri(out):
@@ -698,6 +698,8 @@ def _write(
     conf = sc._jsc.hadoopConfiguration()  # noqa: SLF001
     base = jvm.org.apache.hadoop.fs.Path(out)
     fs = base.getFileSystem(conf)
+    for stale in other_format_files(output_format):  # an output directory holds one scan
+        fs.delete(jvm.org.apache.hadoop.fs.Path(f"{out.rstrip('/')}/{stale}"), False)
     if output_format != "jsonl":
         _write_through_local(fs, jvm, out, output_format, articles, pairs, stories, errors)
         return
