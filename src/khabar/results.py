@@ -1,8 +1,9 @@
 """Read a scan's output files back: ``articles``, ``pairs``, ``stories`` as JSONL or Parquet.
 
 ``khabar stories`` and ``khabar report`` read an ``--out`` directory written in either format.  The
-format is the one ``summary.json`` names (a directory written twice, once in each format, holds both
-kinds of file); without a summary, whichever file is there, JSONL first.  Parquet rows come back
+format is the one ``summary.json`` names (a scan removes the other format's files, but a directory
+may have been filled by hand or by an older khabar); without a summary, whichever file is there,
+JSONL first.  Parquet rows come back
 shaped like the JSONL lines (:func:`khabar.parquet.read_records`), so callers see the same records.
 """
 
