@@ -134,3 +134,18 @@ def test_an_output_directory_that_cannot_be_made_is_one_line(tmp_path: Path) -> 
     r = khabar("scan", str(SEED_A), "--out", str(blocker / "out"), "-q")
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert r.stderr.count("\n") == 1 and str(blocker) in r.stderr
+
+
+def test_normalize_reads_standard_input_as_a_text_file_is_read() -> None:
+    def normalize(data: bytes) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(
+            [sys.executable, "-m", "khabar", "normalize"], input=data, capture_output=True, timeout=60
+        )
+
+    r = normalize("الأميركيّة".encode("cp1256"))  # Windows-1256, as a legacy Arabic file would be
+    assert r.returncode == 0 and r.stdout.decode("utf-8").strip() == "الامريكيه"
+    r = normalize(b"\xef\xbb\xbf" + "قالـــت".encode())
+    assert r.returncode == 0 and r.stdout.decode("utf-8").strip() == "قالت"
+    r = normalize(b"\x89PNG\r\n\x1a\n\x00\x00\xff\xd8")
+    assert r.returncode == 2 and b"Traceback" not in r.stderr
+    assert r.stderr.decode().startswith("khabar: standard input: ") and r.stderr.count(b"\n") == 1

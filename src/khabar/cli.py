@@ -305,8 +305,21 @@ def report(out: str, output: str, top: int) -> None:
 @cli.command("normalize")
 @click.argument("text", required=False)
 def normalize_cmd(text: str | None) -> None:
-    """Print TEXT (or standard input) normalized."""
-    click.echo(normalize_text(text if text is not None else sys.stdin.read()))
+    """Print TEXT (or standard input) normalized.
+
+    Standard input is decoded as a .txt file is (UTF-8, a BOM, or Windows-1256/ISO-8859-6 Arabic)."""
+    if text is None:
+        from khabar.readers.decode import DecodeError, decode
+        from khabar.readers.sanity import binary_junk
+
+        try:
+            text = decode(sys.stdin.buffer.read())[0]
+        except DecodeError as e:
+            raise KhabarError(f"standard input: {e}") from None
+        junk = binary_junk(text)
+        if junk:
+            raise KhabarError(f"standard input: {junk}")
+    click.echo(normalize_text(text))
 
 
 def main() -> None:
