@@ -138,6 +138,31 @@ def test_directories_are_walked_in_sorted_order(tmp_path: Path) -> None:
     assert skipped == [str(tmp_path / "d" / "notes.md")]
 
 
+def test_a_scans_output_directory_inside_an_input_directory_is_not_read(tmp_path: Path) -> None:
+    """``khabar scan data --out data/out`` run again must not read its own outputs back as articles;
+    a killed scan's directory (checkpoints, no summary yet) neither; named itself, it is read."""
+    data = tmp_path / "data"
+    write(data / "a.txt", "خبر أول عن الاقتصاد")
+    write(data / "b.txt", "خبر ثان عن السياسة")
+    first = scan([str(data)], out=data / "out")
+    again = scan([str(data)], out=data / "out")
+    assert [a.id for a in again.articles] == [a.id for a in first.articles] and not again.errors
+    assert again.summary["skipped_files"] == [str(data / "out") + "/"]
+    (data / "killed" / ".khabar-resume").mkdir(parents=True)
+    write(data / "killed" / "pairs.jsonl", '{"a": "x", "b": "y"}\n')
+    write(data / "notes" / "summary.json", '{"not": "khabar"}')  # someone else's summary: read
+    write(data / "notes" / "c.txt", "خبر ثالث")
+    _, errors, skipped = read_all([str(data)])
+    assert not errors and skipped == [
+        str(data / "killed") + "/",
+        str(data / "out") + "/",
+        str(data / "notes" / "summary.json"),
+    ]
+    articles, errors, _ = read_all([str(data / "out")])  # named as an input: read
+    assert [a.id for a in articles] == [str(data / "a.txt"), str(data / "b.txt")] and errors
+    assert all(e.file.endswith("stories.jsonl") for e in errors)  # a story is no article
+
+
 def test_undecodable_text_file(tmp_path: Path) -> None:
     f = write(tmp_path / "junk.txt", bytes(range(128, 256)) * 4)
     articles, errors, _ = read_all([f])

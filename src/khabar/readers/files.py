@@ -9,6 +9,7 @@ naming the file and line, or (a WARC record that is not a page) a
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import re
 import zlib
@@ -58,15 +59,34 @@ def kind_of(path: str) -> str | None:
     return None
 
 
+def is_scan_output(directory: str) -> bool:
+    """Whether ``directory`` is the ``--out`` directory of a khabar scan: its ``summary.json`` was
+    written by khabar, or it holds a scan's checkpoints (a scan that has not finished)."""
+    if os.path.isdir(os.path.join(directory, ".khabar-resume")):
+        return True
+    try:
+        with open(os.path.join(directory, "summary.json"), "rb") as fh:
+            summary = json.loads(fh.read(1 << 20))
+    except (OSError, ValueError):
+        return False
+    return isinstance(summary, dict) and "khabar_version" in summary
+
+
 def discover(paths: Iterable[str]) -> tuple[list[str], list[str]]:
-    """Expand directories (recursively, sorted); returns ``(files to read, files skipped)``."""
+    """Expand directories (recursively, sorted); returns ``(files to read, files skipped)``.  A scan's
+    output directory met inside a directory (``data/out/`` of ``khabar scan data --out data/out``) is
+    not read: its outputs are not articles to find again; it is listed among the skipped, with a
+    trailing slash.  Named as an input itself, it is read."""
     files: list[str] = []
     skipped: list[str] = []
     for p in paths:
         if os.path.isdir(p):
             found: list[str] = []
             for root, dirs, names in os.walk(p):
-                dirs[:] = [d for d in dirs if not d.startswith(".")]
+                dirs.sort()
+                outputs = [d for d in dirs if not d.startswith(".") and is_scan_output(os.path.join(root, d))]
+                skipped.extend(os.path.join(root, d) + os.sep for d in outputs)
+                dirs[:] = [d for d in dirs if not d.startswith(".") and d not in outputs]
                 found.extend(os.path.join(root, n) for n in names if not n.startswith("."))
             for full in sorted(found, key=lambda f: Path(f).parts):
                 (files if kind_of(full) else skipped).append(full)
