@@ -163,6 +163,28 @@ def test_a_scans_output_directory_inside_an_input_directory_is_not_read(tmp_path
     assert all(e.file.endswith("stories.jsonl") for e in errors)  # a story is no article
 
 
+def test_gzipped_text_and_html_files_read_as_the_plain_ones(tmp_path: Path) -> None:
+    text = "قال المتحدث إن الاجتماع انتهى دون اتفاق.\nوأضاف أن المحادثات ستستأنف الأسبوع المقبل."
+    html = (
+        "<html><head><title>عنوان</title></head><body><article>"
+        + "".join(f"<p>{line}</p>" for line in text.split("\n"))
+        + "</article></body></html>"
+    )
+    write(tmp_path / "plain" / "a.txt", text.encode("cp1256"))  # decoded by the same rules, gzipped or not
+    write(tmp_path / "plain" / "b.html", html)
+    write(tmp_path / "gz" / "a.txt.gz", gzip.compress(text.encode("cp1256")))
+    write(tmp_path / "gz" / "b.html.gz", gzip.compress(html.encode()))
+    whole = gzip.compress(text.encode())
+    write(tmp_path / "gz" / "c.txt.gz", whole[: len(whole) // 2])
+    write(tmp_path / "gz" / "d.htm.gz", b"<html>not gzipped</html>")
+    plain, _, _ = read_all([str(tmp_path / "plain")])
+    got, errors, skipped = read_all([str(tmp_path / "gz")])
+    assert not skipped and [(a.text, a.title) for a in got] == [(a.text, a.title) for a in plain]
+    assert got[0].text == text and got[1].title == "عنوان"
+    assert [(e.file, e.line) for e in errors] == [(str(tmp_path / "gz" / n), 0) for n in ("c.txt.gz", "d.htm.gz")]
+    assert all(e.message.startswith("cannot read: ") for e in errors)
+
+
 def test_undecodable_text_file(tmp_path: Path) -> None:
     f = write(tmp_path / "junk.txt", bytes(range(128, 256)) * 4)
     articles, errors, _ = read_all([f])

@@ -37,8 +37,8 @@ except ImportError:  # no isal wheel for this platform
 # what reading a (gzipped) file may raise: unreadable, truncated, corrupt
 READ_ERRORS: tuple[type[BaseException], ...] = (OSError, EOFError, zlib.error, _inflate_error)
 
-TEXT_SUFFIXES = (".txt", ".text")
-HTML_SUFFIXES = (".html", ".htm", ".xhtml")
+TEXT_SUFFIXES = (".txt", ".text", ".txt.gz", ".text.gz")
+HTML_SUFFIXES = (".html", ".htm", ".xhtml", ".html.gz", ".htm.gz", ".xhtml.gz")
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
 WARC_SUFFIXES = (".warc", ".warc.gz")
 PARQUET_SUFFIXES = (".parquet",)
@@ -176,9 +176,16 @@ def read_file(path: str) -> Iterator[Article | RecordError | Skipped]:
         yield from read_parquet(path)
         return
     try:
-        data = Path(path).read_bytes()
+        if path.lower().endswith(".gz"):
+            with _gzip.open(path, "rb") as fh:
+                data = fh.read()
+        else:
+            data = Path(path).read_bytes()
     except OSError as e:
-        yield RecordError(path, 0, f"cannot read: {e.strerror}")
+        yield RecordError(path, 0, f"cannot read: {e.strerror or e}")
+        return
+    except READ_ERRORS as e:
+        yield RecordError(path, 0, f"cannot read: not a whole gzip stream ({e or type(e).__name__})")
         return
     try:
         text, _ = decode(data, html=kind == "html")
