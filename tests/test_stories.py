@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import random
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -53,6 +54,36 @@ def test_date_line_is_inferred_and_reported() -> None:
     assert source == "text" and t is not None and (t.year, t.month, t.day) == (2025, 1, 5)
     a.published = "2025-01-04T10:00:00+03:00"
     assert article_time(a)[1] == "published"
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("تاريخ النشر: 16/02/2018 - 10:30", (2018, 2, 16, 10, 30)),
+        ("نشر في: الجمعة 16 فبراير 2018", (2018, 2, 16, 0, 0)),
+        ("نشر في: منذ 3 ساعات", None),  # relative: it would be the day of the run's
+        ("published: 3 hours ago", None),
+        ("تاريخ النشر: 16 فبراير", None),  # no year: it would be the run's year
+        ("بتاريخ: 10:30", None),  # no date at all: it would be the run's day
+    ],
+)
+def test_only_whole_dates_count_never_the_day_of_the_run(line: str, expected: tuple | None) -> None:
+    text = f"عنوان الخبر\n{line}\nقال المتحدث إن الاجتماع انتهى دون اتفاق على موعد جديد للمحادثات."
+    t, source = article_time(Article(id="x", text=text))
+    assert (None if t is None else (t.year, t.month, t.day, t.hour, t.minute)) == expected
+    assert source == (None if expected is None else "text")
+
+
+def test_a_published_field_that_is_not_iso_is_read_as_a_date_and_counted_when_it_is_none(tmp_path: Path) -> None:
+    text = "قال المتحدث إن الاجتماع انتهى دون اتفاق على موعد جديد للمحادثات."
+    a = Article(id="a", text=text, published="16/02/2018")
+    assert article_time(a) == (datetime(2018, 2, 16, tzinfo=UTC), "published")
+    assert article_time(Article(id="b", text=text, published="yesterday")) == (None, None)
+    src = tmp_path / "in.jsonl"
+    rows = [{"id": "a", "text": text, "published": "16/02/2018"}, {"id": "b", "text": text, "published": "أمس"}]
+    src.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    summary = scan([str(src)], out=tmp_path / "out").summary
+    assert summary["published_unreadable"] == 1 and summary["times_inferred_from_text"] == 0
 
 
 def test_wire_credits() -> None:

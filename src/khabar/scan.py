@@ -337,6 +337,9 @@ def _summary(
         "pairs_by_relation": {r: relations.get(r, 0) for r in RELATIONS},
         "stories": len(stories.stories),
         "times_inferred_from_text": sum(1 for _, src in stories.times if src == "text"),
+        "published_unreadable": sum(
+            1 for a, (_, src) in zip(articles, stories.times, strict=True) if a.published and src != "published"
+        ),
         "segments_by_kind": dict(Counter(s.kind for a in articles for s in a.segments)),
         "seconds": seconds,
         "format": output_format,

@@ -1,7 +1,10 @@
 """When an article was published: its ``published`` field, else a date line in its text.
 
 Dates in text are parsed with dateparser (Arabic and English month names, day-first numeric dates);
-a time found this way is reported as inferred (``time_source: "text"``).
+a time found this way is reported as inferred (``time_source: "text"``).  A ``published`` value that
+is not ISO 8601 («16/02/2018», «الجمعة 16 فبراير 2018») is read the same way.  Only whole dates
+count: a relative one («منذ 3 ساعات», "yesterday") or one missing its day, month or year would be
+completed from the day khabar runs, so the same articles would get other times on another day.
 """
 
 from __future__ import annotations
@@ -49,6 +52,9 @@ def _parse_free(text: str) -> datetime | None:
                 "TIMEZONE": "UTC",
                 "PREFER_DATES_FROM": "past",
                 "STRICT_PARSING": False,
+                # absolute dates only, and whole: nothing taken from the day of the run
+                "PARSERS": ["timestamp", "custom-formats", "absolute-time"],
+                "REQUIRE_PARTS": ["day", "month", "year"],
             },
         )
     return t
@@ -73,6 +79,8 @@ def date_in_text(article: Article) -> datetime | None:
 def article_time(article: Article) -> tuple[datetime | None, str | None]:
     """``(time, source)`` with source ``"published"``, ``"text"`` or None."""
     t = parse_iso(article.published)
+    if t is None and article.published and _DATEISH.search(article.published):
+        t = _parse_free(article.published.strip()[:200])  # a date, but not ISO 8601
     if t is not None:
         return t, "published"
     t = date_in_text(article)

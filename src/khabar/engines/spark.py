@@ -623,6 +623,7 @@ def scan(
     relations = Counter(pairs.map(lambda kv: kv[1]["relation"]).countByValue())
     segments = Counter(prepared.flatMap(lambda kv: [s.kind for s in kv[1][0].segments]).countByValue())
     inferred = prepared.filter(lambda kv: kv[1][1].time[1] == "text").count()
+    unreadable = prepared.filter(lambda kv: bool(kv[1][0].published) and kv[1][1].time[1] != "published").count()
     n_cut = prepared.filter(lambda kv: kv[1][0].cut is not None).count()
     summary: dict[str, Any] = {
         "khabar_version": __version__,
@@ -637,6 +638,7 @@ def scan(
         "pairs_by_relation": {r: relations.get(r, 0) for r in RELATIONS},
         "stories": n_stories,
         "times_inferred_from_text": inferred,
+        "published_unreadable": unreadable,
         "segments_by_kind": dict(segments),
         "seconds": seconds,
         "format": output_format,
