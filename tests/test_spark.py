@@ -22,7 +22,8 @@ FOOTER = ["تابعونا على فيسبوك وتويتر", "جميع الحق�
 
 def corpus(ant: list[dict], n: int = 2200, seed: int = 3) -> list[dict]:
     """``n`` articles: fresh prose from the sample's vocabulary, copies of earlier articles (partial,
-    re-ordered, under new leads), outlet footers, appended articles, untimed ones and bad records."""
+        re-ordered, under new leads), outlet footers, appended articles, untimed ones, ``published`` values
+    that are not ISO 8601 (a date, or none) and bad records."""
     rng = random.Random(seed)
     vocab = sorted({w for d in ant for w in d["text"].split()})
     docs: list[dict] = []
@@ -46,6 +47,10 @@ def corpus(ant: list[dict], n: int = 2200, seed: int = 3) -> list[dict]:
         doc = {"id": f"a{k:05d}", "title": title, "source": source, "text": "\n".join(lines), "day": day}
         if rng.random() > 0.05:
             doc["published"] = f"2018-05-{1 + day // 2:02d}T{rng.randrange(24):02d}:{rng.randrange(60):02d}:00+00:00"
+        if k % 17 == 5:
+            doc["published"] = f"{1 + day // 2:02d}/05/2018"  # not ISO 8601: read as a date line is
+        elif k % 29 == 7:
+            doc["published"] = "أمس"  # not a date khabar can know: published_unreadable
         docs.append(doc)
     return docs
 
@@ -75,7 +80,10 @@ def test_spark_engine_output_equals_local_engine(tmp_path: Path, ant: list[dict]
         a = (tmp_path / "local" / f"{name}.jsonl").read_bytes()
         b = (tmp_path / "spark" / f"{name}.jsonl").read_bytes()
         assert a == b, name
-    for key in ("records_read", "errors", "cut", "pairs_by_relation", "stories", "segments_by_kind"):
+    for key in (
+        "records_read", "errors", "cut", "pairs_by_relation", "stories", "segments_by_kind",
+        "times_inferred_from_text", "published_unreadable", "records_not_articles", "skipped_files",
+    ):  # fmt: skip
         assert summary[key] == local.summary[key], key
 
 
