@@ -3,8 +3,8 @@
 ``khabar stories`` and ``khabar report`` read an ``--out`` directory written in either format.  The
 format is the one ``summary.json`` names (a scan removes the other format's files, but a directory
 may have been filled by hand or by an older khabar); without a summary, whichever file is there,
-JSONL first.  Parquet rows come back
-shaped like the JSONL lines (:func:`khabar.parquet.read_records`), so callers see the same records.
+JSONL first.  Parquet rows come back shaped like the JSONL lines
+(:func:`khabar.parquet.read_records`), so callers see the same records.
 """
 
 from __future__ import annotations

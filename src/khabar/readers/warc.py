@@ -5,9 +5,9 @@ id and url are the WARC-Target-URI, its source the URL's host (without ``www.``)
 main content (as for ``.html`` files, the HTTP charset then the page's own declaration respected),
 and ``published`` the page's own date when its metadata has one, else the WARC-Date (kept as
 ``crawled`` either way); a response without a Content-Type is HTML when it starts as a page does
-(``<!doctype html``, ``<html``, ``<head``).  Records that are not HTML responses with status 200 (requests, metadata,
-redirects, images …) are not articles: each is reported as a :class:`Skipped` record, counted in
-``summary.json``.  The "line" of a WARC record is its byte offset in the file.
+(``<!doctype html``, ``<html``, ``<head``).  Records that are not HTML responses with status 200
+(requests, metadata, redirects, images …) are not articles: each is reported as a :class:`Skipped`
+record, counted in ``summary.json``.  The "line" of a WARC record is its byte offset in the file.
 """
 
 from __future__ import annotations
