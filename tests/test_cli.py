@@ -149,3 +149,17 @@ def test_normalize_reads_standard_input_as_a_text_file_is_read() -> None:
     r = normalize(b"\x89PNG\r\n\x1a\n\x00\x00\xff\xd8")
     assert r.returncode == 2 and b"Traceback" not in r.stderr
     assert r.stderr.decode().startswith("khabar: standard input: ") and r.stderr.count(b"\n") == 1
+
+
+def test_a_scan_run_again_says_it_does_not_read_its_own_output_directory(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    for seed in (SEED_A, SEED_B):
+        (data / seed.name).write_bytes(seed.read_bytes())
+    first = khabar("scan", str(data), "--out", str(data / "out"), "-q")
+    assert first.returncode == 0 and "output directory" not in first.stderr
+    again = khabar("scan", str(data), "--out", str(data / "out"), "-q")
+    assert again.returncode == 0, again.stderr
+    notice, summary = again.stderr.splitlines()
+    assert notice == f"khabar: {data / 'out'}/: a scan's output directory, not read (name it as an input to read it)"
+    assert summary.startswith("khabar: 2 articles, 1 reuse pairs") and "0 bad records" in summary

@@ -22,7 +22,7 @@ from khabar.normalize import VERSION as NORMALIZER_VERSION
 from khabar.outputs import EarlyWrite, article_record, write_outputs
 from khabar.parallel import Background, default_jobs
 from khabar.prepare import KeysAhead, Prepared, prepare_articles
-from khabar.readers.files import discover
+from khabar.readers.files import discover, skipped_outputs
 from khabar.readers.parts import read_records, reads_in_workers
 from khabar.readers.records import MAX_CHARS
 from khabar.readers.warc import Skipped
@@ -93,6 +93,9 @@ def read_all(
     warning line.  ``on_read(articles)`` is called after each article read in this process (not
     when workers extract pages: forking beside their pool is not safe)."""
     files, skipped = discover(paths)
+    if warn:
+        for notice in skipped_outputs(skipped):
+            tqdm.write(notice, file=sys.stderr)
     in_workers = reads_in_workers(files, jobs)
     if in_workers:
         on_read = None

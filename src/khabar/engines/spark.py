@@ -48,7 +48,7 @@ from khabar.errors import KhabarError, RecordError
 from khabar.fingerprint import Unit
 from khabar.normalize import VERSION as NORMALIZER_VERSION
 from khabar.prepare import RANGE, Prepared, prepare_many
-from khabar.readers.files import discover, kind_of, read_file
+from khabar.readers.files import discover, kind_of, read_file, skipped_outputs
 from khabar.readers.warc import Skipped
 from khabar.relate import pair_record, same_words
 from khabar.reuse import ReuseParams, _align_chunk
@@ -590,6 +590,8 @@ def scan(
     t0 = time.perf_counter()
     articles, errors, skipped, not_articles = read(spark, list(paths))
     if warn:
+        for notice in skipped_outputs(skipped):
+            print(notice, file=sys.stderr)
         for e in errors:
             print(f"khabar: {e}", file=sys.stderr)
     seconds["read"] = round(time.perf_counter() - t0, 3)

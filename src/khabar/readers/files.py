@@ -72,6 +72,15 @@ def is_scan_output(directory: str) -> bool:
     return isinstance(summary, dict) and "khabar_version" in summary
 
 
+def skipped_outputs(skipped: Iterable[str]) -> list[str]:
+    """The notices (one line each) for the scan output directories :func:`discover` did not read."""
+    return [
+        f"khabar: {s}: a scan's output directory, not read (name it as an input to read it)"
+        for s in skipped
+        if s.endswith(os.sep)
+    ]
+
+
 def discover(paths: Iterable[str]) -> tuple[list[str], list[str]]:
     """Expand directories (recursively, sorted); returns ``(files to read, files skipped)``.  A scan's
     output directory met inside a directory (``data/out/`` of ``khabar scan data --out data/out``) is
