@@ -138,6 +138,24 @@ def test_another_writer_and_deletions_are_seen(tmp_path: Path, ant: list[dict]) 
     assert con.execute("SELECT size FROM stories WHERE story = ?", (x.story,)).fetchone()[0] == 3
 
 
+@pytest.mark.parametrize("command", ["ingest", "serve"])
+def test_an_index_file_that_cannot_be_opened_is_one_line(tmp_path: Path, command: str) -> None:
+    not_an_index = tmp_path / "notes.txt"
+    not_an_index.write_text("not SQLite " * 200, encoding="utf-8")
+    (tmp_path / "a.txt").write_text("قال المتحدث إن الاجتماع انتهى دون اتفاق.", encoding="utf-8")
+    args = [str(tmp_path / "a.txt")] if command == "ingest" else ["--port", "0"]
+    for db, why in ((not_an_index, "file is not a database"), (tmp_path / "no" / "dir" / "k.db", "unable to open")):
+        run = subprocess.run(
+            [sys.executable, "-m", "khabar", command, *args, "--db", str(db)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
+        assert run.stderr.count("\n") == 1 and f"{db}: cannot open the index ({why}" in run.stderr, run.stderr
+    assert not_an_index.read_text(encoding="utf-8") == "not SQLite " * 200
+
+
 def test_cli_ingest_in_batches_reports_bad_records(tmp_path: Path, ant: list[dict]) -> None:
     src = tmp_path / "in.jsonl"
     docs = [{**a, "id": f"a{n}"} for n, a in enumerate(ant)] + [{**ant[0], "id": "a0"}]  # a repeated id

@@ -20,6 +20,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from khabar.errors import KhabarError
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS articles (
@@ -69,16 +71,28 @@ CREATE TABLE IF NOT EXISTS template_texts (source TEXT NOT NULL, digest BLOB NOT
 
 
 def connect(path: str | Path) -> sqlite3.Connection:
-    """Open (creating if needed) an index file: WAL journal, full sync, foreign keys on."""
+    """Open (creating if needed) an index file: WAL journal, full sync, foreign keys on.  A file that
+    cannot be opened or is not an index is a :class:`KhabarError` naming it (one line)."""
+    try:
+        return _connect(path)
+    except sqlite3.DatabaseError as e:  # (OperationalError too: a directory that is not there …)
+        raise KhabarError(f"{path}: cannot open the index ({e})") from None
+
+
+def _connect(path: str | Path) -> sqlite3.Connection:
     db = sqlite3.connect(str(path), timeout=30.0, isolation_level=None, check_same_thread=False)
-    db.row_factory = sqlite3.Row
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=FULL")
-    db.execute("PRAGMA foreign_keys=ON")
-    db.execute("PRAGMA cache_size=-262144")  # KiB: up to 256 MiB of pages (postings are looked up at random)
-    db.execute("PRAGMA mmap_size=1073741824")  # reads map the file instead of copying pages
-    db.execute("PRAGMA temp_store=MEMORY")
-    db.executescript(SCHEMA)
+    try:
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        db.execute("PRAGMA foreign_keys=ON")
+        db.execute("PRAGMA cache_size=-262144")  # KiB: up to 256 MiB of pages (postings are looked up at random)
+        db.execute("PRAGMA mmap_size=1073741824")  # reads map the file instead of copying pages
+        db.execute("PRAGMA temp_store=MEMORY")
+        db.executescript(SCHEMA)
+    except BaseException:
+        db.close()
+        raise
     return db
 
 
