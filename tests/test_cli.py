@@ -163,3 +163,13 @@ def test_a_scan_run_again_says_it_does_not_read_its_own_output_directory(tmp_pat
     notice, summary = again.stderr.splitlines()
     assert notice == f"khabar: {data / 'out'}/: a scan's output directory, not read (name it as an input to read it)"
     assert summary.startswith("khabar: 2 articles, 1 reuse pairs") and "0 bad records" in summary
+
+
+@pytest.mark.parametrize("args", [["stories", "--top", "-1"], ["stories", "--min-size", "0"], ["report", "--top", "0"]])
+def test_story_counts_below_one_are_refused(tmp_path: Path, args: list[str]) -> None:
+    """(``--top -1`` used to show all stories but the last: a slice.)"""
+    assert khabar("scan", str(SEED_A.parent), "--out", str(tmp_path), "-q").returncode == 0
+    command, *options = args
+    extra = ["-o", str(tmp_path / "r.html")] if command == "report" else []
+    r = khabar(command, str(tmp_path), *options, *extra)
+    assert r.returncode == 2 and "is not in the range x>=1" in r.stderr and not (tmp_path / "r.html").exists()
