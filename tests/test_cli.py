@@ -50,6 +50,8 @@ def test_scan_shows_each_stage_on_stderr(tmp_path: Path, jobs: str) -> None:
     stages = (("read", "article"), ("clean", "article"), ("align", "pair"), ("stories", "story"), ("write", "file"))
     for stage, unit in stages:
         assert re.search(rf"^{stage}: .*{unit}", shown, re.M), (stage, shown)
+    # two articles: both cleaning passes count as one article each, not two
+    assert re.search(r"^clean: .*\| [0-2]/2 \[", shown, re.M) and not re.search(r"^clean: .*/4 ", shown, re.M), shown
     quiet = khabar("scan", str(SEED_A.parent), "--out", str(tmp_path / "q"), "--jobs", jobs, "-q")
     assert quiet.returncode == 0 and "stories:" not in quiet.stderr and "write:" not in quiet.stderr
 

@@ -75,8 +75,22 @@ def gc_paused(restore: bool = True) -> Iterator[None]:
             gc.enable()
 
 
-def _bar(total: int | None, desc: str, unit: str, quiet: bool) -> tqdm:
-    return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, disable=quiet, dynamic_ncols=True, leave=False)
+def _bar(total: int | None, desc: str, unit: str, quiet: bool, scale: float = 1.0) -> tqdm:
+    """A progress bar on stderr; ``scale``: what one step is worth of ``unit`` (the cleaning stage
+    makes two passes over the articles, each step half an article's work)."""
+    if scale == 1.0:
+        return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, disable=quiet, dynamic_ncols=True, leave=False)
+    return tqdm(
+        total=total,
+        desc=desc,
+        unit=unit,
+        unit_scale=scale,
+        bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} [{elapsed}<{remaining}, {rate_fmt}{postfix}]",
+        file=sys.stderr,
+        disable=quiet,
+        dynamic_ncols=True,
+        leave=False,
+    )
 
 
 def read_all(
@@ -149,7 +163,7 @@ def analyse(
     ``ahead``: template keys computed while the articles were read (:class:`KeysAhead`)."""
     timer = timer or _Timer()
     jobs = jobs or default_jobs()
-    with timer.stage("clean"), _bar(2 * len(articles), "clean", "article", quiet) as bar:
+    with timer.stage("clean"), _bar(2 * len(articles), "clean", "article", quiet, scale=0.5) as bar:
         if checkpoints is None:
             prepared = prepare_articles(articles, jobs, progress=bar.update, ahead=ahead)
         else:
