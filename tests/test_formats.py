@@ -6,6 +6,8 @@ import datetime as dt
 import gzip
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pyarrow as pa
@@ -98,8 +100,6 @@ def test_truncated_warc_is_one_error_and_the_scan_goes_on(tmp_path: Path, ant: l
 def test_compare_and_clean_read_one_article_of_a_crawl_by_file_and_id(tmp_path: Path, ant: list[dict]) -> None:
     """A WARC starts with records that are no articles (warcinfo): ``compare`` and ``clean`` read its
     first article, say so when the file holds more, and ``FILE#ID`` picks any record of a crawl."""
-    import subprocess
-    import sys
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "khabar", *args], capture_output=True, text=True, timeout=120)
