@@ -7,6 +7,7 @@ import os
 import shutil
 import sys
 import textwrap
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -189,16 +190,15 @@ def clean(page: str, explain: bool, as_json: bool) -> None:
         click.echo(text)
 
 
+def _count(name: str, default: int, help: str) -> Callable[[Any], Any]:
+    """A whole-number option of at least 1 (a count of stories)."""
+    return click.option(name, default=default, type=click.IntRange(min=1), show_default=True, help=help)
+
+
 @cli.command()
 @click.argument("out", type=click.Path(file_okay=False))
-@click.option("--top", default=20, type=click.IntRange(min=1), show_default=True, help="How many stories to show.")
-@click.option(
-    "--min-size",
-    default=2,
-    type=click.IntRange(min=1),
-    show_default=True,
-    help="Only stories with at least this many articles.",
-)
+@_count("--top", 20, "How many stories to show.")
+@_count("--min-size", 2, "Only stories with at least this many articles.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per story (stories.jsonl lines).")
 def stories(out: str, top: int, min_size: int, as_json: bool) -> None:
     """The largest stories of a scan written to OUT: headline, outlets, first publisher, time span."""
@@ -299,13 +299,7 @@ def serve(db: str, host: str, port: int, token: str | None) -> None:
 @cli.command()
 @click.argument("out", type=click.Path(file_okay=False))
 @click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False), help="HTML file to write.")
-@click.option(
-    "--top",
-    default=200,
-    type=click.IntRange(min=1),
-    show_default=True,
-    help="How many stories (2+ articles, largest first).",
-)
+@_count("--top", 200, "How many stories (2+ articles, largest first).")
 def report(out: str, output: str, top: int) -> None:
     """Write the stories of a scan (its OUT directory) as one self-contained HTML file."""
     from khabar.serve.report import write_report
