@@ -74,6 +74,27 @@ def test_only_whole_dates_count_never_the_day_of_the_run(line: str, expected: tu
     assert source == (None if expected is None else "text")
 
 
+@settings(max_examples=150, deadline=None)
+@given(
+    st.integers(1, 31),
+    st.integers(1, 13),
+    st.integers(1990, 2035),
+    st.sampled_from(["/", "-", "."]),
+    st.one_of(st.none(), st.tuples(st.integers(0, 24), st.integers(0, 59), st.one_of(st.none(), st.integers(0, 59)))),
+    st.sampled_from([" ", " - ", ", ", "T", " – "]),
+    st.booleans(),
+)
+def test_numeric_dates_are_read_as_dateparser_reads_them(day, month, year, sep, clock, gap, pad) -> None:  # noqa: ANN001
+    """The fast path for day-first numeric dates gives dateparser's answer (None included)."""
+    from khabar.times import parse_date, parse_free
+
+    text = f"{day:02d}{sep}{month:02d}{sep}{year}" if pad else f"{day}{sep}{month}{sep}{year}"
+    if clock is not None:
+        hour, minute, second = clock
+        text += f"{gap}{hour:02d}:{minute:02d}" + ("" if second is None else f":{second:02d}")
+    assert parse_date(text) == parse_free(text), text
+
+
 def test_a_published_field_that_is_not_iso_is_read_as_a_date_and_counted_when_it_is_none(tmp_path: Path) -> None:
     text = "قال المتحدث إن الاجتماع انتهى دون اتفاق على موعد جديد للمحادثات."
     a = Article(id="a", text=text, published="16/02/2018")
