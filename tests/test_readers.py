@@ -163,6 +163,18 @@ def test_a_scans_output_directory_inside_an_input_directory_is_not_read(tmp_path
     assert all(e.file.endswith("stories.jsonl") for e in errors)  # a story is no article
 
 
+def test_a_scan_output_directory_with_a_long_summary_is_recognised(tmp_path: Path) -> None:
+    """A crawl with many files of other types makes summary.json long (its skipped_files)."""
+    write(tmp_path / "data" / "a.txt", "خبر أول عن الاقتصاد")
+    summary = {"khabar_version": "0", "skipped_files": [f"crawl/{k:07d}.png" for k in range(80_000)]}
+    write(tmp_path / "data" / "out" / "summary.json", json.dumps(summary))
+    assert (tmp_path / "data" / "out" / "summary.json").stat().st_size > 1 << 20
+    write(tmp_path / "data" / "out" / "articles.jsonl", '{"id": "x", "text": "نص"}\n')
+    articles, errors, skipped = read_all([str(tmp_path / "data")])
+    assert [a.id for a in articles] == [str(tmp_path / "data" / "a.txt")] and not errors
+    assert skipped == [str(tmp_path / "data" / "out") + "/"]
+
+
 def test_gzipped_text_and_html_files_read_as_the_plain_ones(tmp_path: Path) -> None:
     text = "قال المتحدث إن الاجتماع انتهى دون اتفاق.\nوأضاف أن المحادثات ستستأنف الأسبوع المقبل."
     html = (

@@ -18,13 +18,18 @@ from khabar.errors import KhabarError
 FORMATS = ("jsonl", "parquet")
 
 
-def output_format(out: Path) -> str | None:
-    """The format ``summary.json`` of ``out`` names, if it names one."""
+def read_summary(out: str | Path) -> dict[str, Any] | None:
+    """``out/summary.json`` if it is there and a JSON object, else None."""
     try:
-        summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+        summary = json.loads((Path(out) / "summary.json").read_bytes())
     except (OSError, ValueError):
         return None
-    fmt = summary.get("format") if isinstance(summary, dict) else None
+    return summary if isinstance(summary, dict) else None
+
+
+def output_format(out: Path) -> str | None:
+    """The format ``summary.json`` of ``out`` names, if it names one."""
+    fmt = (read_summary(out) or {}).get("format")
     return fmt if fmt in FORMATS else None
 
 

@@ -38,9 +38,7 @@ def parse_iso(value: str | None) -> datetime | None:
 
 
 #: a day-first numeric date, perhaps with a time («16/02/2018», «16-02-2018 - 10:30», «16.02.2018 10:30:05»)
-_NUMERIC = re.compile(
-    r"(\d{1,2})([/.-])(\d{1,2})\2(\d{4})(?:(?:\s*[-–,]\s*|\s+|T)(\d{1,2}):(\d{2})(?::(\d{2}))?)?"
-)
+_NUMERIC = re.compile(r"(\d{1,2})([/.-])(\d{1,2})\2(\d{4})(?:(?:\s*[-–,]\s*|\s+|T)(\d{1,2}):(\d{2})(?::(\d{2}))?)?")
 
 
 def parse_date(text: str) -> datetime | None:

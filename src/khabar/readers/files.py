@@ -9,7 +9,6 @@ naming the file and line, or (a WARC record that is not a page) a
 from __future__ import annotations
 
 import gzip
-import json
 import os
 import re
 import zlib
@@ -26,6 +25,7 @@ from khabar.readers.parquet import read_parquet
 from khabar.readers.records import RecordInvalid, limit, record_to_article
 from khabar.readers.sanity import NOT_FAST, JSONInvalid, binary_junk, loads, loads_fast
 from khabar.readers.warc import Skipped, read_warc
+from khabar.results import read_summary
 
 try:  # ISA-L's gzip (the standard library's API): decompresses ANT four times faster than gzip's
     from isal import igzip as _gzip
@@ -64,12 +64,7 @@ def is_scan_output(directory: str) -> bool:
     written by khabar, or it holds a scan's checkpoints (a scan that has not finished)."""
     if os.path.isdir(os.path.join(directory, ".khabar-resume")):
         return True
-    try:
-        with open(os.path.join(directory, "summary.json"), "rb") as fh:
-            summary = json.loads(fh.read(1 << 20))
-    except (OSError, ValueError):
-        return False
-    return isinstance(summary, dict) and "khabar_version" in summary
+    return "khabar_version" in (read_summary(directory) or {})
 
 
 def skipped_outputs(skipped: Iterable[str]) -> list[str]:
@@ -111,8 +106,8 @@ def discover(paths: Iterable[str]) -> tuple[list[str], list[str]]:
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
-def open_jsonl(path: str) -> IO[bytes]:
-    """A JSONL file opened for reading bytes, decompressed if it is gzipped (with ISA-L where
+def open_input(path: str) -> IO[bytes]:
+    """An input file opened for reading bytes, decompressed if it is gzipped (with ISA-L where
     :mod:`isal` is installed, else :mod:`gzip`: the same bytes; either one's errors are in
     :data:`READ_ERRORS`)."""
     return _gzip.open(path, "rb") if path.lower().endswith(".gz") else open(path, "rb")
@@ -133,7 +128,7 @@ def jsonl_lines(path: str, start: int = 0, end: int = -1) -> Iterator[tuple[int,
     (``end`` -1: to the end; ``start`` at the beginning of a line), with its number counted from 1
     there; a :class:`RecordError` if the rest cannot be read."""
     try:
-        with open_jsonl(path) as fh:
+        with open_input(path) as fh:
             if start:
                 fh.seek(start)
             at = start
@@ -185,11 +180,8 @@ def read_file(path: str) -> Iterator[Article | RecordError | Skipped]:
         yield from read_parquet(path)
         return
     try:
-        if path.lower().endswith(".gz"):
-            with _gzip.open(path, "rb") as fh:
-                data = fh.read()
-        else:
-            data = Path(path).read_bytes()
+        with open_input(path) as fh:
+            data = fh.read()
     except OSError as e:
         yield RecordError(path, 0, f"cannot read: {e.strerror or e}")
         return

@@ -19,7 +19,7 @@ from typing import Any
 from khabar.article import Article
 from khabar.errors import RecordError
 from khabar.parallel import map_tasks, pool
-from khabar.readers.files import READ_ERRORS, jsonl_lines, jsonl_record, kind_of, open_jsonl, read_file
+from khabar.readers.files import READ_ERRORS, jsonl_lines, jsonl_record, kind_of, open_input, read_file
 from khabar.readers.warc import Skipped
 
 PART_BYTES = 8 << 20  # a plain JSONL file is read in parts of about this many bytes
@@ -170,7 +170,7 @@ def _extracts_html(path: str) -> bool:
     if kind != "jsonl":
         return False
     try:
-        with open_jsonl(path) as fh:
+        with open_input(path) as fh:
             first = fh.readline(1 << 20)
     except READ_ERRORS:
         return False

@@ -7,13 +7,12 @@ templates; no server, no external assets, links are in-page anchors.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from khabar.results import read_output
 from khabar.serve.app import _templates
 from khabar.serve.view import highlight
-from khabar.writers import atomic_file
+from khabar.writers import atomic_open
 
 
 def build_report(out: str | Path, top: int = 200) -> str:
@@ -64,6 +63,6 @@ def build_report(out: str | Path, top: int = 200) -> str:
 def write_report(out: str | Path, path: str | Path, top: int = 200) -> int:
     """Write the report of ``out`` to ``path`` (atomically: never half a page); its size in bytes."""
     data = build_report(out, top).encode("utf-8")
-    with atomic_file(path) as (fd, _), os.fdopen(fd, "wb") as fh:
-        fh.write(data)
+    with atomic_open(path) as fh:
+        fh.buffer.write(data)
     return len(data)
