@@ -17,6 +17,7 @@ from khabar.article import Article
 from khabar.clean import classify
 from khabar.errors import KhabarError
 from khabar.normalize import normalize_text
+from khabar.results import FORMATS
 from khabar.scan import scan as run_scan
 from khabar.stories.show import describe, largest_stories
 
@@ -36,7 +37,7 @@ def cli() -> None:
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["jsonl", "parquet"]),
+    type=click.Choice(FORMATS),
     default="jsonl",
     show_default=True,
     help="Format of articles, pairs and stories.",

@@ -20,6 +20,7 @@ from khabar.article import Article
 from khabar.errors import RecordError
 from khabar.parallel import Background, map_tasks, pool
 from khabar.prepare import Prepared
+from khabar.results import FORMATS
 from khabar.stories.build import StoryResult
 from khabar.writers import atomic_open, dumps_bytes, temp_beside, write_encoded, write_jsonl
 
@@ -186,7 +187,7 @@ FORMAT_FILES = ("articles", "pairs", "stories")
 
 def other_format_files(output_format: str) -> list[str]:
     """The names of the files a scan in the other format writes (``pairs.parquet`` … for ``jsonl``)."""
-    other = "parquet" if output_format == "jsonl" else "jsonl"
+    other = next(f for f in FORMATS if f != output_format)
     return [f"{name}.{other}" for name in FORMAT_FILES]
 
 

@@ -26,6 +26,7 @@ from khabar.readers.files import discover, skipped_outputs
 from khabar.readers.parts import read_records, reads_in_workers
 from khabar.readers.records import MAX_CHARS
 from khabar.readers.warc import Skipped
+from khabar.results import FORMATS
 from khabar.resume import Checkpoints, run_key
 from khabar.reuse import ReuseParams, ReuseResult, find_pairs
 from khabar.stories.build import StoryResult, build_stories, lexical_links, story_units
@@ -239,7 +240,7 @@ def scan(
     intermediate results (the prepared articles) appended there instead of freed one by one, and
     cyclic garbage collection stays off after the scan.
     """
-    if output_format not in ("jsonl", "parquet"):
+    if output_format not in FORMATS:
         raise ValueError(f"unknown output format {output_format!r}")
     with gc_paused(restore=hold is None):
         return _scan(paths, out, params, quiet, warn, jobs, output_format, resume, checkpoint, hold)
