@@ -62,7 +62,7 @@ def session():  # type: ignore[no-untyped-def]
     s.stop()
 
 
-def test_spark_engine_output_equals_local_engine(tmp_path: Path, ant: list[dict], session, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_spark_engine_output_equals_local_engine(tmp_path: Path, ant: list[dict], session, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
     # outputs fetched by the driver in many small partitions (a corpus's default): the same bytes
     monkeypatch.setattr(spark_engine, "OUTPUT_PARTITION", 300)
     docs = corpus(ant)
@@ -72,8 +72,13 @@ def test_spark_engine_output_equals_local_engine(tmp_path: Path, ant: list[dict]
             fh.write(json.dumps(d, ensure_ascii=False) + "\n")
         fh.write("{not json\n")  # bad records are reported the same way
         fh.write(json.dumps({"id": "a00001", "text": "مكرر"}, ensure_ascii=False) + "\n")
-    local = khabar.scan([src], out=tmp_path / "local")
-    summary = spark_engine.scan([str(src)], str(tmp_path / "spark"), warn=False, spark=session)
+    local = khabar.scan([src], out=tmp_path / "local", warn=True)
+    local_err = capsys.readouterr().err
+    summary = spark_engine.scan([str(src)], str(tmp_path / "spark"), spark=session)
+    spark_err = capsys.readouterr().err
+    # the same lines on stderr: the bad records, the cut articles, the unreadable published values
+    said = [sorted(x for x in err.splitlines() if x.startswith("khabar: ")) for err in (local_err, spark_err)]
+    assert said[0] == said[1] and sum("is not a date" in x for x in said[0]) > 5
     assert local.summary["articles"] == summary["articles"] >= 2000
     assert local.summary["pairs"] > 300 and local.summary["stories"] < local.summary["articles"]
     for name in ("articles", "pairs", "stories", "errors"):

@@ -95,7 +95,9 @@ def test_numeric_dates_are_read_as_dateparser_reads_them(day, month, year, sep, 
     assert parse_date(text) == parse_free(text), text
 
 
-def test_a_published_field_that_is_not_iso_is_read_as_a_date_and_counted_when_it_is_none(tmp_path: Path) -> None:
+def test_a_published_field_that_is_not_iso_is_read_as_a_date_and_counted_when_it_is_none(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     text = "قال المتحدث إن الاجتماع انتهى دون اتفاق على موعد جديد للمحادثات."
     a = Article(id="a", text=text, published="16/02/2018")
     assert article_time(a) == (datetime(2018, 2, 16, tzinfo=UTC), "published")
@@ -103,8 +105,23 @@ def test_a_published_field_that_is_not_iso_is_read_as_a_date_and_counted_when_it
     src = tmp_path / "in.jsonl"
     rows = [{"id": "a", "text": text, "published": "16/02/2018"}, {"id": "b", "text": text, "published": "أمس"}]
     src.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-    summary = scan([str(src)], out=tmp_path / "out").summary
+    summary = scan([str(src)], out=tmp_path / "out", warn=True).summary
     assert summary["published_unreadable"] == 1 and summary["times_inferred_from_text"] == 0
+    err = capsys.readouterr().err
+    assert f"khabar: {src}:2: published 'أمس' is not a date khabar can read" in err
+    assert "16/02/2018" not in err
+
+
+def test_unreadable_published_values_are_named_up_to_a_limit_then_counted() -> None:
+    from khabar.times import SHOWN_UNREADABLE, unreadable_notices
+
+    first = [(f"f.jsonl:{k}", "قريبا") for k in range(1, 40)]
+    lines = unreadable_notices(first, 39)
+    assert len(lines) == SHOWN_UNREADABLE + 1
+    assert lines[0] == "khabar: f.jsonl:1: published 'قريبا' is not a date khabar can read (time from the text, if any)"
+    assert lines[-1].startswith(f"khabar: {39 - SHOWN_UNREADABLE} more articles whose published is not a date")
+    assert unreadable_notices(first[:2], 2) == lines[:2]
+    assert unreadable_notices([], 0) == []
 
 
 def test_wire_credits() -> None:

@@ -51,6 +51,9 @@ def covered_words(found: Sequence[UnitPassage]) -> tuple[int, int]:
     return sum(map(_covered, on_a.values())), sum(map(_covered, on_b.values()))
 
 
+RELATIONS = ("duplicate", "near_duplicate", "contains", "contained_in", "overlap")  # of a pair that shares a passage
+
+
 def relation(coverage_a: float, coverage_b: float, duplicate: bool) -> str:
     if duplicate:
         return "duplicate"

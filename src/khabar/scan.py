@@ -26,14 +26,14 @@ from khabar.readers.files import discover, skipped_outputs
 from khabar.readers.parts import read_records, reads_in_workers
 from khabar.readers.records import MAX_CHARS
 from khabar.readers.warc import Skipped
+from khabar.relate import RELATIONS
 from khabar.results import FORMATS
 from khabar.resume import Checkpoints, run_key
 from khabar.reuse import ReuseParams, ReuseResult, find_pairs
 from khabar.stories.build import StoryResult, build_stories, lexical_links, story_units
 from khabar.stories.link import LinkBlock, LinkParams
+from khabar.times import unreadable_notices
 from khabar.writers import write_json
-
-RELATIONS = ("duplicate", "near_duplicate", "contains", "contained_in", "overlap")
 
 
 @dataclass
@@ -291,6 +291,14 @@ def _scan(
         pairs, stories = analyse(
             articles, params, quiet, timer, jobs=jobs, checkpoints=checkpoints, before_stories=write_early, ahead=ahead
         )
+        if warn:
+            unreadable = [
+                (a.origin, a.published)
+                for a, (_, src) in zip(articles, stories.times, strict=True)
+                if a.published and src != "published"
+            ]
+            for line in unreadable_notices(unreadable, len(unreadable)):
+                tqdm.write(line, file=sys.stderr)
         if warn and checkpoints is not None and checkpoints.reused:
             tqdm.write(
                 f"khabar: resumed from {len(checkpoints.reused)} checkpoints in {checkpoints.dir}", file=sys.stderr

@@ -107,3 +107,22 @@ def article_time(article: Article) -> tuple[datetime | None, str | None]:
     if t is not None:
         return t, "text"
     return None, None
+
+
+SHOWN_UNREADABLE = 10  # articles named on stderr whose published could not be read; the rest are counted
+
+
+def unreadable_notices(first: list[tuple[str, str]], count: int) -> list[str]:
+    """The stderr lines of a scan for the ``count`` articles whose ``published`` is not a date it can
+    read: one naming the record of each of ``first`` (``(origin, published)``, in input order), at most
+    :data:`SHOWN_UNREADABLE`, then one counting the rest."""
+    lines = [
+        f"khabar: {origin}: published {published[:80]!r} is not a date khabar can read (time from the text, if any)"
+        for origin, published in first[:SHOWN_UNREADABLE]
+    ]
+    if count > len(lines):
+        lines.append(
+            f"khabar: {count - len(lines)} more articles whose published is not a date"
+            " (summary.json: published_unreadable)"
+        )
+    return lines

@@ -50,14 +50,13 @@ from khabar.normalize import VERSION as NORMALIZER_VERSION
 from khabar.prepare import RANGE, Prepared, prepare_many
 from khabar.readers.files import discover, kind_of, read_file, skipped_outputs
 from khabar.readers.warc import Skipped
-from khabar.relate import pair_record, same_words
+from khabar.relate import RELATIONS, pair_record, same_words
 from khabar.reuse import ReuseParams, _align_chunk
 from khabar.stories.build import StoryResult, _order_key, _record
 from khabar.stories.cluster import average_linkage, founder_key, story_id
 from khabar.stories.features import StoryUnit
 from khabar.stories.link import DAY, LinkParams, _block_link_arrays, _matrix
-
-RELATIONS = ("duplicate", "near_duplicate", "contains", "contained_in", "overlap")
+from khabar.times import SHOWN_UNREADABLE, unreadable_notices
 
 
 def session(master: str | None = None) -> Any:
@@ -625,8 +624,17 @@ def scan(
     relations = Counter(pairs.map(lambda kv: kv[1]["relation"]).countByValue())
     segments = Counter(prepared.flatMap(lambda kv: [s.kind for s in kv[1][0].segments]).countByValue())
     inferred = prepared.filter(lambda kv: kv[1][1].time[1] == "text").count()
-    unreadable = prepared.filter(lambda kv: bool(kv[1][0].published) and kv[1][1].time[1] != "published").count()
-    n_cut = prepared.filter(lambda kv: kv[1][0].cut is not None).count()
+    bad_times = prepared.filter(lambda kv: bool(kv[1][0].published) and kv[1][1].time[1] != "published")
+    unreadable = bad_times.count()
+    cut = prepared.filter(lambda kv: kv[1][0].cut is not None)
+    n_cut = cut.count()
+    if warn:  # as the local engine says them: each cut article, the first unreadable published values
+        for _, (origin, note) in cut.map(lambda kv: (kv[0], (kv[1][0].origin, kv[1][0].cut))).sortByKey().collect():
+            print(f"khabar: {origin}: {note}", file=sys.stderr)
+        first = bad_times.map(lambda kv: (kv[0], (kv[1][0].origin, kv[1][0].published)))
+        shown = [x for _, x in first.takeOrdered(SHOWN_UNREADABLE, key=lambda kv: kv[0])]
+        for line in unreadable_notices(shown, unreadable):
+            print(line, file=sys.stderr)
     summary: dict[str, Any] = {
         "khabar_version": __version__,
         "normalizer_version": NORMALIZER_VERSION,
