@@ -325,7 +325,7 @@ def test_oversized_pages_and_texts_are_cut_with_a_note(tmp_path: Path, monkeypat
         st.text(
             alphabet=st.one_of(
                 st.characters(min_codepoint=0, max_codepoint=0x10FFFF),
-                st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF, blacklist_categories=()),
+                st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF, exclude_categories=()),
             )
         ),
         lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3),

@@ -287,7 +287,7 @@ def test_prepared_batches_read_back_mapped_as_written(
 
 TEXTS = st.one_of(
     st.none(),
-    st.text(st.characters(min_codepoint=0, max_codepoint=0x10FFFF, blacklist_categories=()), max_size=300),
+    st.text(st.characters(min_codepoint=0, max_codepoint=0x10FFFF, exclude_categories=()), max_size=300),
 )
 
 
