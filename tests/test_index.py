@@ -4,6 +4,7 @@ concurrent requests are committed together yet each stays all or none."""
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -144,7 +145,24 @@ def test_an_index_file_that_cannot_be_opened_is_one_line(tmp_path: Path, command
     not_an_index.write_text("not SQLite " * 200, encoding="utf-8")
     (tmp_path / "a.txt").write_text("قال المتحدث إن الاجتماع انتهى دون اتفاق.", encoding="utf-8")
     args = [str(tmp_path / "a.txt")] if command == "ingest" else ["--port", "0"]
-    for db, why in ((not_an_index, "file is not a database"), (tmp_path / "no" / "dir" / "k.db", "unable to open")):
+    other = tmp_path / "other.db"  # an SQLite file of someone else's: not made an index
+    with sqlite3.connect(other) as con:
+        con.execute("CREATE TABLE people (name TEXT)")
+    older = tmp_path / "older.db"  # an index of another schema
+    with sqlite3.connect(older) as con:
+        con.execute("CREATE TABLE articles (k INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, record TEXT NOT NULL)")
+    newer = tmp_path / "newer.db"
+    with sqlite3.connect(newer) as con:
+        con.execute("CREATE TABLE articles (k INTEGER PRIMARY KEY)")
+        con.execute("PRAGMA user_version=99")
+    before = {db: db.read_bytes() for db in (other, older, newer)}
+    for db, why in (
+        (not_an_index, " (file is not a database"),
+        (tmp_path / "no" / "dir" / "k.db", " (unable to open"),
+        (other, ": not a khabar index (its tables: people)"),
+        (older, ": an index of another schema (table articles: k, id, record)"),
+        (newer, ": an index of schema 99; this khabar reads schema 1"),
+    ):
         run = subprocess.run(
             [sys.executable, "-m", "khabar", command, *args, "--db", str(db)],
             capture_output=True,
@@ -152,8 +170,32 @@ def test_an_index_file_that_cannot_be_opened_is_one_line(tmp_path: Path, command
             timeout=60,
         )
         assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
-        assert run.stderr.count("\n") == 1 and f"{db}: cannot open the index ({why}" in run.stderr, run.stderr
+        assert run.stderr.count("\n") == 1 and f"{db}: cannot open the index{why}" in run.stderr, run.stderr
     assert not_an_index.read_text(encoding="utf-8") == "not SQLite " * 200
+    assert {db: db.read_bytes() for db in before} == before  # left as they were
+
+
+def test_an_index_that_cannot_be_written_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("قال المتحدث إن الاجتماع انتهى دون اتفاق.", encoding="utf-8")
+    db = tmp_path / "k.db"
+    Index(db).db.close()
+    if os.geteuid() == 0:  # root writes through file modes: only an immutable file stops it
+        if subprocess.run(["chattr", "+i", str(db)], capture_output=True).returncode != 0:
+            pytest.skip("no chattr here: a root process can write any file")
+    else:
+        db.chmod(0o444)
+    try:
+        run = subprocess.run(
+            [sys.executable, "-m", "khabar", "ingest", str(tmp_path / "a.txt"), "--db", str(db)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        subprocess.run(["chattr", "-i", str(db)], capture_output=True)
+        db.chmod(0o644)
+    assert run.returncode == 2 and run.stderr == f"khabar: {db}: cannot open the index (it cannot be written)\n"
+    assert sqlite3.connect(db).execute("SELECT COUNT(*) FROM articles").fetchone()[0] == 0
 
 
 def test_cli_ingest_in_batches_reports_bad_records(tmp_path: Path, ant: list[dict]) -> None:

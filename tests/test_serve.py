@@ -94,6 +94,31 @@ def test_bad_requests_get_4xx_json_never_500(tmp_path: Path) -> None:
     assert client.post("/api/articles", json={"id": "a", "text": "نص آخر"}).status_code == 409
     assert client.get("/api/articles/missing").status_code == 404
     assert client.get("/api/stories/missing").json() == {"error": "no story 'missing'"}
+    for limit in ("0", "-5", "501", "x"):
+        assert client.get("/api/stories", params={"limit": limit}).status_code == 422, limit
+    assert len(client.get("/api/stories", params={"limit": "500"}).json()) == 1
+
+
+def test_an_id_ending_in_reuse_and_times_beyond_utc_are_served(client: TestClient) -> None:
+    text = "قال المتحدث إن الاجتماع انتهى دون اتفاق على موعد جديد للمحادثات بين الطرفين."
+    assert client.post("/api/articles", json={"id": "x/reuse", "text": text}).status_code == 201
+    assert client.get("/api/articles/x%2Freuse").json()["id"] == "x/reuse"
+    assert client.get("/api/articles/x/reuse").json()["id"] == "x/reuse"
+    for n, published in enumerate(("0001-01-01T00:00:00+01:00", "9999-12-31T23:00:00-05:00")):
+        r = client.post("/api/articles", json={"id": f"t{n}", "text": f"{text} {n}", "published": published})
+        assert r.status_code == 201, r.text
+        story = r.json()["story"]
+        assert client.get(f"/api/stories/{story}").status_code == 200
+        assert client.get("/api/articles/" + f"t{n}").json()["time"] is None  # no time in UTC: no time
+    assert client.get("/api/stories").status_code == 200 and client.get("/").status_code == 200
+
+
+def test_api_docs_are_served_offline(client: TestClient) -> None:
+    page = client.get("/docs")
+    assert page.status_code == 200 and 'dir="rtl"' in page.text
+    assert "/api/stories/{story_id}" in page.text and "/openapi.json" in page.text
+    assert "http" not in page.text.replace("http-equiv", "")  # nothing loaded from elsewhere
+    assert client.get("/redoc").status_code == 404
 
 
 def test_writes_need_the_token_when_one_is_set(tmp_path: Path) -> None:
@@ -103,7 +128,15 @@ def test_writes_need_the_token_when_one_is_set(tmp_path: Path) -> None:
     ok = client.post("/api/articles", json=seeds()[0], headers={"authorization": "Bearer sesame"})
     assert ok.status_code == 201
     assert client.delete("/api/articles/s0").status_code == 401
+    for given in ("Bearer sésame", "Bearer سمسم", "Bearer \u00e9"):  # not ASCII: refused, never a 500
+        r = client.delete("/api/articles/s0", headers={"authorization": given.encode("utf-8")})
+        assert r.status_code == 401, (given, r.text)
     assert client.get("/api/articles/s0").status_code == 200  # reads stay open
+    arabic = TestClient(create_app(tmp_path / "k2.db", token="سمسم"))  # a token in UTF-8, as curl sends it
+    assert (
+        arabic.post("/api/articles", json=seeds()[0], headers={"authorization": "Bearer سمسم".encode()}).status_code
+        == 201
+    )
     with pytest.raises(KhabarError, match="without a write token"):
         check_bind("0.0.0.0", None)
     check_bind("127.0.0.1", None)

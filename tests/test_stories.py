@@ -102,6 +102,8 @@ def test_a_published_field_that_is_not_iso_is_read_as_a_date_and_counted_when_it
     a = Article(id="a", text=text, published="16/02/2018")
     assert article_time(a) == (datetime(2018, 2, 16, tzinfo=UTC), "published")
     assert article_time(Article(id="b", text=text, published="yesterday")) == (None, None)
+    for beyond in ("0001-01-01T00:00:00+01:00", "9999-12-31T23:00:00-05:00"):  # no time in UTC: none at all
+        assert article_time(Article(id="c", text=text, published=beyond)) == (None, None)
     src = tmp_path / "in.jsonl"
     rows = [{"id": "a", "text": text, "published": "16/02/2018"}, {"id": "b", "text": text, "published": "أمس"}]
     src.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")

@@ -9,6 +9,7 @@ completed from the day khabar runs, so the same articles would get other times o
 
 from __future__ import annotations
 
+import contextlib
 import re
 import warnings
 from datetime import UTC, datetime
@@ -27,14 +28,16 @@ MAX_WORDS = 12
 
 
 def parse_iso(value: str | None) -> datetime | None:
-    """An ISO 8601 time (a naive one is taken as UTC), or None."""
+    """An ISO 8601 time (a naive one is taken as UTC) that is a time in UTC too, or None."""
     if not value:
         return None
     try:
         t = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
+        t = t if t.tzinfo else t.replace(tzinfo=UTC)
+        t.astimezone(UTC)  # a time whose UTC falls outside years 1 to 9999 is no time (0001-01-01T00:00+01:00)
+    except (ValueError, OverflowError):
         return None
-    return t if t.tzinfo else t.replace(tzinfo=UTC)
+    return t
 
 
 #: a day-first numeric date, perhaps with a time («16/02/2018», «16-02-2018 - 10:30», «16.02.2018 10:30:05»)
@@ -61,9 +64,9 @@ def parse_date(text: str) -> datetime | None:
 def parse_free(text: str) -> datetime | None:
     import dateparser  # imported on first use: it is slow to load
 
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), contextlib.suppress(OverflowError, ValueError):  # a date beyond year 9999 …
         warnings.simplefilter("ignore")
-        t = dateparser.parse(
+        return dateparser.parse(
             text,
             languages=["ar", "en"],
             settings={
@@ -77,7 +80,7 @@ def parse_free(text: str) -> datetime | None:
                 "REQUIRE_PARTS": ["day", "month", "year"],
             },
         )
-    return t
+    return None
 
 
 def date_in_text(article: Article) -> datetime | None:

@@ -9,9 +9,14 @@ from typing import Any
 
 from khabar.index.store import article_k, ids_of, transaction
 
+MAX_STORIES = 500  # stories per list
+
 
 def _iso(t: float | None) -> str | None:
-    return datetime.fromtimestamp(t, UTC).isoformat() if t is not None else None
+    try:
+        return datetime.fromtimestamp(t, UTC).isoformat() if t is not None else None
+    except (OverflowError, ValueError, OSError):  # a time beyond year 9999 in an index of an older khabar
+        return None
 
 
 def article(db: sqlite3.Connection, article_id: str) -> dict[str, Any] | None:
@@ -59,7 +64,7 @@ def stories(
         + " AND ".join(where)
         + ' ORDER BY s."end" IS NULL, date(s."end", \'unixepoch\') DESC, s.size DESC, s.story LIMIT ?'
     )
-    args.append(max(1, min(limit, 500)))
+    args.append(max(1, min(limit, MAX_STORIES)))
     out = []
     for r in db.execute(sql, args):
         sources = [

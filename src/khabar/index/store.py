@@ -17,6 +17,7 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -70,26 +71,71 @@ CREATE TABLE IF NOT EXISTS template_texts (source TEXT NOT NULL, digest BLOB NOT
 """
 
 
-def connect(path: str | Path) -> sqlite3.Connection:
+SCHEMA_VERSION = 1  # in the file's header (``PRAGMA user_version``): what marks a file as a khabar index
+
+
+def connect(path: str | Path, write: bool = True) -> sqlite3.Connection:
     """Open (creating if needed) an index file: WAL journal, full sync, foreign keys on.  A file that
-    cannot be opened or is not an index is a :class:`KhabarError` naming it (one line)."""
+    cannot be opened, is not an index (an SQLite file with other tables) or an index of another
+    schema is a :class:`KhabarError` naming it (one line), and is left as it was; so is one that
+    cannot be written, unless only for reading (``write=False``)."""
     try:
-        return _connect(path)
+        return _connect(path, write)
     except sqlite3.DatabaseError as e:  # (OperationalError too: a directory that is not there …)
-        raise KhabarError(f"{path}: cannot open the index ({e})") from None
+        reason = "it cannot be written" if "readonly" in str(e) else e
+        raise KhabarError(f"{path}: cannot open the index ({reason})") from None
 
 
-def _connect(path: str | Path) -> sqlite3.Connection:
+@lru_cache(maxsize=1)
+def _expected() -> dict[str, list[str]]:
+    """Each table's columns, as :data:`SCHEMA` makes them."""
+    db = sqlite3.connect(":memory:")
+    try:
+        db.executescript(SCHEMA)
+        return _columns(db)
+    finally:
+        db.close()
+
+
+def _columns(db: sqlite3.Connection) -> dict[str, list[str]]:
+    names = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+    return {t: [r[1] for r in db.execute("SELECT * FROM pragma_table_info(?)", (t,))] for t in names}
+
+
+def _check(db: sqlite3.Connection) -> None:
+    """Raise unless the open file is empty or an index of this schema; nothing is written."""
+    tables = _columns(db)
+    if not tables:
+        return  # a new file (or an empty database): made an index
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    expected = _expected()
+    if "articles" not in tables:
+        raise KhabarError(f"not a khabar index (its tables: {', '.join(sorted(tables)[:5])})")
+    if version not in (0, SCHEMA_VERSION):
+        raise KhabarError(f"an index of schema {version}; this khabar reads schema {SCHEMA_VERSION}")
+    for table, cols in tables.items():  # an index of an older khabar (no version) must have this schema
+        if table in expected and cols != expected[table]:
+            raise KhabarError(f"an index of another schema (table {table}: {', '.join(cols)})")
+
+
+def _connect(path: str | Path, write: bool) -> sqlite3.Connection:
     db = sqlite3.connect(str(path), timeout=30.0, isolation_level=None, check_same_thread=False)
     try:
         db.row_factory = sqlite3.Row
+        try:
+            _check(db)
+        except KhabarError as e:
+            raise KhabarError(f"{path}: cannot open the index: {e}") from None
+        if write:
+            db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")  # fails at once on a file that cannot be written
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")
         db.execute("PRAGMA foreign_keys=ON")
         db.execute("PRAGMA cache_size=-262144")  # KiB: up to 256 MiB of pages (postings are looked up at random)
         db.execute("PRAGMA mmap_size=1073741824")  # reads map the file instead of copying pages
         db.execute("PRAGMA temp_store=MEMORY")
-        db.executescript(SCHEMA)
+        if write:
+            db.executescript(SCHEMA)
     except BaseException:
         db.close()
         raise

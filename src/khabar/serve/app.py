@@ -17,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -78,12 +78,18 @@ def create_app(db_path: str | Path, token: str | None = None, max_body: int = MA
         """This thread's read connection: queries see committed writes only, never a write in progress."""
         db = getattr(local, "db", None)
         if db is None:
-            db = local.db = connect(db_path)
+            db = local.db = connect(db_path, write=False)
             db.execute("PRAGMA cache_size=-16384")  # KiB
         return db
 
     env = _templates()
-    app = FastAPI(title="khabar", version=__version__, description="Arabic news reuse and story index")
+    app = FastAPI(
+        title="khabar",
+        version=__version__,
+        description="Arabic news reuse and story index",
+        docs_url=None,  # FastAPI's pages load their scripts from a CDN: /docs is khabar's own, offline
+        redoc_url=None,
+    )
 
     def page(name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
         return HTMLResponse(env.get_template(name).render(version=__version__, **ctx), status_code=status)
@@ -91,8 +97,8 @@ def create_app(db_path: str | Path, token: str | None = None, max_body: int = MA
     def authorized(request: Request) -> bool:
         if not token:
             return True
-        given = request.headers.get("authorization", "")
-        return given.startswith("Bearer ") and secrets.compare_digest(given[7:], token)
+        given = request.headers.get("authorization", "")  # decoded as Latin-1: its bytes as sent
+        return given.startswith("Bearer ") and secrets.compare_digest(given[7:].encode("latin-1"), token.encode())
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -162,6 +168,8 @@ def create_app(db_path: str | Path, token: str | None = None, max_body: int = MA
     @app.get("/api/articles/{article_id:path}/reuse")
     def get_reuse(article_id: str) -> Any:
         found = query.reuse(reads(), article_id)
+        if found is None and (whole := query.article(reads(), article_id + "/reuse")) is not None:
+            return whole  # an article whose id ends in /reuse (when no article has the id before it)
         return found if found is not None else error(404, f"no article {article_id!r}")
 
     @app.get("/api/articles/{article_id:path}")
@@ -177,7 +185,12 @@ def create_app(db_path: str | Path, token: str | None = None, max_body: int = MA
         return {"deleted": article_id} if gone else error(404, f"no article {article_id!r}")
 
     @app.get("/api/stories")
-    def get_stories(q: str | None = None, source: str | None = None, since: str | None = None, limit: int = 50) -> Any:
+    def get_stories(
+        q: str | None = None,
+        source: str | None = None,
+        since: str | None = None,
+        limit: int = Query(50, ge=1, le=query.MAX_STORIES),
+    ) -> Any:
         try:
             return query.stories(reads(), q, source, since, limit)
         except ValueError as e:
@@ -189,6 +202,17 @@ def create_app(db_path: str | Path, token: str | None = None, max_body: int = MA
         return found if found is not None else error(404, f"no story {story_id!r}")
 
     # ---------------------------------------------------------------- pages
+
+    @app.get("/docs", response_class=HTMLResponse)
+    def docs() -> HTMLResponse:
+        """The API's operations from its OpenAPI schema (``/openapi.json``), without external scripts."""
+        ops = [
+            {"method": method.upper(), "path": path, "summary": op.get("summary", ""), "doc": op.get("description", ""),
+             "params": [x["name"] for x in op.get("parameters", [])]}
+            for path, methods in app.openapi()["paths"].items()
+            for method, op in methods.items()
+        ]  # fmt: skip
+        return page("docs.html", ops=ops)
 
     @app.get("/", response_class=HTMLResponse)
     def home(q: str | None = None, source: str | None = None) -> HTMLResponse:
