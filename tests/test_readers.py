@@ -2,12 +2,14 @@ from __future__ import annotations
 
 import gzip
 import json
+import zlib
 from pathlib import Path
 
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from khabar.errors import RecordError
 from khabar.readers import files
 from khabar.scan import read_all, scan
 from tests.conftest import json_values
@@ -81,8 +83,9 @@ def test_gzip_jsonl_by_either_decompressor(tmp_path: Path, monkeypatch: pytest.M
     isal the standard library reads it; a corrupt stream is one error after the records before it."""
     if decompressor == "gzip":
         monkeypatch.setattr(files, "_gzip", gzip)
+        monkeypatch.setattr(files, "_decompressobj", zlib.decompressobj)
     else:
-        assert files._gzip.__name__ == "isal.igzip"
+        assert files._gzip.__name__ == "isal.igzip" and files._decompressobj.__module__.startswith("isal")
     texts = [" ".join(f"نص {j:x}" for j in range(k * 500, k * 500 + 500)) for k in range(300)]
     lines = [json.dumps({"id": str(k), "text": t}).encode() + b"\n" for k, t in enumerate(texts)]
     whole = tmp_path / "in.jsonl.gz"
@@ -95,6 +98,18 @@ def test_gzip_jsonl_by_either_decompressor(tmp_path: Path, monkeypatch: pytest.M
     articles, errors, _ = read_all([str(tmp_path / "bad.jsonl.gz")], warn=False)
     assert 100 < len(articles) < 300 and [a.id for a in articles] == [str(k) for k in range(len(articles))]
     assert len(errors) == 1 and "cannot read the rest of the file" in errors[0].message, errors
+    # every whole line before the damage is read (a gzip file object dropped those it had decompressed
+    # but not yet returned: all 20 lines of a small file followed by junk)
+    small = gzip.compress(b"".join(lines[:20]))
+    for damaged, whole_lines in ((small + b"junk", 20), (small[:-12], 19), (small[: len(small) // 2], None)):
+        (tmp_path / "d.jsonl.gz").write_bytes(damaged)
+        if whole_lines is None:  # as many as the first half of the stream holds
+            inflate = zlib.decompressobj(31)
+            held = inflate.decompress(damaged) + inflate.flush()
+            whole_lines = held.count(b"\n")
+        got = list(files.jsonl_lines(str(tmp_path / "d.jsonl.gz")))
+        assert [raw for _, raw in got[:-1]] == lines[:whole_lines] and whole_lines > 0
+        assert isinstance(got[-1], RecordError) and f"after line {whole_lines}:" in got[-1].message
 
 
 def test_text_encodings(tmp_path: Path) -> None:

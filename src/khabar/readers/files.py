@@ -8,7 +8,9 @@ naming the file and line, or (a WARC record that is not a page) a
 
 from __future__ import annotations
 
+import contextlib
 import gzip
+import io
 import os
 import re
 import zlib
@@ -29,9 +31,11 @@ from khabar.results import read_summary
 
 try:  # ISA-L's gzip (the standard library's API): decompresses ANT four times faster than gzip's
     from isal import igzip as _gzip
+    from isal.isal_zlib import decompressobj as _decompressobj
     from isal.isal_zlib import error as _inflate_error
 except ImportError:  # no isal wheel for this platform
     _gzip = gzip  # type: ignore[no-redef]
+    _decompressobj = zlib.decompressobj  # type: ignore[assignment]
     _inflate_error = zlib.error  # type: ignore[assignment,misc]
 
 # what reading a (gzipped) file may raise: unreadable, truncated, corrupt
@@ -127,18 +131,51 @@ def jsonl_lines(path: str, start: int = 0, end: int = -1) -> Iterator[tuple[int,
     """Every line (blank ones too) of a JSONL file, or of bytes ``[start, end)`` of a plain one
     (``end`` -1: to the end; ``start`` at the beginning of a line), with its number counted from 1
     there; a :class:`RecordError` if the rest cannot be read."""
+    lineno = 0
     try:
-        with open_input(path) as fh:
+        if path.lower().endswith(".gz"):
+            for lineno, raw in enumerate(gzip_lines(path), start=1):  # noqa: B007 - counted for the error
+                yield lineno, raw
+            return
+        with open(path, "rb") as fh:
             if start:
                 fh.seek(start)
             at = start
-            for lineno, raw in enumerate(fh, start=1):
+            for lineno, raw in enumerate(fh, start=1):  # noqa: B007
                 if 0 <= end <= at:
                     break
                 at += len(raw)
                 yield lineno, raw
     except READ_ERRORS as e:  # unreadable file, truncated or corrupt gzip
-        yield RecordError(path, 0, f"cannot read the rest of the file: {e}")
+        yield RecordError(path, 0, f"cannot read the rest of the file after line {lineno}: {e}")
+
+
+GZIP_CHUNK = 1 << 14  # compressed bytes inflated at a time: what a corrupt one loses of the lines before it
+
+
+def gzip_lines(path: str) -> Iterator[bytes]:
+    """The lines of a gzipped file (each with its line break; members one after the other): those of
+    a truncated stream, or of one followed by junk, to its last whole line, then the error; of a
+    corrupt one, those inflated before the chunk (:data:`GZIP_CHUNK`) the damage is found in (a gzip
+    file object loses every line it has decompressed but not yet returned: a small file's all)."""
+    with open(path, "rb") as fh:
+        inflate, fed, rest = _decompressobj(wbits=31), False, b""
+        while chunk := fh.read(GZIP_CHUNK):
+            while chunk:
+                fed = True
+                block = rest + inflate.decompress(chunk)
+                cut = block.rfind(b"\n") + 1
+                yield from io.BytesIO(block[:cut])  # its lines, split in C
+                rest, chunk = block[cut:], b""
+                if inflate.eof:  # a member ends: another may follow
+                    chunk, inflate, fed = inflate.unused_data, _decompressobj(wbits=31), False
+        if fed:  # the stream stops inside a member: what it holds of it, then the error
+            with contextlib.suppress(*READ_ERRORS):
+                block = rest + inflate.flush()
+                yield from io.BytesIO(block[: block.rfind(b"\n") + 1])
+            raise EOFError("compressed file ended before the end-of-stream marker was reached")
+        if rest:
+            yield rest
 
 
 def jsonl_record(
