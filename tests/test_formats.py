@@ -19,6 +19,8 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 import khabar
+from khabar.article import Article
+from khabar.errors import RecordError
 from khabar.parquet import read_records
 from tests.conftest import SEED_A, SEED_B, json_values
 
@@ -35,7 +37,7 @@ def _response(writer: WARCWriter, url: str, body: bytes, content_type: str, stat
 
 def _warc(path: Path, ant: list[dict]) -> None:
     with open(path, "wb") as fh:
-        w = WARCWriter(fh, gzip=True)
+        w = WARCWriter(fh, gzip=path.suffix == ".gz")
         w.write_record(w.create_warcinfo_record(path.name, {"software": "test"}))
         _response(w, "https://www.example-news.com/a1", _page(ant[0]["title"], ant[0]["text"]).encode(), "text/html")
         # Windows-1256, declared only by the HTTP header
@@ -97,6 +99,28 @@ def test_truncated_warc_is_one_error_and_the_scan_goes_on(tmp_path: Path, ant: l
     assert any("cannot read the rest of the WARC" in e.message or "no article" in e.message for e in result.errors)
 
 
+@pytest.mark.parametrize("name", ["crawl.warc", "crawl.warc.gz"])
+def test_a_warc_cut_anywhere_is_never_read_as_whole(tmp_path: Path, ant: list[dict], name: str) -> None:
+    """Wherever a crawl is cut, the record it ends in is an error: never dropped without a word (a cut
+    in its headers), never an article shorter than the page (a cut in its body); a cut that loses no
+    data (in a gzip member's checksum, in the blank lines after a record) may be no error."""
+    from khabar.readers.warc import read_warc
+
+    warc = tmp_path / name
+    _warc(warc, ant)
+    data = warc.read_bytes()
+    whole = [r for r in read_warc(str(warc)) if isinstance(r, Article)]
+    starts = [int(a.origin.rpartition(":")[2]) for a in whole]
+    step = max(1, len(data) // 150)
+    for cut in range(1, len(data), step):
+        (tmp_path / f"cut-{name}").write_bytes(data[:cut])
+        got = list(read_warc(str(tmp_path / f"cut-{name}")))
+        texts = [r.text for r in got if isinstance(r, Article)]
+        assert texts == [a.text for a in whole[: len(texts)]], cut  # each one whole
+        begun = [a.text for a, at in zip(whole, starts, strict=True) if at < cut]
+        assert texts == begun or any(isinstance(r, RecordError) for r in got), cut  # or an error says so
+
+
 def test_compare_and_clean_read_one_article_of_a_crawl_by_file_and_id(tmp_path: Path, ant: list[dict]) -> None:
     """A WARC starts with records that are no articles (warcinfo): ``compare`` and ``clean`` read its
     first article, say so when the file holds more, and ``FILE#ID`` picks any record of a crawl."""
@@ -123,6 +147,15 @@ def test_compare_and_clean_read_one_article_of_a_crawl_by_file_and_id(tmp_path: 
     assert r.returncode == 0 and ant[2]["text"].split("\n")[0].strip()[:40] in r.stdout
     r = run("clean", f"{jsonl}#no-such-id")
     assert r.returncode == 2 and r.stderr == f"khabar: {jsonl}: no article with id 'no-such-id'\n"
+    first_bad = tmp_path / "first-bad.warc"  # its first record, at offset 0, is no article: not the whole file
+    with open(first_bad, "wb") as fh:
+        w = WARCWriter(fh, gzip=False)
+        _response(w, "https://x.example/bad", b"<html><body><script>1</script></body></html>", "text/html")
+        _response(w, "https://x.example/good", _page(ant[0]["title"], ant[0]["text"]).encode(), "text/html")
+    r = run("clean", f"{first_bad}#https://x.example/good")
+    assert r.returncode == 0 and ant[0]["text"].split("\n")[0].strip()[:40] in r.stdout, r.stderr
+    r = run("clean", f"{first_bad}#https://x.example/bad")
+    assert r.returncode == 2 and r.stderr == f"khabar: {first_bad}: no article text found in the HTML\n", r.stderr
 
 
 def test_parquet_input_with_bad_rows(tmp_path: Path, ant: list[dict]) -> None:

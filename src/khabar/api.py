@@ -9,7 +9,7 @@ from typing import Any
 from khabar.article import Article
 from khabar.clean import clean_articles
 from khabar.errors import KhabarError, RecordError
-from khabar.readers.files import read_file
+from khabar.readers.files import kind_of, read_file
 from khabar.reuse import ReuseParams, compare_articles
 from khabar.scan import ScanResult
 from khabar.scan import scan as _scan
@@ -28,13 +28,14 @@ def read_one(path: str, article_id: str | None = None) -> tuple[Article, bool]:
     ``article_id``: then the caller may tell the user which one of several it read)."""
     records = read_file(path)
     unread: list[RecordError] = []  # bad records that may have been the one asked for
+    lines = kind_of(path) != "warc"  # (a WARC record's "line" is its offset: the first one's is 0)
     for rec in records:
         if isinstance(rec, Article):
             if article_id is None or rec.id == article_id:
                 more = article_id is None and any(isinstance(r, Article) for r in records)
                 return rec, more
         elif isinstance(rec, RecordError):
-            if article_id is None or rec.id == article_id or rec.line == 0:
+            if article_id is None or rec.id == article_id or (rec.line == 0 and lines):
                 raise KhabarError(str(rec))  # (line 0: the file itself could not be read)
             if rec.id is None:
                 unread.append(rec)

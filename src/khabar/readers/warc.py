@@ -57,14 +57,31 @@ def read_warc(path: str) -> Iterator[Article | RecordError | Skipped]:
     from warcio.archiveiterator import ArchiveIterator
     from warcio.exceptions import ArchiveLoadFailed
 
-    offset = 0
+    offset = end = 0
     try:
         with open(path, "rb") as fh:
             records = ArchiveIterator(fh)
             for record in records:
                 body = record.content_stream().read() if record.rec_type == "response" else b""
                 offset = records.get_record_offset()  # (reads the record to its end: body first)
+                end = offset + records.get_record_length()
+                missing = getattr(record.raw_stream, "limit", 0) if record.rec_type == "response" else 0
+                # WARC-Type and Content-Length are required: without them the file ends inside the
+                # record's headers (or holds junk)
+                if record.rec_type is None or record.rec_headers.get_header("Content-Length") is None:
+                    what = "WARC-Type" if record.rec_type is None else "Content-Length"
+                    yield RecordError(path, offset, f"a malformed record: no {what} (the file may end inside it)")
+                    continue
+                if missing > 0:  # the file ends inside the record: warcio gives what there is as the body
+                    length = record.length
+                    yield RecordError(path, offset, f"a truncated record: {missing} of its {length} bytes are missing")
+                    continue
                 yield _record(path, offset, record, body)
+            # warcio stops without a word where the file ends inside a record's headers
+            fh.seek(end)
+            tail = fh.read(1 << 16).strip()
+            if tail:
+                yield RecordError(path, end, "cannot read the rest of the WARC: it ends inside a record's headers")
     except (ArchiveLoadFailed, OSError, EOFError, ValueError) as e:
         yield RecordError(path, offset, f"cannot read the rest of the WARC: {e}")
     except Exception as e:  # noqa: BLE001 - warcio fails on corrupt input with arbitrary errors
