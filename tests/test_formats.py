@@ -256,6 +256,29 @@ def test_parquet_nan_and_infinity_become_null_so_the_output_is_json(tmp_path: Pa
     assert [(r["score"], r["scores"]) for r in rows] == [(None, [None, 2.0]), (1.5, [])]
 
 
+def test_parquet_decimals_durations_and_nulls_of_other_columns(tmp_path: Path, ant: list[dict]) -> None:
+    """Column types JSON lacks become JSON (a decimal its exact digits, a duration its seconds), and a
+    null of a column that is not the article's own is kept, as a JSONL line's null is."""
+    import decimal
+
+    table = pa.table(
+        {
+            "id": ["d1", "d2"],
+            "text": [ant[0]["text"], ant[1]["text"]],
+            "title": [None, "عنوان"],
+            "price": pa.array([decimal.Decimal("1.10"), None], pa.decimal128(5, 2)),
+            "took": pa.array([dt.timedelta(days=1), dt.timedelta(milliseconds=1500)], pa.duration("ms")),
+            "tag": ["x", None],
+        }
+    )
+    pq.write_table(table, tmp_path / "in.parquet")
+    result = khabar.scan([tmp_path / "in.parquet"], out=tmp_path / "out")
+    assert not result.errors
+    rows = [json.loads(x) for x in (tmp_path / "out" / "articles.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [(r["price"], r["took"], r["tag"]) for r in rows] == [("1.10", 86400, "x"), (None, 1.5, None)]
+    assert [r["title"] for r in rows] == [None, "عنوان"]
+
+
 def test_output_files_get_the_usual_permissions(tmp_path: Path, ant: list[dict]) -> None:
     """Atomic writes go through a private temporary file; the final files must still be readable
     by whoever the umask lets read a new file (0644 under the common 022)."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import decimal
 import math
 from collections.abc import Iterator
 from typing import Any
@@ -36,6 +37,11 @@ def _plain(value: Any) -> Any:
         return [_plain(v) for v in value]
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, decimal.Decimal):  # its exact digits: a JSON number is a float to most readers
+        return str(value) if value.is_finite() else None
+    if isinstance(value, dt.timedelta):  # a duration: its seconds
+        seconds = value.total_seconds()
+        return int(seconds) if seconds.is_integer() else seconds
     if isinstance(value, bytes):
         try:
             return value.decode("utf-8")
@@ -69,7 +75,8 @@ def read_parquet(path: str) -> Iterator[Article | RecordError]:
                 if isinstance(rid, bytes):
                     rid = rid.decode("utf-8", "replace")  # (only to name the row if it is bad)
                 try:
-                    obj = {k: _field(k, v) for k, v in obj.items() if v is not None}
+                    # a null is no value of the article's own fields (columns are nullable), kept for others
+                    obj = {k: _field(k, v) for k, v in obj.items() if v is not None or k not in KNOWN}
                     rid = obj.get("id")
                     yield record_to_article(obj, f"{path}:{row}", f"{path}:{row}")
                 except RecordInvalid as e:
