@@ -9,7 +9,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from khabar.errors import RecordError
+from khabar.errors import KhabarError, RecordError
 from khabar.readers import files
 from khabar.scan import read_all, scan
 from tests.conftest import json_values
@@ -499,3 +499,40 @@ def test_pages_read_by_workers_come_back_in_input_order(tmp_path: Path, monkeypa
         assert _records(many) == _records(one) and len(many) == 50
         assert [str(e) for e in errors_many] == [str(e) for e in errors_one]
         assert any(":21: invalid JSON" in str(e) for e in errors_many)
+
+
+def test_links_fifos_and_colons_in_directories(tmp_path: Path) -> None:
+    """A linked directory is read (once, even when links lead to it twice or into themselves); a FIFO
+    is skipped, not waited on; a path with colons is named whole in an error."""
+    import os
+
+    text = "قال المتحدث إن الاجتماع انتهى دون اتفاق على موعد جديد."
+    (tmp_path / "real").mkdir()
+    (tmp_path / "in").mkdir()
+    write(tmp_path / "real" / "a.txt", text)
+    write(tmp_path / "in" / "b.txt", text + " وأضاف")
+    os.symlink("../real", tmp_path / "in" / "linked")
+    os.symlink("../real", tmp_path / "in" / "twice")
+    os.symlink("..", tmp_path / "in" / "up")
+    os.mkfifo(tmp_path / "in" / "pipe.txt")
+    articles, errors, skipped = read_all([str(tmp_path / "in")], warn=False)
+    assert sorted(a.id for a in articles) == sorted(
+        [str(tmp_path / "in" / "b.txt"), str(tmp_path / "in" / "linked" / "a.txt")]
+    )
+    assert not errors
+    assert str(tmp_path / "in" / "pipe.txt") in skipped
+    assert str(tmp_path / "in" / "twice") + os.sep in skipped  # the same directory as linked/
+    with pytest.raises(KhabarError, match="not a regular file or a directory"):
+        read_all([str(tmp_path / "in" / "pipe.txt")])
+    odd = tmp_path / "c:12"
+    odd.mkdir()
+    f = write(odd / "x:7.txt", text)
+    _, errors, _ = read_all([f, f], warn=False)
+    assert [(e.file, e.line) for e in errors] == [(f, 0)] and "duplicate id" in errors[0].message
+
+
+def test_json_errors_say_where_once() -> None:
+    from khabar.readers.sanity import JSONInvalid, loads
+
+    with pytest.raises(JSONInvalid, match=r"^Invalid control character at column 7$"):
+        loads('{"a":"\x01"}')

@@ -22,6 +22,14 @@ class RecordError:
     def to_json(self) -> dict[str, Any]:
         return {"file": self.file, "line": self.line, "id": self.id, "error": self.message}
 
+    @classmethod
+    def at(cls, origin: str, message: str, id: str | None = None) -> RecordError:
+        """The error of the record from ``origin``: ``file:line``, or a file's path (an article of its own)."""
+        file, _, line = origin.rpartition(":")
+        if not (file and line.isdigit()):  # the path itself, colons and all
+            file, line = origin, "0"
+        return cls(file, int(line), message, id)
+
 
 class KhabarError(Exception):
     """A problem the user can fix (bad path, bad option); the CLI prints it as one line."""

@@ -124,13 +124,7 @@ def read_all(
                     not_articles[rec.reason] += 1
                 continue
             if isinstance(rec, Article) and rec.id in seen:
-                file, _, line = rec.origin.rpartition(":")
-                rec = RecordError(
-                    file or rec.origin,
-                    int(line) if line.isdigit() else 0,
-                    f"duplicate id {rec.id!r} (first at {seen[rec.id]})",
-                    rec.id,
-                )
+                rec = RecordError.at(rec.origin, f"duplicate id {rec.id!r} (first at {seen[rec.id]})", rec.id)
             if isinstance(rec, RecordError):
                 errors.append(rec)
                 if warn:

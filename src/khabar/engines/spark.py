@@ -211,9 +211,7 @@ def read(spark: Any, paths: Sequence[str]) -> tuple[Any, list[RecordError], list
 
 
 def _duplicate(a: Article, first: str) -> RecordError:
-    file, _, line = a.origin.rpartition(":")
-    message = f"duplicate id {a.id!r} (first at {first})"
-    return RecordError(file or a.origin, int(line) if line.isdigit() else 0, message, a.id)
+    return RecordError.at(a.origin, f"duplicate id {a.id!r} (first at {first})", a.id)
 
 
 # --------------------------------------------------------------------------- 2–3. clean, prepare

@@ -72,9 +72,12 @@ def is_scan_output(directory: str) -> bool:
 
 
 def skipped_outputs(skipped: Iterable[str]) -> list[str]:
-    """The notices (one line each) for the scan output directories :func:`discover` did not read."""
+    """The notices (one line each) for the directories :func:`discover` did not read: scan outputs,
+    and directories reached again through a symbolic link."""
     return [
         f"khabar: {s}: a scan's output directory, not read (name it as an input to read it)"
+        if is_scan_output(s)
+        else f"khabar: {s}: a directory already read (a symbolic link leads to it again), not read twice"
         for s in skipped
         if s.endswith(os.sep)
     ]
@@ -84,24 +87,41 @@ def discover(paths: Iterable[str]) -> tuple[list[str], list[str]]:
     """Expand directories (recursively, sorted); returns ``(files to read, files skipped)``.  A scan's
     output directory met inside a directory (``data/out/`` of ``khabar scan data --out data/out``) is
     not read: its outputs are not articles to find again; it is listed among the skipped, with a
-    trailing slash.  Named as an input itself, it is read."""
+    trailing slash.  Named as an input itself, it is read.  Symbolic links to directories are
+    followed, each directory read once (one reached again is skipped, with a trailing slash); a
+    FIFO, socket or device is skipped (reading a FIFO would wait for ever)."""
     files: list[str] = []
     skipped: list[str] = []
     for p in paths:
         if os.path.isdir(p):
             found: list[str] = []
-            for root, dirs, names in os.walk(p):
+            seen = {os.path.realpath(p)}  # directories linked twice (or into themselves) are walked once
+            for root, dirs, names in os.walk(p, followlinks=True):
                 dirs.sort()
                 outputs = [d for d in dirs if not d.startswith(".") and is_scan_output(os.path.join(root, d))]
                 skipped.extend(os.path.join(root, d) + os.sep for d in outputs)
-                dirs[:] = [d for d in dirs if not d.startswith(".") and d not in outputs]
+                walk = []
+                for d in dirs:
+                    real = os.path.realpath(os.path.join(root, d))
+                    if d.startswith(".") or d in outputs:
+                        continue
+                    if real in seen:
+                        skipped.append(os.path.join(root, d) + os.sep)
+                    else:
+                        seen.add(real)
+                        walk.append(d)
+                dirs[:] = walk
                 found.extend(os.path.join(root, n) for n in names if not n.startswith("."))
             for full in sorted(found, key=lambda f: Path(f).parts):
-                (files if kind_of(full) else skipped).append(full)
+                # a FIFO, socket or device is no file to read (reading a FIFO would wait for ever)
+                readable = kind_of(full) and (os.path.isfile(full) or not os.path.exists(full))
+                (files if readable else skipped).append(full)
         elif os.path.isfile(p):
             if kind_of(p) is None:
                 raise KhabarError(f"{p}: unknown input type (expected {', '.join(ALL_SUFFIXES)})")
             files.append(p)
+        elif os.path.exists(p):
+            raise KhabarError(f"{p}: not a regular file or a directory")
         else:
             raise KhabarError(f"{p}: no such file or directory")
     return files, skipped

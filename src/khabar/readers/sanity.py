@@ -98,7 +98,7 @@ def loads(text: str | bytes) -> Any:
             text = text.decode(json.detect_encoding(text), "surrogatepass")
         return _DECODER.decode(text)
     except json.JSONDecodeError as e:
-        raise JSONInvalid(f"{e.msg} at column {e.colno}") from None
+        raise JSONInvalid(f"{e.msg.removesuffix(' at')} at column {e.colno}") from None
     except RecursionError:
         raise JSONInvalid("nested too deeply") from None
     except JSONInvalid:
