@@ -130,6 +130,35 @@ def test_report_on_a_damaged_scan_is_one_line(tmp_path: Path) -> None:
     assert f"{out / 'pairs.jsonl'}:2: not JSON" in r.stderr
 
 
+def test_stories_and_report_on_a_hand_edited_scan_are_one_line(tmp_path: Path) -> None:
+    """Lines of the wrong shape, or a story naming an article the articles file lacks, are one line
+    naming the file and line: never a traceback."""
+    out = tmp_path / "out"
+    assert khabar("scan", str(SEED_A.parent), "--out", str(out), "-q").returncode == 0
+    stories = (out / "stories.jsonl").read_text(encoding="utf-8")
+    articles = (out / "articles.jsonl").read_text(encoding="utf-8")
+    n = stories.count("\n")
+    cases = [
+        ("stories", stories + "[]\n", f"stories.jsonl:{n + 1}: not a record of stories.jsonl (not an object but list)"),
+        (
+            "stories",
+            stories + '{"story": "s"}\n',
+            f"stories.jsonl:{n + 1}: not a record of stories.jsonl (no field 'title')",
+        ),
+        ("stories", stories.replace('"size":', '"size":"2",', 1).replace('"size":"2",2', '"size":"2"', 1), None),
+    ]
+    for name, text, said in cases:
+        (out / f"{name}.jsonl").write_text(text, encoding="utf-8")
+        for command in (["stories", str(out)], ["report", str(out), "-o", str(tmp_path / "r.html")]):
+            r = khabar(*command)
+            assert r.returncode == 2 and "Traceback" not in r.stderr and r.stderr.count("\n") == 1, r.stderr
+            assert said is None or said in r.stderr, r.stderr
+    (out / "stories.jsonl").write_text(stories, encoding="utf-8")
+    (out / "articles.jsonl").write_text(articles.split("\n", 1)[1], encoding="utf-8")  # its first article gone
+    r = khabar("report", str(out), "-o", str(tmp_path / "r.html"))
+    assert r.returncode == 2 and "names an article the articles file lacks" in r.stderr, r.stderr
+
+
 def test_an_output_directory_that_cannot_be_made_is_one_line(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
@@ -175,3 +204,30 @@ def test_story_counts_below_one_are_refused(tmp_path: Path, args: list[str]) -> 
     extra = ["-o", str(tmp_path / "r.html")] if command == "report" else []
     r = khabar(command, str(tmp_path), *options, *extra)
     assert r.returncode == 2 and "is not in the range x>=1" in r.stderr and not (tmp_path / "r.html").exists()
+
+
+def test_report_top_takes_the_largest_stories_as_stories_lists_them(tmp_path: Path) -> None:
+    """stories.jsonl is ordered by members (units); ``--top`` of the report and of ``stories`` both
+    take the stories of most articles."""
+    from khabar.serve.report import build_report
+    from khabar.stories.show import largest_stories
+
+    def story(sid: str, members: list[tuple[str, str]]) -> dict:
+        ids = sorted({a for a, _ in members})
+        return {
+            "story": sid, "title": sid, "size": len(ids), "first": ids[0], "sources": [], "start": None,
+            "end": None, "wires": [], "provenance": [],
+            "members": [{"article": a, "segment": 0, "unit": u} for a, u in members],
+        }  # fmt: skip
+
+    two = story("story-two", [("a", "body"), ("a", "appended:1"), ("b", "body"), ("b", "appended:1")])
+    three = story("story-three", [("x", "body"), ("y", "body"), ("z", "body")])
+    out = tmp_path / "out"
+    out.mkdir()
+    rows = [{"id": i, "text": "نص", "segments": []} for i in "abxyz"]
+    (out / "articles.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    (out / "pairs.jsonl").write_text("", encoding="utf-8")
+    (out / "stories.jsonl").write_text(json.dumps(two) + "\n" + json.dumps(three) + "\n", encoding="utf-8")
+    assert [s["story"] for s in largest_stories(out, top=1)] == ["story-three"]
+    page = build_report(out, top=1)
+    assert "story-three" in page and "story-two" not in page

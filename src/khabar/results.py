@@ -33,16 +33,72 @@ def output_format(out: Path) -> str | None:
     return fmt if fmt in FORMATS else None
 
 
+_TEXT = (str,)
+_MAYBE_TEXT = (str, type(None))
+_NUMBER = (int, float)
+#: the fields the commands reading an output rely on, with their types; of each item of a list of
+#: objects (``members``…), the fields of the item
+SHAPES: dict[str, dict[str, Any]] = {
+    "articles": {"id": _TEXT, "text": _TEXT, "segments": [{"start": (int,), "end": (int,), "kind": _TEXT}]},
+    "pairs": {
+        "a": _TEXT,
+        "b": _TEXT,
+        "relation": _TEXT,
+        "coverage_a": _NUMBER,
+        "coverage_b": _NUMBER,
+        "passages": [{"a_start": (int,), "a_end": (int,), "b_start": (int,), "b_end": (int,)}],
+    },
+    "stories": {
+        "story": _TEXT,
+        "title": _MAYBE_TEXT,
+        "size": (int,),
+        "first": _TEXT,
+        "sources": (list,),
+        "start": _MAYBE_TEXT,
+        "end": _MAYBE_TEXT,
+        "members": [{"article": _TEXT}],
+        "provenance": [{"article": _TEXT, "from": _TEXT}],
+    },
+}
+
+
+def shape_problem(record: Any, shape: dict[str, Any]) -> str | None:
+    """Why ``record`` is not of ``shape`` (:data:`SHAPES`), or None."""
+    if not isinstance(record, dict):
+        return f"not an object but {type(record).__name__}"
+    for key, want in shape.items():
+        value = record.get(key, ...)
+        if value is ...:
+            return f"no field {key!r}"
+        if isinstance(want, list):
+            if not isinstance(value, list):
+                return f"field {key!r} is not a list"
+            for item in value:
+                problem = shape_problem(item, want[0])
+                if problem is not None:
+                    return f"an item of {key!r}: {problem}"
+        elif not isinstance(value, want) or (isinstance(value, bool) and bool not in want):
+            return f"field {key!r} is {type(value).__name__}"
+    return None
+
+
 def read_output(out: str | Path, name: str) -> list[dict[str, Any]]:
-    """The records of ``out/<name>.jsonl`` or ``out/<name>.parquet``; a missing file or a bad line
-    is a :class:`KhabarError` (one line, naming the file)."""
+    """The records of ``out/<name>.jsonl`` or ``out/<name>.parquet``; a missing file, a bad line or a
+    record without the fields (and types) :data:`SHAPES` names is a :class:`KhabarError` (one line,
+    naming the file and line)."""
     out = Path(out)
     named = output_format(out)
     order = [named, *(f for f in FORMATS if f != named)] if named else list(FORMATS)
     for fmt in order:
         path = out / f"{name}.{fmt}"
         if path.exists():
-            return _jsonl(path) if fmt == "jsonl" else _parquet(path)
+            records = _jsonl(path) if fmt == "jsonl" else _parquet(path)
+            shape = SHAPES.get(name, {})
+            for k, record in enumerate(records, 1):
+                problem = shape_problem(record, shape)
+                if problem is not None:
+                    raise KhabarError(f"{path}:{k}: not a record of {name}.{fmt} ({problem})")  # line or row k
+            return records
     raise KhabarError(f"{out / (name + '.jsonl')}: not found (is this the --out directory of `khabar scan`?)")
 
 

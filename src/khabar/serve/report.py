@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from khabar.errors import KhabarError
 from khabar.results import read_output
 from khabar.serve.app import _templates
 from khabar.serve.view import highlight
+from khabar.stories.show import largest
 from khabar.writers import atomic_open
 
 
@@ -19,10 +21,14 @@ def build_report(out: str | Path, top: int = 200) -> str:
     out = Path(out)
     articles = {a["id"]: a for a in read_output(out, "articles")}
     pairs = read_output(out, "pairs")
-    stories = [s for s in read_output(out, "stories") if s["size"] >= 2][:top]
+    stories = largest(read_output(out, "stories"), top)  # as khabar stories lists them
     by_pair = {(p["a"], p["b"]): p for p in pairs}
     views = []
     for s in stories:
+        named = {m["article"] for m in s["members"]} | {p["from"] for p in s["provenance"]}
+        unknown = sorted(named - articles.keys())
+        if unknown:
+            raise KhabarError(f"{out}: story {s['story']} names an article the articles file lacks: {unknown[0]}")
         ids = sorted(
             {m["article"] for m in s["members"]},
             key=lambda i: (articles[i].get("time") is None, articles[i].get("time") or "", i),

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from khabar.results import read_output
 
 
+def largest(stories: Iterable[dict[str, Any]], top: int, min_size: int = 2) -> list[dict[str, Any]]:
+    """The ``top`` largest of stories.jsonl records of at least ``min_size`` articles: by number of
+    articles, then outlets, then start time."""
+    kept = [s for s in stories if s["size"] >= min_size]
+    kept.sort(key=lambda s: (-s["size"], -len(s["sources"]), s["start"] or "9999", s["story"]))
+    return kept[:top]
+
+
 def largest_stories(out: str | Path, top: int = 20, min_size: int = 2) -> list[dict[str, Any]]:
     """The ``top`` largest stories of a scan (by number of articles, then outlets, then start time),
     each with ``first_source``: the outlet of its first publisher."""
     out = Path(out)
-    stories = [s for s in read_output(out, "stories") if s["size"] >= min_size]
-    stories.sort(key=lambda s: (-s["size"], -len(s["sources"]), s["start"] or "9999", s["story"]))
-    stories = stories[:top]
+    stories = largest(read_output(out, "stories"), top, min_size)
     wanted = {s["first"] for s in stories}
     source = {a["id"]: a.get("source") for a in read_output(out, "articles") if a["id"] in wanted}
     for s in stories:
