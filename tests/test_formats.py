@@ -361,3 +361,24 @@ def test_lines_are_written_a_batch_at_a_time_as_one_line_each(n: int) -> None:
     fh = io.BytesIO()
     assert write_lines(fh, iter(records)) == n
     assert fh.getvalue() == b"".join(dumps_bytes(r) + b"\n" for r in records)
+
+
+def test_a_year_in_the_prose_is_no_publication_date(tmp_path: Path, ant: list[dict]) -> None:
+    """A page's date comes from its markup or URL; a year its text mentions is no date (htmldate's
+    text search made «في عام 2009» 2009-01-01), so the crawl's WARC-Date stands."""
+    body = "".join(f"<p>{p}</p>" for p in ant[0]["text"].split("\n") if p.strip())
+    prose = f"<html><body><article><p>قال المتحدث إن الاتفاق وقع في عام 2009 في لندن.</p>{body}</article></body></html>"
+    dated = prose.replace("<html>", '<html><head><meta property="article:published_time" content="2018-02-16"></head>')
+    warc = tmp_path / "crawl.warc"
+    with open(warc, "wb") as fh:
+        w = WARCWriter(fh, gzip=False)
+        for url, page in (("https://x.example/prose", prose), ("https://x.example/dated", dated)):
+            http = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1")
+            record = w.create_warc_record(
+                url, "response", payload=io.BytesIO(page.encode()), http_headers=http,
+                warc_headers_dict={"WARC-Date": "2024-03-05T10:00:00Z"},
+            )  # fmt: skip
+            w.write_record(record)
+    by_id = {a.id: a for a in khabar.scan([warc]).articles}
+    assert by_id["https://x.example/prose"].published == "2024-03-05T10:00:00Z"
+    assert by_id["https://x.example/dated"].published == "2018-02-16"

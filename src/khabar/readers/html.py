@@ -72,6 +72,9 @@ def extract_page(html: str, url: str | None = None) -> tuple[str, str | None, st
             favor_recall=True,
             with_metadata=True,
             deduplicate=False,
+            # the page's own date only (its markup, metadata, URL): htmldate's search of the text took
+            # «في عام 2009» for 2009-01-01; and no cap at the day of the run, so any day reads the same
+            date_extraction_params={"original_date": True, "extensive_search": False, "max_date": "2999-12-31"},
         )
     except RecursionError:
         raise ExtractionError("cannot parse the HTML: nested too deeply") from None
