@@ -224,7 +224,7 @@ def test_report_top_takes_the_largest_stories_as_stories_lists_them(tmp_path: Pa
     three = story("story-three", [("x", "body"), ("y", "body"), ("z", "body")])
     out = tmp_path / "out"
     out.mkdir()
-    rows = [{"id": i, "text": "نص", "segments": []} for i in "abxyz"]
+    rows = [{"id": i, "text": "نص", "segments": [{"start": 0, "end": 2, "kind": "body"}]} for i in "abxyz"]
     (out / "articles.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     (out / "pairs.jsonl").write_text("", encoding="utf-8")
     (out / "stories.jsonl").write_text(json.dumps(two) + "\n" + json.dumps(three) + "\n", encoding="utf-8")

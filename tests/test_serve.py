@@ -287,3 +287,37 @@ def test_report_is_one_self_contained_escaped_html_file(tmp_path: Path) -> None:
     assert 'dir="rtl"' in html and "<script" not in html and "&lt;script&gt;" in html
     assert html.count("<mark") >= 2  # the shared passage, on both sides
     assert "الأول" in html  # the first publisher is marked
+
+
+def test_originality_counts_every_word_copied_and_deletion_moves_the_story_head(
+    client: TestClient, ant: list[dict]
+) -> None:
+    """C copies A (its first half) and B (its second half): nothing of C is original, though neither
+    pair alone covers more than half of it.  Deleting the first publisher makes the next one first."""
+    paras = [p for p in max(ant, key=lambda a: len(a["text"]))["text"].split("\n") if p.strip()]
+    half = len(paras) // 2
+    texts = {"A": paras[:half], "B": paras[half:], "C": paras}
+    for n, (aid, ps) in enumerate(texts.items()):
+        r = client.post(
+            "/api/articles", json={"id": aid, "text": "\n".join(ps), "published": f"2018-03-11T1{n}:00:00+00:00"}
+        )
+        assert r.status_code == 201, r.text
+    sid = r.json()["story"]
+    members = {m["article"]: m for m in client.get(f"/api/stories/{sid}").json()["members"]}
+    assert set(members) == {"A", "B", "C"}
+    assert members["C"]["copies_from"] == ["A", "B"] and members["C"]["originality"] < 0.1
+    assert members["A"]["originality"] == 1.0 and members["A"]["first"]
+    assert client.delete("/api/articles/A").status_code == 200
+    story = client.get(f"/api/stories/{sid}").json()
+    assert story["first"] == "B" and story["start"] == "2018-03-11T11:00:00+00:00"
+    assert [m["first"] for m in story["members"]] == [True, False]
+
+
+def test_an_article_without_words_is_a_member_of_its_story_and_leaves_with_it(client: TestClient) -> None:
+    r = client.post("/api/articles", json={"id": "p1", "text": "ـــــــ"})
+    assert r.status_code == 201
+    sid = r.json()["story"]
+    assert [m["article"] for m in client.get(f"/api/stories/{sid}").json()["members"]] == ["p1"]
+    assert client.delete("/api/articles/p1").status_code == 200
+    assert client.get(f"/api/stories/{sid}").status_code == 404
+    assert client.get("/api/health").json()["stories"] == 0

@@ -528,10 +528,13 @@ class Index:
                     keep.append((g, uid))
                 added[g] += 1
             db.executemany("INSERT OR IGNORE INTO grams (gram, uid) VALUES (?, ?)", keep)
+        reused = {u.key for u in units}
         for s in sunits:
             sid = unit_story.get(s.key)
             if sid is None:
                 continue
+            if s.key not in reused:  # a story unit without words (only tatweel, marks …): a member all the same
+                self._store_story_unit(k, s, sid)
             t = s.timestamp
             row = db.execute('SELECT first, start, "end", size FROM stories WHERE story = ?', (sid,)).fetchone()
             if row is None:
@@ -551,6 +554,32 @@ class Index:
                 "updated = ? WHERE story = ?",
                 (start, end, first, title, now, sid),
             )
+
+    def _store_story_unit(self, k: int, s: StoryUnit, sid: str) -> None:
+        """The row of a story unit that has no reuse unit (no words to align): its story is found through it."""
+        empty = _blob(np.zeros(0, np.int32))
+        cur = self.db.execute(
+            "INSERT INTO units (k, key, segments, hashes, starts, ends, terms, weights, title_terms, "
+            "title_weights, title, time, story) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                k,
+                s.key,
+                json.dumps(s.segments),
+                _blob(np.zeros(0, np.uint64)),
+                empty,
+                empty,
+                _blob(s.weights.ids),
+                _blob(s.weights.values),
+                _blob(s.title_weights.ids) if s.title_weights is not None else None,
+                _blob(s.title_weights.values) if s.title_weights is not None else None,
+                s.title,
+                s.timestamp,
+                sid,
+            ),
+        )
+        if sid in self._story_sizes:
+            self._story_sizes[sid] += 1
+        self.windows.stored(int(cur.lastrowid), k, s.key, s.timestamp, sid, s.weights, s.title_weights)  # type: ignore[arg-type]
 
 
 def _unwritten(e: Exception) -> Exception:

@@ -7,6 +7,8 @@ import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
+
 from khabar.index.store import article_k, ids_of, transaction
 
 MAX_STORIES = 500  # stories per list
@@ -90,37 +92,43 @@ def stories(
 
 
 def story(db: sqlite3.Connection, story_id: str) -> dict[str, Any] | None:
-    """A story with its members in publication order, the first publisher, and each member's
-    originality: the share of its words not found in an earlier member."""
+    """A story with its members (units) in publication order, the first publisher, and each member's
+    originality: the share of its words in no passage it shares with an earlier member."""
     head = db.execute('SELECT story, title, first, size, start, "end" FROM stories WHERE story = ?', (story_id,))
     row = head.fetchone()
     if row is None:
         return None
     members = list(
         db.execute(
-            "SELECT a.k, a.id, a.source, a.title, a.time, u.key, LENGTH(u.hashes) / 8 AS words FROM units u "
-            "JOIN articles a ON a.k = u.k WHERE u.story = ? ORDER BY a.time IS NULL, a.time, a.k",
+            "SELECT a.k, a.id, a.source, a.title, a.time, u.key, u.starts, u.ends FROM units u "
+            "JOIN articles a ON a.k = u.k WHERE u.story = ? ORDER BY a.time IS NULL, a.time, a.k, u.uid",
             (story_id,),
         )
     )
-    ks = [int(m["k"]) for m in members]
-    order = {k: n for n, k in enumerate(ks)}
-    copied: dict[int, int] = dict.fromkeys(ks, 0)
-    found_in: dict[int, set[int]] = {k: set() for k in ks}
+    order = {(int(m["k"]), m["key"]): n for n, m in enumerate(members)}
+    rank = {}  # an article's place: its first member's
+    for (k, _), n in order.items():
+        rank.setdefault(k, n)
+    spans: dict[tuple[int, str], list[tuple[int, int]]] = {u: [] for u in order}
+    found_in: dict[tuple[int, str], set[int]] = {u: set() for u in order}
+    ks = sorted(rank)
     if ks:
         marks = ",".join("?" * len(ks))
         sql = f"SELECT a, b, record FROM pairs WHERE a IN ({marks}) AND b IN ({marks})"  # noqa: S608 - only '?'
         for p in db.execute(sql, ks + ks):
             a, b = int(p["a"]), int(p["b"])
-            late, early = (b, a) if order[a] <= order[b] else (a, b)
-            rec = json.loads(p["record"])
-            side = "b" if late == b else "a"
-            copied[late] = max(copied[late], round(rec[f"coverage_{side}"] * 10_000))
-            found_in[late].add(early)
+            late, early = (b, a) if rank[a] <= rank[b] else (a, b)
+            side, other = ("b", "a") if late == b else ("a", "b")
+            for x in json.loads(p["record"])["passages"]:
+                unit, source = (late, x[f"{side}_unit"]), (early, x[f"{other}_unit"])
+                if unit in spans and source in order:  # a passage shared with an earlier member of this story
+                    spans[unit].append((x[f"{side}_start"], x[f"{side}_end"]))
+                    found_in[unit].add(early)
     ids = ids_of(db, {e for s in found_in.values() for e in s})
     timeline = []
     for m in members:
-        k = int(m["k"])
+        unit = (int(m["k"]), m["key"])
+        starts, ends = np.frombuffer(m["starts"], np.int32), np.frombuffer(m["ends"], np.int32)
         timeline.append(
             {
                 "article": m["id"],
@@ -128,9 +136,9 @@ def story(db: sqlite3.Connection, story_id: str) -> dict[str, Any] | None:
                 "source": m["source"],
                 "title": m["title"],
                 "time": _iso(m["time"]),
-                "words": m["words"],
-                "originality": round(1 - copied[k] / 10_000, 4),
-                "copies_from": sorted(ids[e] for e in found_in[k]),
+                "words": len(starts),
+                "originality": originality(starts, ends, spans[unit]),
+                "copies_from": sorted(ids[e] for e in found_in[unit]),
                 "first": m["id"] == row["first"],
             }
         )
@@ -144,6 +152,16 @@ def story(db: sqlite3.Connection, story_id: str) -> dict[str, Any] | None:
         "sources": sorted({m["source"] for m in members if m["source"]}),
         "members": timeline,
     }
+
+
+def originality(starts: np.ndarray, ends: np.ndarray, spans: list[tuple[int, int]]) -> float:
+    """The share of the words (character ``starts``/``ends``) inside none of ``spans`` (1 for no words)."""
+    if len(starts) == 0:
+        return 1.0
+    inside = np.zeros(len(starts), bool)
+    for lo, hi in spans:
+        inside |= (starts >= lo) & (ends <= hi)
+    return round(1 - float(inside.mean()), 4)
 
 
 def delete(db: sqlite3.Connection, article_id: str) -> bool:
@@ -160,6 +178,19 @@ def delete(db: sqlite3.Connection, article_id: str) -> bool:
         for sid in stories_of:
             db.execute("UPDATE stories SET size = size - 1 WHERE story = ?", (sid,))
             db.execute("DELETE FROM stories WHERE story = ? AND size <= 0", (sid,))
+        for sid in dict.fromkeys(stories_of):  # what is left of it: its first publisher, title and span
+            first = db.execute(
+                "SELECT a.id, u.title FROM units u JOIN articles a ON a.k = u.k WHERE u.story = ? "
+                "ORDER BY u.time IS NULL, u.time, u.k, u.uid LIMIT 1",
+                (sid,),
+            ).fetchone()
+            if first is not None:
+                db.execute(
+                    "UPDATE stories SET first = ?, title = COALESCE(?, title), "
+                    "start = (SELECT MIN(time) FROM units WHERE story = ?), "
+                    '"end" = (SELECT MAX(time) FROM units WHERE story = ?) WHERE story = ?',
+                    (first["id"], first["title"], sid, sid, sid),
+                )
         return True
 
 

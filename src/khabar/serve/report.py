@@ -8,8 +8,14 @@ templates; no server, no external assets, links are in-page anchors.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import numpy as np
+
+from khabar.article import Article, Segment
 from khabar.errors import KhabarError
+from khabar.fingerprint import article_units
+from khabar.index.query import originality
 from khabar.results import read_output
 from khabar.serve.app import _templates
 from khabar.serve.view import highlight
@@ -33,16 +39,12 @@ def build_report(out: str | Path, top: int = 200) -> str:
             {m["article"] for m in s["members"]},
             key=lambda i: (articles[i].get("time") is None, articles[i].get("time") or "", i),
         )
-        copied: dict[str, float] = dict.fromkeys(ids, 0.0)
         sources: dict[str, set[str]] = {i: set() for i in ids}
+        spans: dict[str, list[tuple[int, int]]] = {i: [] for i in ids}
         for p in s["provenance"]:
             sources[p["article"]].add(p["from"])
-        for i in ids:
-            for j in sources[i]:
-                pair = by_pair.get((i, j)) or by_pair.get((j, i))
-                if pair:
-                    side = "a" if pair["a"] == i else "b"
-                    copied[i] = max(copied[i], pair[f"coverage_{side}"])
+            spans[p["article"]].append((p["passage"]["start"], p["passage"]["end"]))
+        mine = {i: {m["unit"] for m in s["members"] if m["article"] == i} for i in ids}
         members = [
             {
                 "article": i,
@@ -50,7 +52,7 @@ def build_report(out: str | Path, top: int = 200) -> str:
                 "title": articles[i].get("title") or i,
                 "time": articles[i].get("time"),
                 "first": i == s["first"],
-                "originality": round(1 - copied[i], 4),
+                "originality": _originality(articles[i], mine[i], spans[i]),
                 "copies_from": sorted(sources[i]),
             }
             for i in ids
@@ -64,6 +66,18 @@ def build_report(out: str | Path, top: int = 200) -> str:
                     compares.append({"pair": pair, "left": left, "right": right, **highlight(left, right, pair)})
         views.append({"story": s, "members": members, "compares": compares})
     return _templates().get_template("report.html").render(views=views, n_articles=len(articles), n_pairs=len(pairs))
+
+
+def _originality(record: dict[str, Any], units: set[str], spans: list[tuple[int, int]]) -> float:
+    """The share of the words of an article's ``units`` (in this story) in none of ``spans`` (the
+    passages it shares with earlier members): as the service computes it (:func:`query.originality`)."""
+    article = Article(id=record["id"], text=record["text"], segments=[Segment(**x) for x in record["segments"]])
+    mine = [u for u in article_units(article, 0) if u.key in units]
+    if not mine:
+        return 1.0
+    starts = np.concatenate([u.starts for u in mine])
+    ends = np.concatenate([u.ends for u in mine])
+    return originality(starts, ends, spans)
 
 
 def write_report(out: str | Path, path: str | Path, top: int = 200) -> int:
