@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from khabar import compare
+from khabar import compare, scan
 from khabar.align import align_units
 from khabar.article import Article
 from khabar.clean import clean_articles
@@ -628,3 +629,18 @@ def test_pair_record_is_the_plain_coverage_of_its_passages(spans, duplicate: boo
     assert rec["relation"] == (relation(cov_a, cov_b, duplicate) if found or duplicate else "none")
     starts = [(p["a_start"], p["b_start"]) for p in rec["passages"]]
     assert starts == sorted(starts) and len(starts) == len(found)
+
+
+def test_identical_articles_that_repeat_themselves_are_duplicates_with_one_whole_passage(tmp_path: Path) -> None:
+    """Six paragraphs that differ in one word each: every seed n-gram repeats more than max_repeat
+    times, so seeds alone find nothing; identical units are one whole passage, all words matched."""
+    line = "أعلن الاتحاد الدولي اليوم أن المغني فاز بالجائزة للمرة {} أمام جمهور كبير من المعجبين."
+    paras = [line.format(k) for k in range(6)]
+    for name in ("a.txt", "b.txt"):
+        (tmp_path / name).write_text("\n".join(paras), encoding="utf-8")
+    pair = compare(str(tmp_path / "a.txt"), str(tmp_path / "b.txt"))
+    assert pair["relation"] == "duplicate" and pair["coverage_a"] == pair["coverage_b"] == 1.0
+    (p,) = pair["passages"]
+    assert p["score"] == 1.0 and p["a_start"] == 0 and p["a_end"] == len("\n".join(paras)) - 1  # (the last ".")
+    result = scan([tmp_path / "a.txt", tmp_path / "b.txt"])
+    assert [(r["relation"], r["passages"]) for r in result.pairs] == [("duplicate", pair["passages"])]

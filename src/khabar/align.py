@@ -246,8 +246,21 @@ def _merge(cs: list[list[int]]) -> list[list[int]]:
     return out
 
 
+def identical(a: Unit, b: Unit, p: AlignParams) -> bool:
+    """Whether two units hold the same words, enough of them to be one whole passage without aligning
+    (seeds alone miss a text that repeats itself: its repeated n-grams are no seeds)."""
+    return len(a) == len(b) and len(a) >= max(p.min_words, p.long_words) and np.array_equal(a.hashes, b.hashes)
+
+
+def whole(a: Unit, b: Unit) -> Passage:
+    """The passage of two identical units: all their words, all matched."""
+    return passage(a, b, 0, len(a), 0, len(b), len(a))
+
+
 def _align(sa: SeedIndex, sb: SeedIndex, p: AlignParams) -> list[Passage]:
     a, b = sa.unit, sb.unit
+    if identical(a, b, p):
+        return [whole(a, b)]
     i, j = seeds(sa, sb)
     if len(i) < 2:  # one seed n-gram is fewer words than a passage
         return []

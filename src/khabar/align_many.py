@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from khabar._align_kernel import align_all
-from khabar.align import AlignParams, Passage, passage
+from khabar.align import AlignParams, Passage, identical, passage, whole
 from khabar.candidates import DocumentFrequency
 from khabar.fingerprint import Unit
 
@@ -77,4 +77,12 @@ def align_many(
     )
     for k, a0, a1, b0, b1, matched in rows.tolist():
         out[k].append(passage(mine[lx[k]], mine[ly[k]], a0, a1, b0, b1, matched))
+    # identical units are one whole passage (align._align), whatever their seeds gave
+    same_length = np.flatnonzero(
+        (lengths[lx] == lengths[ly]) & (lengths[lx] >= max(params.min_words, params.long_words))
+    )
+    for k in same_length.tolist():
+        ua, ub = mine[lx[k]], mine[ly[k]]
+        if identical(ua, ub, params):
+            out[k] = [whole(ua, ub)]
     return out
