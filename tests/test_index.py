@@ -161,7 +161,7 @@ def test_an_index_file_that_cannot_be_opened_is_one_line(tmp_path: Path, command
         (tmp_path / "no" / "dir" / "k.db", " (unable to open"),
         (other, ": not a khabar index (its tables: people)"),
         (older, ": an index of another schema (table articles: k, id, record)"),
-        (newer, ": an index of schema 99; this khabar reads schema 1"),
+        (newer, ": an index of schema 99; this khabar reads schema 2"),
     ):
         run = subprocess.run(
             [sys.executable, "-m", "khabar", command, *args, "--db", str(db)],

@@ -321,3 +321,32 @@ def test_an_article_without_words_is_a_member_of_its_story_and_leaves_with_it(cl
     assert client.delete("/api/articles/p1").status_code == 200
     assert client.get(f"/api/stories/{sid}").status_code == 404
     assert client.get("/api/health").json()["stories"] == 0
+
+
+def test_headline_search_is_normalized_and_an_older_index_gets_it(tmp_path: Path) -> None:
+    text = "قال المتحدث إن الاجتماع انتهى دون اتفاق على موعد جديد للمحادثات بين الطرفين في العاصمة."
+    db = tmp_path / "k.db"
+    client = TestClient(create_app(db))
+    assert (
+        client.post(
+            "/api/articles", json={"id": "a", "text": text, "title": "الرئيس الأميركي يزور  المنطقة"}
+        ).status_code
+        == 201
+    )
+
+    def found(q: str, c: TestClient = client) -> int:
+        return len(c.get("/api/stories", params={"q": q}).json())
+
+    for q in ("الأميركي", "الأمريكي", "الاميركي", "الأمِيرْكي", "الأميـركي", "يزور المنطقة", "يزور   المنطقة"):
+        assert found(q) == 1, q
+    assert found("الفرنسي") == 0
+    # an index written before titles were normalized (schema 1): its stories get them when it is opened
+    con = sqlite3.connect(db)
+    con.executescript(
+        "DROP TRIGGER stories_title_norm_new; DROP TRIGGER stories_title_norm_changed; "
+        "ALTER TABLE stories DROP COLUMN title_norm; PRAGMA user_version=1;"
+    )
+    con.close()
+    again = TestClient(create_app(db))
+    assert found("الأمريكي", again) == 1
+    assert sqlite3.connect(db).execute("PRAGMA user_version").fetchone()[0] == 2

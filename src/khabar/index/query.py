@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from khabar.index.store import article_k, ids_of, transaction
+from khabar.index.store import article_k, ids_of, search_form, transaction
 
 MAX_STORIES = 500  # stories per list
 
@@ -43,7 +43,8 @@ def stories(
     where = ["1 = 1"]
     args: list[Any] = []
     if q:
-        where.append("s.title LIKE ? ESCAPE '\\'")
+        where.append("s.title_norm LIKE ? ESCAPE '\\'")  # normalized: أميركي finds أمريكي, الاميركي, الأمِيرْكي
+        q = search_form(q) or ""
         args.append("%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
     if source:
         where.append(

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from khabar.errors import KhabarError
+from khabar.normalize import normalize_text
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -58,8 +59,15 @@ CREATE TABLE IF NOT EXISTS pairs (
 CREATE INDEX IF NOT EXISTS pairs_b ON pairs(b);
 CREATE TABLE IF NOT EXISTS stories (
     story TEXT PRIMARY KEY,
-    title TEXT, first TEXT, size INTEGER NOT NULL, start REAL, "end" REAL, updated REAL
+    title TEXT, first TEXT, size INTEGER NOT NULL, start REAL, "end" REAL, updated REAL,
+    title_norm TEXT                   -- the title normalized (khabar_norm), what a search matches
 );
+CREATE TRIGGER IF NOT EXISTS stories_title_norm_new AFTER INSERT ON stories BEGIN
+    UPDATE stories SET title_norm = khabar_norm(NEW.title) WHERE story = NEW.story;
+END;
+CREATE TRIGGER IF NOT EXISTS stories_title_norm_changed AFTER UPDATE OF title ON stories BEGIN
+    UPDATE stories SET title_norm = khabar_norm(NEW.title) WHERE story = NEW.story;
+END;
 CREATE INDEX IF NOT EXISTS stories_updated ON stories(updated);
 CREATE TABLE IF NOT EXISTS template_lines (
     source TEXT NOT NULL, key INTEGER NOT NULL, n INTEGER NOT NULL, prose INTEGER NOT NULL, long INTEGER NOT NULL,
@@ -71,7 +79,13 @@ CREATE TABLE IF NOT EXISTS template_texts (source TEXT NOT NULL, digest BLOB NOT
 """
 
 
-SCHEMA_VERSION = 1  # in the file's header (``PRAGMA user_version``): what marks a file as a khabar index
+SCHEMA_VERSION = 2  # in the file's header (``PRAGMA user_version``): what marks a file as a khabar index
+# 1 (and 0, before the version was written): stories had no title_norm, added when such an index is opened
+
+
+def search_form(text: str | None) -> str | None:
+    """A title or a search as searches compare them: normalized, white space collapsed."""
+    return None if text is None else " ".join(normalize_text(text).split())
 
 
 def connect(path: str | Path, write: bool = True) -> sqlite3.Connection:
@@ -102,32 +116,43 @@ def _columns(db: sqlite3.Connection) -> dict[str, list[str]]:
     return {t: [r[1] for r in db.execute("SELECT * FROM pragma_table_info(?)", (t,))] for t in names}
 
 
-def _check(db: sqlite3.Connection) -> None:
-    """Raise unless the open file is empty or an index of this schema; nothing is written."""
+def _check(db: sqlite3.Connection) -> bool:
+    """Raise unless the open file is empty or an index of this schema, or of the one before (then
+    True: its stories need their title_norm); nothing is written."""
     tables = _columns(db)
     if not tables:
-        return  # a new file (or an empty database): made an index
+        return False  # a new file (or an empty database): made an index
     version = db.execute("PRAGMA user_version").fetchone()[0]
     expected = _expected()
     if "articles" not in tables:
         raise KhabarError(f"not a khabar index (its tables: {', '.join(sorted(tables)[:5])})")
-    if version not in (0, SCHEMA_VERSION):
+    if version not in (0, 1, SCHEMA_VERSION):
         raise KhabarError(f"an index of schema {version}; this khabar reads schema {SCHEMA_VERSION}")
+    older = version < SCHEMA_VERSION and tables.get("stories") == expected["stories"][:-1]
     for table, cols in tables.items():  # an index of an older khabar (no version) must have this schema
-        if table in expected and cols != expected[table]:
+        if table in expected and cols != expected[table] and not (older and table == "stories"):
             raise KhabarError(f"an index of another schema (table {table}: {', '.join(cols)})")
+    return older
 
 
 def _connect(path: str | Path, write: bool) -> sqlite3.Connection:
     db = sqlite3.connect(str(path), timeout=30.0, isolation_level=None, check_same_thread=False)
     try:
         db.row_factory = sqlite3.Row
+        db.create_function("khabar_norm", 1, search_form, deterministic=True)
         try:
-            _check(db)
+            older = _check(db)
         except KhabarError as e:
             raise KhabarError(f"{path}: cannot open the index: {e}") from None
+        if older and not write:
+            raise KhabarError(f"{path}: cannot open the index: an index of schema 1, to be opened for writing first")
         if write:
-            db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")  # fails at once on a file that cannot be written
+            db.execute("PRAGMA user_version=1" if older else f"PRAGMA user_version={SCHEMA_VERSION}")  # fails at once
+            if older:  # (on a file that cannot be written)
+                with transaction(db):
+                    db.execute("ALTER TABLE stories ADD COLUMN title_norm TEXT")
+                    db.execute("UPDATE stories SET title_norm = khabar_norm(title)")
+                    db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")
         db.execute("PRAGMA foreign_keys=ON")
