@@ -150,8 +150,9 @@ def _connect(path: str | Path, write: bool) -> sqlite3.Connection:
             db.execute("PRAGMA user_version=1" if older else f"PRAGMA user_version={SCHEMA_VERSION}")  # fails at once
             if older:  # (on a file that cannot be written)
                 with transaction(db):
-                    db.execute("ALTER TABLE stories ADD COLUMN title_norm TEXT")
-                    db.execute("UPDATE stories SET title_norm = khabar_norm(title)")
+                    if "title_norm" not in _columns(db)["stories"]:  # (not done meanwhile by another process)
+                        db.execute("ALTER TABLE stories ADD COLUMN title_norm TEXT")
+                        db.execute("UPDATE stories SET title_norm = khabar_norm(title)")
                     db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")
