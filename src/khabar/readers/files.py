@@ -178,24 +178,30 @@ def gzip_lines(path: str) -> Iterator[bytes]:
     a truncated stream, or of one followed by junk, to its last whole line, then the error; of a
     corrupt one, those inflated before the chunk (:data:`GZIP_CHUNK`) the damage is found in (a gzip
     file object loses every line it has decompressed but not yet returned: a small file's all)."""
+    pending: list[bytes] = []  # the line being read, in pieces (a long one is not copied again per chunk)
+
+    def lines(out: bytes) -> Iterator[bytes]:
+        cut = out.rfind(b"\n") + 1
+        if cut:
+            yield from io.BytesIO(b"".join([*pending, out[:cut]]))  # its whole lines, split in C
+            pending.clear()
+        pending.append(out[cut:])
+
     with open(path, "rb") as fh:
-        inflate, fed, rest = _decompressobj(wbits=31), False, b""
+        inflate, fed = _decompressobj(wbits=31), False
         while chunk := fh.read(GZIP_CHUNK):
             while chunk:
                 fed = True
-                block = rest + inflate.decompress(chunk)
-                cut = block.rfind(b"\n") + 1
-                yield from io.BytesIO(block[:cut])  # its lines, split in C
-                rest, chunk = block[cut:], b""
+                yield from lines(inflate.decompress(chunk))
+                chunk = b""
                 if inflate.eof:  # a member ends: another may follow
                     chunk, inflate, fed = inflate.unused_data, _decompressobj(wbits=31), False
         if fed:  # the stream stops inside a member: what it holds of it, then the error
             with contextlib.suppress(*READ_ERRORS):
-                block = rest + inflate.flush()
-                yield from io.BytesIO(block[: block.rfind(b"\n") + 1])
+                yield from lines(inflate.flush())
             raise EOFError("compressed file ended before the end-of-stream marker was reached")
-        if rest:
-            yield rest
+        if any(pending):
+            yield b"".join(pending)
 
 
 def jsonl_record(
