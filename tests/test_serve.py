@@ -350,3 +350,17 @@ def test_headline_search_is_normalized_and_an_older_index_gets_it(tmp_path: Path
     again = TestClient(create_app(db))
     assert found("الأمريكي", again) == 1
     assert sqlite3.connect(db).execute("PRAGMA user_version").fetchone()[0] == 2
+
+
+def test_a_story_size_counts_articles_not_their_units(client: TestClient, ant: list[dict]) -> None:
+    """An article whose body and appended copy both join a story is one article of it (as in a scan)."""
+    body, title = ant[0]["text"], ant[0]["title"]
+    assert client.post("/api/articles", json={"id": "a", "text": body, "title": title}).status_code == 201
+    twice = f"{body}\nاقرأ أيضاً\n{title}\n{body}"
+    r = client.post("/api/articles", json={"id": "h", "text": twice, "title": title}).json()
+    assert len(set(r["units"].values())) == 1  # every unit of h in a's story
+    story = client.get(f"/api/stories/{r['story']}").json()
+    assert story["size"] == 2 and len(story["members"]) > 2
+    assert client.get("/api/stories").json()[0]["size"] == 2
+    assert client.delete("/api/articles/h").status_code == 200
+    assert client.get(f"/api/stories/{r['story']}").json()["size"] == 1

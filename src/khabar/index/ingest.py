@@ -529,6 +529,7 @@ class Index:
                 added[g] += 1
             db.executemany("INSERT OR IGNORE INTO grams (gram, uid) VALUES (?, ?)", keep)
         reused = {u.key for u in units}
+        joined: set[str] = set()  # the stories this article is in: its size counts articles, not units
         for s in sunits:
             sid = unit_story.get(s.key)
             if sid is None:
@@ -543,6 +544,7 @@ class Index:
                     "VALUES (?, ?, ?, 1, ?, ?, ?)",
                     (sid, s.title, s.article_id, t, t, now),
                 )
+                joined.add(sid)
                 continue
             start, end, first, title = row["start"], row["end"], row["first"], None
             if t is not None and (start is None or t < start):  # an earlier publisher: it is now first
@@ -550,10 +552,11 @@ class Index:
             if t is not None and (end is None or t > end):
                 end = t
             db.execute(
-                'UPDATE stories SET size = size + 1, start = ?, "end" = ?, first = ?, title = COALESCE(?, title), '
+                'UPDATE stories SET size = size + ?, start = ?, "end" = ?, first = ?, title = COALESCE(?, title), '
                 "updated = ? WHERE story = ?",
-                (start, end, first, title, now, sid),
+                (0 if sid in joined else 1, start, end, first, title, now, sid),
             )
+            joined.add(sid)
 
     def _store_story_unit(self, k: int, s: StoryUnit, sid: str) -> None:
         """The row of a story unit that has no reuse unit (no words to align): its story is found through it."""

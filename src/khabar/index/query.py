@@ -176,10 +176,11 @@ def delete(db: sqlite3.Connection, article_id: str) -> bool:
         db.execute("DELETE FROM pairs WHERE a = ? OR b = ?", (k, k))
         db.execute("DELETE FROM units WHERE k = ?", (k,))
         db.execute("DELETE FROM articles WHERE k = ?", (k,))
+        stories_of = list(dict.fromkeys(stories_of))  # each story once: its size counts articles
         for sid in stories_of:
             db.execute("UPDATE stories SET size = size - 1 WHERE story = ?", (sid,))
             db.execute("DELETE FROM stories WHERE story = ? AND size <= 0", (sid,))
-        for sid in dict.fromkeys(stories_of):  # what is left of it: its first publisher, title and span
+        for sid in stories_of:  # what is left of it: its first publisher, title and span
             first = db.execute(
                 "SELECT a.id, u.title FROM units u JOIN articles a ON a.k = u.k WHERE u.story = ? "
                 "ORDER BY u.time IS NULL, u.time, u.k, u.uid LIMIT 1",

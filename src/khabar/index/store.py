@@ -80,7 +80,8 @@ CREATE TABLE IF NOT EXISTS template_texts (source TEXT NOT NULL, digest BLOB NOT
 
 
 SCHEMA_VERSION = 2  # in the file's header (``PRAGMA user_version``): what marks a file as a khabar index
-# 1 (and 0, before the version was written): stories had no title_norm, added when such an index is opened
+# 1 (and 0, before the version was written): stories had no title_norm and counted units in size; both
+# are mended when such an index is opened for writing
 
 
 def search_form(text: str | None) -> str | None:
@@ -153,6 +154,11 @@ def _connect(path: str | Path, write: bool) -> sqlite3.Connection:
                     if "title_norm" not in _columns(db)["stories"]:  # (not done meanwhile by another process)
                         db.execute("ALTER TABLE stories ADD COLUMN title_norm TEXT")
                         db.execute("UPDATE stories SET title_norm = khabar_norm(title)")
+                        # and sizes counted in articles (schema 1 counted an article once per unit)
+                        db.execute(
+                            "UPDATE stories SET size = MAX(1, (SELECT COUNT(DISTINCT k) FROM units u "
+                            "WHERE u.story = stories.story))"
+                        )
                     db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")
