@@ -110,6 +110,11 @@ def test_gzip_jsonl_by_either_decompressor(tmp_path: Path, monkeypatch: pytest.M
         got = list(files.jsonl_lines(str(tmp_path / "d.jsonl.gz")))
         assert [raw for _, raw in got[:-1]] == lines[:whole_lines] and whole_lines > 0
         assert isinstance(got[-1], RecordError) and f"after line {whole_lines}:" in got[-1].message
+        if damaged.endswith(b"junk"):
+            assert got[-1].message.endswith(": junk after the gzip data")
+    (tmp_path / "plain.jsonl.gz").write_bytes(b"".join(lines[:3]))  # named .gz, not gzipped
+    (only,) = files.jsonl_lines(str(tmp_path / "plain.jsonl.gz"))
+    assert isinstance(only, RecordError) and only.message.endswith("after line 0: not a gzip file")
 
 
 def test_text_encodings(tmp_path: Path) -> None:

@@ -188,9 +188,13 @@ def gzip_lines(path: str) -> Iterator[bytes]:
         pending.append(out[cut:])
 
     with open(path, "rb") as fh:
-        inflate, fed = _decompressobj(wbits=31), False
+        inflate, fed, members = _decompressobj(wbits=31), False, 0
         while chunk := fh.read(GZIP_CHUNK):
             while chunk:
+                if not fed and len(chunk) >= 2 and chunk[:2] != b"\x1f\x8b":  # a member starts with the magic
+                    raise OSError("junk after the gzip data" if members else "not a gzip file")
+                if not fed:
+                    members += 1
                 fed = True
                 yield from lines(inflate.decompress(chunk))
                 chunk = b""
