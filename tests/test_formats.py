@@ -382,3 +382,20 @@ def test_a_year_in_the_prose_is_no_publication_date(tmp_path: Path, ant: list[di
     by_id = {a.id: a for a in khabar.scan([warc]).articles}
     assert by_id["https://x.example/prose"].published == "2024-03-05T10:00:00Z"
     assert by_id["https://x.example/dated"].published == "2018-02-16"
+
+
+@pytest.mark.parametrize("name", ["crawl.warc", "crawl.warc.gz"])
+def test_junk_after_a_warc_is_one_line_at_the_end_of_the_last_record(
+    tmp_path: Path, ant: list[dict], name: str
+) -> None:
+    from khabar.readers.warc import read_warc
+
+    warc = tmp_path / name
+    _warc(warc, ant)
+    size = warc.stat().st_size
+    warc.write_bytes(warc.read_bytes() + b"junk that is no record\r\n" * 3)
+    got = list(read_warc(str(warc)))
+    err = got[-1]
+    assert isinstance(err, RecordError) and "\n" not in err.message and "\r" not in err.message, err
+    assert size - 4 <= err.line <= size and "cannot read the rest of the WARC" in err.message, (err.line, size)
+    assert sum(isinstance(r, Article) for r in got) == 4  # (of the crawl's pages, one is empty: an error)

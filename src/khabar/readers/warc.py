@@ -82,8 +82,9 @@ def read_warc(path: str) -> Iterator[Article | RecordError | Skipped]:
             tail = fh.read(1 << 16).strip()
             if tail:
                 yield RecordError(path, end, "cannot read the rest of the WARC: it ends inside a record's headers")
-    except (ArchiveLoadFailed, OSError, EOFError, ValueError) as e:
-        yield RecordError(path, offset, f"cannot read the rest of the WARC: {e}")
+    except (ArchiveLoadFailed, OSError, EOFError, ValueError) as e:  # at the end of the last whole record
+        said = " ".join(str(e).split())[:200]  # warcio quotes the line it could not read, line break and all
+        yield RecordError(path, max(offset, end), f"cannot read the rest of the WARC: {said}")
     except Exception as e:  # noqa: BLE001 - warcio fails on corrupt input with arbitrary errors
         # (a record without a WARC-Target-URI, say, makes warcio fail on None)
         yield RecordError(
