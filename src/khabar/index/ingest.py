@@ -494,30 +494,7 @@ class Index:
         for u in units:
             s = by_key.get(u.key)
             sid = unit_story.get(u.key)
-            cur = db.execute(
-                "INSERT INTO units (k, key, segments, hashes, starts, ends, terms, weights, title_terms, "
-                "title_weights, title, time, story) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    k,
-                    u.key,
-                    json.dumps(s.segments if s else []),
-                    _blob(u.hashes),
-                    _blob(u.starts.astype(np.int32)),
-                    _blob(u.ends.astype(np.int32)),
-                    _blob(s.weights.ids) if s else None,
-                    _blob(s.weights.values) if s else None,
-                    _blob(s.title_weights.ids) if s and s.title_weights is not None else None,
-                    _blob(s.title_weights.values) if s and s.title_weights is not None else None,
-                    s.title if s else None,
-                    s.timestamp if s else None,
-                    sid,
-                ),
-            )
-            uid = int(cur.lastrowid)  # type: ignore[arg-type]
-            if sid is not None and sid in self._story_sizes:  # else counted from the table when needed
-                self._story_sizes[sid] += 1
-            if s is not None:
-                self.windows.stored(uid, k, u.key, s.timestamp, sid, s.weights, s.title_weights)
+            uid = self._insert_unit(k, u.key, s, sid, u.hashes, u.starts, u.ends)
             # Postings cap: an n-gram already in ``max_df`` units is a stock phrase for good (candidate
             # search skips it, and the aligner only asks whether it is in at most ``rare_df``), so its
             # further postings are not stored; a count of its postings still reaches ``max_df``.
@@ -535,7 +512,8 @@ class Index:
             if sid is None:
                 continue
             if s.key not in reused:  # a story unit without words (only tatweel, marks …): a member all the same
-                self._store_story_unit(k, s, sid)
+                none = np.zeros(0, np.int32)
+                self._insert_unit(k, s.key, s, sid, np.zeros(0, np.uint64), none, none)
             t = s.timestamp
             row = db.execute('SELECT first, start, "end", size FROM stories WHERE story = ?', (sid,)).fetchone()
             if row is None:
@@ -558,31 +536,43 @@ class Index:
             )
             joined.add(sid)
 
-    def _store_story_unit(self, k: int, s: StoryUnit, sid: str) -> None:
-        """The row of a story unit that has no reuse unit (no words to align): its story is found through it."""
-        empty = _blob(np.zeros(0, np.int32))
+    def _insert_unit(
+        self,
+        k: int,
+        key: str,
+        s: StoryUnit | None,
+        sid: str | None,
+        hashes: np.ndarray,
+        starts: np.ndarray,
+        ends: np.ndarray,
+    ) -> int:
+        """The row of one unit of article ``k`` (its words, and its story vector ``s`` if it has one),
+        counted in its story's cached size and the link window; returns its uid."""
         cur = self.db.execute(
             "INSERT INTO units (k, key, segments, hashes, starts, ends, terms, weights, title_terms, "
             "title_weights, title, time, story) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 k,
-                s.key,
-                json.dumps(s.segments),
-                _blob(np.zeros(0, np.uint64)),
-                empty,
-                empty,
-                _blob(s.weights.ids),
-                _blob(s.weights.values),
-                _blob(s.title_weights.ids) if s.title_weights is not None else None,
-                _blob(s.title_weights.values) if s.title_weights is not None else None,
-                s.title,
-                s.timestamp,
+                key,
+                json.dumps(s.segments if s else []),
+                _blob(hashes),
+                _blob(starts.astype(np.int32)),
+                _blob(ends.astype(np.int32)),
+                _blob(s.weights.ids) if s else None,
+                _blob(s.weights.values) if s else None,
+                _blob(s.title_weights.ids) if s and s.title_weights is not None else None,
+                _blob(s.title_weights.values) if s and s.title_weights is not None else None,
+                s.title if s else None,
+                s.timestamp if s else None,
                 sid,
             ),
         )
-        if sid in self._story_sizes:
+        uid = int(cur.lastrowid)  # type: ignore[arg-type]
+        if sid is not None and sid in self._story_sizes:  # else counted from the table when needed
             self._story_sizes[sid] += 1
-        self.windows.stored(int(cur.lastrowid), k, s.key, s.timestamp, sid, s.weights, s.title_weights)  # type: ignore[arg-type]
+        if s is not None:
+            self.windows.stored(uid, k, key, s.timestamp, sid, s.weights, s.title_weights)
+        return uid
 
 
 def _unwritten(e: Exception) -> Exception:
