@@ -92,6 +92,23 @@ def test_marker_then_title_then_prose_is_appended() -> None:
     assert kinds_of(text, "جميع الحقوق") == {"boilerplate"}
 
 
+def test_an_inline_link_keeps_body_going() -> None:
+    # BBC, CNN and France24 Arabic link mid-article with the headline on the marker's line: the prose
+    # after it is the host's own (on ANT, every «appended» article after such a link was)
+    inline = ("اقرأ أيضا: سجن رجل أعمال أمريكي عرض مكافأة", "اقرأ أيضا| أول تعليق من ترامب", "إقرأ أيضاً/ عنوان آخر")
+    for marker in inline:
+        text = "\n".join([PARA, marker, PARA2, "رويترز"])
+        assert kinds_of(text, PARA2) == {"body"}, marker
+        assert kinds_of(text, marker) == {"boilerplate"}
+    # further headlines after an inline link are links too
+    text = "\n".join([PARA, "اقرأ أيضا: عنوان خبر عن الانتخابات", "ماذا بعد فوز أردوغان بولاية جديدة؟", PARA2])
+    assert kinds_of(text, "ماذا بعد فوز") == {"boilerplate"}
+    assert kinds_of(text, PARA2) == {"body"}
+    # a marker with one word after it is still a marker alone: an article glued behind it is appended
+    text = "\n".join([PARA, "اقرأ أيضا: المزيد", "عنوان خبر آخر لا علاقة له", PARA2])
+    assert kinds_of(text, PARA2) == {"appended"}
+
+
 def test_prose_mentioning_boilerplate_words_is_body() -> None:
     long_line = "وقال المسؤول إن " + PARA + " وأضاف أن جميع الحقوق محفوظة للمواطنين في الدستور الجديد"
     assert kinds_of(long_line, "وقال المسؤول") == {"body"}
@@ -666,6 +683,7 @@ def test_compiled_classifier_equals_the_reference_on_every_pool_line_and_page() 
         texts += [ln, f"{PARA}\n{ln}", f"{PARA}\nاقرأ أيضا\n{ln}\n{PARA2}", f"© 2018\n{ln}\n1,234 مشاهدة\n{PARA}"]
         texts.append(f"{PARA}\nاقرأ أيضا\n{ln}\nعنوان خبر آخر\n\n{PARA2}\nرويترز")
         texts.append(f"{PARA}\n{ln}\nاقرأ أيضا\n{PARA2}")  # the appended article is the last prose
+        texts.append(f"{PARA}\n{ln}\n{PARA2}\n{PARA3}")  # after an inline link (a pool line), the host goes on
         # an appended article runs past one boilerplate line, up to the first two in a row
         texts.append(f"{PARA}\nاقرأ أيضا\n{ln}\n{PARA2}\n© 2018\n{PARA3}\n© 2019\n1,234 مشاهدة\n{PARA3}.")
     rules: set[str] = set()

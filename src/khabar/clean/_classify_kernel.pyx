@@ -59,6 +59,7 @@ cdef class Classifier:
     cdef object template_key
     cdef object url_match
     cdef object menu_like
+    cdef object inline_link  # appended.inline_link
     cdef frozenset date_words
     cdef int lexicon_max, substantial, short, sandwich, ticker, headline_max
     cdef Py_UCS4 stops[16]  # a headline-length line ending in one of these is prose
@@ -67,7 +68,7 @@ cdef class Classifier:
 
     def __init__(
         self, lexicon, template_key, url_match, menu_like, date_words, str menu_seps, str headline_stops,
-        int lexicon_max, int substantial, int short, int sandwich, int ticker, int headline_max,
+        int lexicon_max, int substantial, int short, int sandwich, int ticker, int headline_max, inline_link,
     ):
         self.by_length = lexicon.by_length
         self.trigger_mask = lexicon.trigger_bits.mask
@@ -75,6 +76,7 @@ cdef class Classifier:
         self.template_key = template_key
         self.url_match = url_match
         self.menu_like = menu_like
+        self.inline_link = inline_link
         self.date_words = frozenset(date_words)
         if len(menu_seps) > 16 or len(headline_stops) > 16:
             raise ValueError("at most 16 separator and stop characters")
@@ -192,7 +194,7 @@ cdef class Classifier:
                 self._line(i, <str>norms[i], nw[i], kinds, codes, rules, templates, use_templates, seen, keys)
                 headline[i] = self._headline_like(<str>norms[i], nw[i])
             self._context(idx, m, nw, kinds, codes, rules)
-            self._appended(idx, m, nw, kinds, codes, rules, headline)
+            self._appended(idx, m, nw, kinds, codes, rules, headline, norms)
             self._context(idx, m, nw, kinds, codes, rules)
             for i in range(m):
                 ln = lines[idx[i]]
@@ -283,7 +285,7 @@ cdef class Classifier:
                 kinds[i], codes[i], rules[i] = BOILERPLATE, R_OTHER, "after-last-paragraph"
 
     cdef void _appended(
-        self, Py_ssize_t* idx, Py_ssize_t m, int* nw, int* kinds, int* codes, list rules, bint* headline
+        self, Py_ssize_t* idx, Py_ssize_t m, int* nw, int* kinds, int* codes, list rules, bint* headline, list norms
     ):
         """``appended.mark_appended`` over the non-blank lines ``idx[:m]``."""
         cdef Py_ssize_t pos, k, i, nxt_marker, start, end, cut, n_heads
@@ -316,7 +318,8 @@ cdef class Classifier:
                 if kinds[i] == BODY and not headline[i]:
                     prose = True
                     break
-            if not prose or n_heads >= 2:  # a bare list of links, or a list the host's body goes on after
+            # a bare list of links, or a list (or an inline link) the host's body goes on after
+            if not prose or n_heads >= 2 or self.inline_link(norms[idx[pos]]):
                 self._links(idx, start, end, n_heads, kinds, codes, rules)
                 continue
             cut = end  # up to the first run of two boilerplate lines after prose

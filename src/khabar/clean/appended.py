@@ -6,15 +6,30 @@ After a related-content marker (after some prose of the host article), what foll
   list is the host's body continuing (BBC Arabic does this mid-article); or
 * one headline (or none) followed by prose — a whole other article: ``appended``, up to the next
   marker or the page footer.
+
+A marker that carries its link's headline on its own line («اقرأ أيضا: <headline>») is one inline
+link: the host's body goes on after it (and after any further headlines).  That is how BBC, CNN and
+France24 Arabic link mid-article; on all of ANT every prose after such a link was the host's own.
 """
 
 from __future__ import annotations
 
+import re
+
 from khabar.clean.boilerplate import SUBSTANTIAL_WORDS
+from khabar.clean.lexicon import lexicon
 from khabar.clean.lines import Line
 
 HEADLINE_MAX_WORDS = 20
 HEADLINE_STOPS = ".!:\"'»)"  # a line of headline length ending in one of these is a sentence
+INLINE_LINK_WORDS = 2  # words after the marker, on its line, that make it a link with its headline
+_WORD = re.compile(r"[^\W_]+")
+
+
+def inline_link(norm: str) -> bool:
+    """Whether a related-content marker line (normalized) holds its link's headline after the marker."""
+    found = lexicon().related.search(norm)
+    return found is not None and len(_WORD.findall(norm, found.end())) >= INLINE_LINK_WORDS
 
 
 def mark_appended(lines: list[Line]) -> None:
@@ -37,10 +52,10 @@ def mark_appended(lines: list[Line]) -> None:
             for i in headlines:  # a bare list of links
                 lines[i].kind, lines[i].rule = "boilerplate", "related-links"
             continue
-        if len(headlines) >= 2:
+        if len(headlines) >= 2 or inline_link(lines[idx[m]].norm):
             for i in headlines:
                 lines[i].kind, lines[i].rule = "boilerplate", "related-links"
-            continue  # the host's body goes on after the list
+            continue  # the host's body goes on after the list (or the inline link)
         for i in _until_footer(lines, block):
             if lines[i].kind == "body":
                 lines[i].kind, lines[i].rule = "appended", "after-marker"

@@ -37,6 +37,7 @@ def _classifier() -> Classifier:
         boilerplate.SANDWICH_WORDS,
         boilerplate.TICKER_ITEM_WORDS,
         appended.HEADLINE_MAX_WORDS,
+        appended.inline_link,
     )
 
 
