@@ -9,7 +9,8 @@ After a related-content marker (after some prose of the host article), what foll
 
 A marker that carries its link's headline on its own line («اقرأ أيضا: <headline>») is one inline
 link: the host's body goes on after it (and after any further headlines).  That is how BBC, CNN and
-France24 Arabic link mid-article; on all of ANT every prose after such a link was the host's own.
+France24 Arabic link mid-article: on ANT, 88 of the 99 segments marked ``appended`` before this rule
+came after such a link, and each one read was the host's own text going on.
 """
 
 from __future__ import annotations
