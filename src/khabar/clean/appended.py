@@ -15,22 +15,19 @@ came after such a link, and each one read was the host's own text going on.
 
 from __future__ import annotations
 
-import re
-
-from khabar.clean.boilerplate import SUBSTANTIAL_WORDS
+from khabar.clean.boilerplate import SUBSTANTIAL_WORDS, WORD
 from khabar.clean.lexicon import lexicon
 from khabar.clean.lines import Line
 
 HEADLINE_MAX_WORDS = 20
 HEADLINE_STOPS = ".!:\"'»)"  # a line of headline length ending in one of these is a sentence
 INLINE_LINK_WORDS = 2  # words after the marker, on its line, that make it a link with its headline
-_WORD = re.compile(r"[^\W_]+")
 
 
 def inline_link(norm: str) -> bool:
     """Whether a related-content marker line (normalized) holds its link's headline after the marker."""
     found = lexicon().related.search(norm)
-    return found is not None and len(_WORD.findall(norm, found.end())) >= INLINE_LINK_WORDS
+    return found is not None and len(WORD.findall(norm, found.end())) >= INLINE_LINK_WORDS
 
 
 def mark_appended(lines: list[Line]) -> None:

@@ -23,7 +23,7 @@ DATE_WORDS = frozenset(
     sept oct nov dec st nd rd th monday tuesday wednesday thursday friday saturday sunday
     """.split()
 )
-_WORD = re.compile(r"[^\W_]+")
+WORD = re.compile(r"[^\W_]+")  # a word of a normalized line: a run of letters or digits
 URL = re.compile(r"^(?:https?://|www\.)\S+$")
 _PIPE_CELL = re.compile(r"\s*[|•·]\s*")
 _MENU_SEP = re.compile(r"\s+[|/»›•·>-]\s+")
@@ -32,7 +32,7 @@ _MENU_SEP = re.compile(r"\s+[|/»›•·>-]\s+")
 def _date_only(line: Line) -> bool:
     """Only numbers and date words (stops at the first other word: most lines are prose)."""
     found = False
-    for m in _WORD.finditer(line.norm):
+    for m in WORD.finditer(line.norm):
         w = m.group()
         if not (w.isdigit() or w in DATE_WORDS or w.rstrip("0123456789") in ("", "ه")):
             return False
@@ -44,12 +44,12 @@ def menu_like(norm: str) -> bool:
     """Several short items separated by pipes, bullets or slashes."""
     if norm.count("|") >= 2:
         cells = [c for c in _PIPE_CELL.split(norm) if c.strip()]
-        if all(len(_WORD.findall(c)) <= 6 for c in cells):  # (no cells at all counts too)
+        if all(len(WORD.findall(c)) <= 6 for c in cells):  # (no cells at all counts too)
             return True
     if sum(map(norm.count, MENU_SEP_CHARS)) < 3:  # four items need three separators
         return False
     items = _MENU_SEP.split(norm)
-    return len(items) >= 4 and all(len(_WORD.findall(i)) <= 3 for i in items)
+    return len(items) >= 4 and all(len(WORD.findall(i)) <= 3 for i in items)
 
 
 MENU_SEP_CHARS = "|/»›•·>-"  # one of them in each _MENU_SEP
