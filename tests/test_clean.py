@@ -28,6 +28,13 @@ PARA3 = (
 )
 
 
+# an appended article's lead: a news lead opens with its news, not with «وأوضح» (PARA2 goes on from PARA)
+LEAD = (
+    "أعلنت شركة الطيران الوطنية استئناف رحلاتها إلى ثلاث عواصم أوروبية اعتبارا من الأسبوع المقبل، بعد "
+    "توقف دام عدة أشهر بسبب أعمال صيانة في أسطولها، على أن تعود الرحلات تدريجيا إلى جدولها المعتاد."
+)
+
+
 def kinds_of(text: str, needle: str) -> set[str]:
     """Kinds of all segments overlapping the first occurrence of ``needle``."""
     start = text.index(needle)
@@ -84,9 +91,9 @@ def test_related_link_list_keeps_body_going() -> None:
 
 
 def test_marker_then_title_then_prose_is_appended() -> None:
-    text = "\n".join([PARA, "اقرأ أيضا:", "عنوان خبر آخر لا علاقة له", PARA2, "رويترز", "جميع الحقوق محفوظة © 2024"])
+    text = "\n".join([PARA, "اقرأ أيضا:", "عنوان خبر آخر لا علاقة له", LEAD, "رويترز", "جميع الحقوق محفوظة © 2024"])
     assert kinds_of(text, PARA) == {"body"}
-    assert kinds_of(text, PARA2) == {"appended"}
+    assert kinds_of(text, LEAD) == {"appended"}
     assert kinds_of(text, "عنوان خبر آخر لا علاقة له") == {"appended"}
     assert kinds_of(text, "رويترز") == {"appended"}
     assert kinds_of(text, "جميع الحقوق") == {"boilerplate"}
@@ -105,8 +112,25 @@ def test_an_inline_link_keeps_body_going() -> None:
     assert kinds_of(text, "ماذا بعد فوز") == {"boilerplate"}
     assert kinds_of(text, PARA2) == {"body"}
     # a marker with one word after it is still a marker alone: an article glued behind it is appended
-    text = "\n".join([PARA, "اقرأ أيضا: المزيد", "عنوان خبر آخر لا علاقة له", PARA2])
-    assert kinds_of(text, PARA2) == {"appended"}
+    text = "\n".join([PARA, "اقرأ أيضا: المزيد", "عنوان خبر آخر لا علاقة له", LEAD])
+    assert kinds_of(text, LEAD) == {"appended"}
+
+
+def test_a_paragraph_going_on_after_a_marker_keeps_body_going() -> None:
+    # CNN Arabic: a bare marker, maybe a headline, then the host's next paragraph «وأضاف …», «ولفت …»
+    for marker in ("اقرأ أيضا:", "اقرأ أيضا|", "قد يعجبك"):
+        for heads in ([], ["أول تعليق من ترامب بشأن جمال خاشقجي.. وتصريح من خالد بن سلمان"]):
+            for opener in ("وأضاف", "ولفت", "وقالت", "بدوره،", "من جهته،"):
+                para = f"{opener} المسؤول أن {PARA3}"
+                text = "\n".join([PARA, marker, *heads, para, PARA3 + "."])
+                assert kinds_of(text, para) == {"body"}, (marker, heads, opener)
+                assert kinds_of(text, PARA3 + ".") == {"body"}
+                if heads:
+                    assert kinds_of(text, heads[0]) == {"boilerplate"}
+    # a word that only begins like a conjunction («وزير», «واشنطن») opens a lead: the article is appended
+    for lead in (f"وزير الخارجية {LEAD}", f"واشنطن - {LEAD}", f"وقالتا {LEAD}", f"كما {LEAD}"):
+        text = "\n".join([PARA, "اقرأ أيضا:", "عنوان خبر آخر لا علاقة له", lead])
+        assert kinds_of(text, lead) == {"appended"}, lead
 
 
 def test_prose_mentioning_boilerplate_words_is_body() -> None:
@@ -684,6 +708,8 @@ def test_compiled_classifier_equals_the_reference_on_every_pool_line_and_page() 
         texts.append(f"{PARA}\nاقرأ أيضا\n{ln}\nعنوان خبر آخر\n\n{PARA2}\nرويترز")
         texts.append(f"{PARA}\n{ln}\nاقرأ أيضا\n{PARA2}")  # the appended article is the last prose
         texts.append(f"{PARA}\n{ln}\n{PARA2}\n{PARA3}")  # after an inline link (a pool line), the host goes on
+        texts.append(f"{PARA}\nاقرأ أيضا\n{ln}\n{LEAD}\n{PARA3}")  # an appended article's lead ...
+        texts.append(f"{PARA}\nاقرأ أيضا\n{ln}\nوأضاف {LEAD}\n{PARA3}")  # ... or the host going on
         # an appended article runs past one boilerplate line, up to the first two in a row
         texts.append(f"{PARA}\nاقرأ أيضا\n{ln}\n{PARA2}\n© 2018\n{PARA3}\n© 2019\n1,234 مشاهدة\n{PARA3}.")
     rules: set[str] = set()

@@ -60,6 +60,7 @@ cdef class Classifier:
     cdef object url_match
     cdef object menu_like
     cdef object inline_link  # appended.inline_link
+    cdef object continues_host  # appended.continues_host
     cdef frozenset date_words
     cdef int lexicon_max, substantial, short, sandwich, ticker, headline_max
     cdef Py_UCS4 stops[16]  # a headline-length line ending in one of these is prose
@@ -69,6 +70,7 @@ cdef class Classifier:
     def __init__(
         self, lexicon, template_key, url_match, menu_like, date_words, str menu_seps, str headline_stops,
         int lexicon_max, int substantial, int short, int sandwich, int ticker, int headline_max, inline_link,
+        continues_host,
     ):
         self.by_length = lexicon.by_length
         self.trigger_mask = lexicon.trigger_bits.mask
@@ -77,6 +79,7 @@ cdef class Classifier:
         self.url_match = url_match
         self.menu_like = menu_like
         self.inline_link = inline_link
+        self.continues_host = continues_host
         self.date_words = frozenset(date_words)
         if len(menu_seps) > 16 or len(headline_stops) > 16:
             raise ValueError("at most 16 separator and stop characters")
@@ -288,7 +291,7 @@ cdef class Classifier:
         self, Py_ssize_t* idx, Py_ssize_t m, int* nw, int* kinds, int* codes, list rules, bint* headline, list norms
     ):
         """``appended.mark_appended`` over the non-blank lines ``idx[:m]``."""
-        cdef Py_ssize_t pos, k, i, nxt_marker, start, end, cut, n_heads
+        cdef Py_ssize_t pos, k, i, nxt_marker, start, end, cut, n_heads, first_prose
         cdef bint host, prose, seen_prose
         markers = [pos for pos in range(m) if codes[idx[pos]] == R_MARKER]
         for k in range(len(markers)):
@@ -313,13 +316,19 @@ cdef class Classifier:
                     break
                 n_heads += 1
             prose = False
+            first_prose = -1
             for cut in range(start, end):
                 i = idx[cut]
                 if kinds[i] == BODY and not headline[i]:
                     prose = True
+                    first_prose = i
                     break
-            # a bare list of links, or a list (or an inline link) the host's body goes on after
-            if not prose or n_heads >= 2 or self.inline_link(norms[idx[pos]]):
+            # a bare list of links, or a list (or an inline link, or a link before the host's next
+            # paragraph) the host's body goes on after
+            if (
+                not prose or n_heads >= 2 or self.inline_link(norms[idx[pos]])
+                or self.continues_host(norms[first_prose])
+            ):
                 self._links(idx, start, end, n_heads, kinds, codes, rules)
                 continue
             cut = end  # up to the first run of two boilerplate lines after prose

@@ -33,6 +33,16 @@ RELATED_MARKERS = (
     r"^(?:read more|related|see also|more stories|you may also like)\b",
 )
 
+# The first words of a paragraph that goes on from the one before it («وأضاف», «ولفت», «بدوره»): a
+# news lead does not open with them (on ANT, 7 of 31,520 articles' first paragraphs do), so prose
+# that opens with one after a related-content marker is the host's body going on, not an article.
+CONTINUATION_OPENERS = (
+    r"^و(?:قال|قالت|أضاف|أضافت|تابع|تابعت|أوضح|أوضحت|أشار|أشارت|لفت|لفتت|شدد|شددت|أكد|أكدت|ذكر|ذكرت"
+    r"|اعتبر|اعتبرت|اختتم|ختم|انتقد|انتقدت|تزامن|تزامنت|سبق|عبر|عبرت|كان|كانت|حذر|حذرت|يذكر|يشار|جاء"
+    r"|جاءت|أعرب|أعربت|أردف|أردفت|استطرد|مضى|مضت|نقل|نقلت|أفاد|أفادت)\b",
+    r"^(?:بدوره|بدورها|من جهته|من جهتها|من جانبه|من جانبها)\b",
+)
+
 # name -> patterns; a line matching any pattern of a rule is boilerplate.
 RULES: dict[str, tuple[str, ...]] = {
     "related-marker": RELATED_MARKERS,
@@ -267,6 +277,7 @@ class Lexicon:
     rules: tuple[Rule, ...]
     related: Pattern
     credit: Pattern  # every credit pattern is anchored: ``match`` is ``search``
+    continuation: Pattern  # a paragraph going on from the one before it (anchored, as ``credit``)
     triggers: ahocorasick.Automaton  # every rule's trigger strings → the rules they trigger
     trigger_bits: Substrings  # the same, compiled: a line → the bit mask of the rules it triggers
     #: for lines of up to ``limit`` words (limits ascending), the rules that apply to them, in order,
@@ -316,6 +327,10 @@ class Lexicon:
 
     def is_credit(self, normalized_line: str) -> bool:
         return bool(self.credit.match(normalized_line))
+
+    def continues(self, normalized_line: str) -> bool:
+        """Whether the line opens like a paragraph going on from the one before it (:data:`CONTINUATION_OPENERS`)."""
+        return bool(self.continuation.match(normalized_line))
 
 
 def anchored(pattern: str) -> bool:
@@ -391,10 +406,13 @@ def lexicon() -> Lexicon:
     rules = tuple(_rule(name, pats) for name, pats in RULES.items())
     if not all(anchored(p) for p in CREDIT_PATTERNS):
         raise ValueError("credit patterns must all be anchored (is_credit matches at the start)")
+    if not all(anchored(p) for p in CONTINUATION_OPENERS):
+        raise ValueError("continuation openers must all be anchored (continues matches at the start)")
     return Lexicon(
         rules,
         related=_compile(RELATED_MARKERS),
         credit=_compile(CREDIT_PATTERNS),
+        continuation=_compile(CONTINUATION_OPENERS),
         triggers=_automaton(rules),
         trigger_bits=_trigger_bits(rules),
         by_length=_by_length(rules),

@@ -38,6 +38,7 @@ def _classifier() -> Classifier:
         boilerplate.TICKER_ITEM_WORDS,
         appended.HEADLINE_MAX_WORDS,
         appended.inline_link,
+        appended.continues_host,
     )
 
 
