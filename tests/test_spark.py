@@ -90,6 +90,8 @@ def test_spark_engine_output_equals_local_engine(tmp_path: Path, ant: list[dict]
         "times_inferred_from_text", "published_unreadable", "records_not_articles", "skipped_files",
     ):  # fmt: skip
         assert summary[key] == local.summary[key], key
+    assert set(summary) == set(local.summary)  # the same fields, whichever engine wrote them
+    assert (summary["engine"], local.summary["engine"]) == ("spark", "local")
 
 
 def test_an_output_is_partitioned_by_its_own_size(session, monkeypatch) -> None:  # type: ignore[no-untyped-def]

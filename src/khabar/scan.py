@@ -363,4 +363,5 @@ def _summary(
         "segments_by_kind": dict(Counter(s.kind for a in articles for s in a.segments)),
         "seconds": seconds,
         "format": output_format,
+        "engine": "local",
     }
