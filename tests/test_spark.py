@@ -15,6 +15,7 @@ if shutil.which("java") is None:  # pragma: no cover - .ci/run installs Java
 
 import khabar  # noqa: E402
 from khabar.engines import spark as spark_engine  # noqa: E402
+from khabar.readers.records import MAX_CHARS  # noqa: E402
 
 SOURCES = ("wadi", "mirsad", "sahel", "nabd", "akhar")
 FOOTER = ["تابعونا على فيسبوك وتويتر", "جميع الحقوق محفوظة © {s} 2018", "عدد المشاهدات: {n}"]
@@ -70,15 +71,17 @@ def test_spark_engine_output_equals_local_engine(tmp_path: Path, ant: list[dict]
     with open(src, "w", encoding="utf-8") as fh:
         for d in docs:
             fh.write(json.dumps(d, ensure_ascii=False) + "\n")
-        fh.write("{not json\n")  # bad records are reported the same way
+        fh.write("{not json\n")  # bad records are reported the same way, in input order with cut articles
+        fh.write(json.dumps({"id": "long", "text": "نص " * (MAX_CHARS // 3 + 10)}, ensure_ascii=False) + "\n")
         fh.write(json.dumps({"id": "a00001", "text": "مكرر"}, ensure_ascii=False) + "\n")
     local = khabar.scan([src], out=tmp_path / "local", warn=True)
     local_err = capsys.readouterr().err
     summary = spark_engine.scan([str(src)], str(tmp_path / "spark"), spark=session)
     spark_err = capsys.readouterr().err
     # the same lines on stderr: the bad records, the cut articles, the unreadable published values
-    said = [sorted(x for x in err.splitlines() if x.startswith("khabar: ")) for err in (local_err, spark_err)]
+    said = [[x for x in err.splitlines() if x.startswith("khabar: ")] for err in (local_err, spark_err)]
     assert said[0] == said[1] and sum("is not a date" in x for x in said[0]) > 5
+    assert [x.split(": ")[2].split()[0] for x in said[0][:3]] == ["invalid", "article", "duplicate"]
     assert local.summary["articles"] == summary["articles"] >= 2000
     assert local.summary["pairs"] > 300 and local.summary["stories"] < local.summary["articles"]
     for name in ("articles", "pairs", "stories", "errors"):

@@ -178,8 +178,9 @@ def _is_uri(path: str) -> bool:
     return "://" in path and not path.startswith("file://")
 
 
-def read(spark: Any, paths: Sequence[str]) -> tuple[Any, list[RecordError], list[str], Counter[str]]:
-    """Articles as an RDD of ``(k, Article)`` in input order; errors, skipped files, non-articles."""
+def read(spark: Any, paths: Sequence[str]) -> tuple[Any, list[RecordError], list[str], Counter[str], list[str]]:
+    """Articles as an RDD of ``(k, Article)`` in input order; errors, skipped files, non-articles, and
+    the lines the local engine prints while reading (each bad record, each cut article, in input order)."""
     sc = spark.sparkContext
     local = [p for p in paths if not _is_uri(p)]
     uris = [p for p in paths if _is_uri(p)]
@@ -205,9 +206,12 @@ def read(spark: Any, paths: Sequence[str]) -> tuple[Any, list[RecordError], list
         lambda kv: (kv[1][0][0], _duplicate(kv[1][0][1], kv[1][1][1]))
     )
     kept = keyed.filter(lambda kv: kv[1][0][0] == kv[1][1][0]).map(lambda kv: kv[1][0])
-    all_errors = errors.union(dups).sortByKey().values().collect()
+    bad = errors.union(dups).sortByKey().collect()
+    # what the local engine says while reading, in input order: each bad record and each cut article
+    cut = kept.filter(lambda r: r[1].cut is not None).map(lambda r: (r[0], f"khabar: {r[1].origin}: {r[1].cut}"))
+    said = sorted([*((at, f"khabar: {e}") for at, e in bad), *cut.collect()], key=lambda x: x[0])
     articles = kept.sortByKey().values().zipWithIndex().map(lambda ak: (ak[1], ak[0])).cache()
-    return articles, all_errors, skipped, not_articles
+    return articles, [e for _, e in bad], skipped, not_articles, [line for _, line in said]
 
 
 def _duplicate(a: Article, first: str) -> RecordError:
@@ -585,12 +589,12 @@ def scan(
     started = time.perf_counter()
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
-    articles, errors, skipped, not_articles = read(spark, list(paths))
+    articles, errors, skipped, not_articles, said = read(spark, list(paths))
     if warn:
         for notice in skipped_outputs(skipped):
             print(notice, file=sys.stderr)
-        for e in errors:
-            print(f"khabar: {e}", file=sys.stderr)
+        for line in said:
+            print(line, file=sys.stderr)
     seconds["read"] = round(time.perf_counter() - t0, 3)
     t0 = time.perf_counter()
     tpl = sc.broadcast(templates(articles))
@@ -626,9 +630,7 @@ def scan(
     unreadable = bad_times.count()
     cut = prepared.filter(lambda kv: kv[1][0].cut is not None)
     n_cut = cut.count()
-    if warn:  # as the local engine says them: each cut article, the first unreadable published values
-        for _, (origin, note) in cut.map(lambda kv: (kv[0], (kv[1][0].origin, kv[1][0].cut))).sortByKey().collect():
-            print(f"khabar: {origin}: {note}", file=sys.stderr)
+    if warn:  # as the local engine says them: the first unreadable published values
         first = bad_times.map(lambda kv: (kv[0], (kv[1][0].origin, kv[1][0].published)))
         shown = [x for _, x in first.takeOrdered(SHOWN_UNREADABLE, key=lambda kv: kv[0])]
         for line in unreadable_notices(shown, unreadable):
