@@ -116,6 +116,23 @@ def test_an_inline_link_keeps_body_going() -> None:
     assert kinds_of(text, LEAD) == {"appended"}
 
 
+def test_headlines_ending_in_a_quotation_are_headlines() -> None:
+    # BBC Arabic's link lists: headlines of 8 to 20 words that end in a quotation («…: "…"»)
+    heads = [
+        'اتهامات بالفساد لرئيس وزراء ماليزيا السابق: "عقد ألماس لزوجته، ولوحة فان كوخ، ويخت"',
+        'نجيب رزاق: رئيس وزراء ماليزيا السابق الذي دخل السياسة بـ "الوراثة"',
+    ]
+    text = "\n".join([PARA, "اقرأ أيضاً:", *heads, LEAD])
+    assert kinds_of(text, heads[1]) == {"boilerplate"}
+    assert kinds_of(text, LEAD) == {"body"}  # a list of links: the host goes on
+    # a sentence ends inside its quotation: a paragraph of headline length, not a headline
+    quoted = 'وطالبت منظمة أطباء بلا حدود "جميع الأطراف المتحاربة بالسماح بإعادة إمداد الأدوية دون عقبات."'
+    text = "\n".join([PARA, "اقرأ أيضاً:", "عنوان خبر آخر لا علاقة له", quoted, LEAD])
+    assert kinds_of(text, quoted) == {"appended"}
+    text = "\n".join([PARA, "اقرأ أيضاً:", quoted, PARA3, "عنوان خبر آخر لا علاقة له", LEAD])
+    assert kinds_of(text, quoted) == {"appended"}
+
+
 def test_a_paragraph_going_on_after_a_marker_keeps_body_going() -> None:
     # CNN Arabic: a bare marker, maybe a headline, then the host's next paragraph «وأضاف …», «ولفت …»
     for marker in ("اقرأ أيضا:", "اقرأ أيضا|", "قد يعجبك"):
@@ -710,6 +727,8 @@ def test_compiled_classifier_equals_the_reference_on_every_pool_line_and_page() 
         texts.append(f"{PARA}\n{ln}\n{PARA2}\n{PARA3}")  # after an inline link (a pool line), the host goes on
         texts.append(f"{PARA}\nاقرأ أيضا\n{ln}\n{LEAD}\n{PARA3}")  # an appended article's lead ...
         texts.append(f"{PARA}\nاقرأ أيضا\n{ln}\nوأضاف {LEAD}\n{PARA3}")  # ... or the host going on
+        for end in ('"', '."', ' " ', '""', '.""', '"."'):  # a quotation ends the line: what ends it counts
+            texts.append(f"{PARA}\nاقرأ أيضا\nعنوان خبر: {ln[:60]}{end}\nعنوان آخر: {ln[-60:]}{end}\n{LEAD}")
         # an appended article runs past one boilerplate line, up to the first two in a row
         texts.append(f"{PARA}\nاقرأ أيضا\n{ln}\n{PARA2}\n© 2018\n{PARA3}\n© 2019\n1,234 مشاهدة\n{PARA3}.")
     rules: set[str] = set()

@@ -64,13 +64,14 @@ cdef class Classifier:
     cdef frozenset date_words
     cdef int lexicon_max, substantial, short, sandwich, ticker, headline_max
     cdef Py_UCS4 stops[16]  # a headline-length line ending in one of these is prose
+    cdef Py_UCS4 quote  # ... or ending in this after one of them
     cdef Py_UCS4 seps[16]  # menu separator characters
     cdef int n_stops, n_seps
 
     def __init__(
         self, lexicon, template_key, url_match, menu_like, date_words, str menu_seps, str headline_stops,
         int lexicon_max, int substantial, int short, int sandwich, int ticker, int headline_max, inline_link,
-        continues_host,
+        continues_host, str quote,
     ):
         self.by_length = lexicon.by_length
         self.trigger_mask = lexicon.trigger_bits.mask
@@ -80,6 +81,9 @@ cdef class Classifier:
         self.menu_like = menu_like
         self.inline_link = inline_link
         self.continues_host = continues_host
+        if len(quote) != 1:
+            raise ValueError("one quotation mark")
+        self.quote = ord(quote)
         self.date_words = frozenset(date_words)
         if len(menu_seps) > 16 or len(headline_stops) > 16:
             raise ValueError("at most 16 separator and stop characters")
@@ -262,6 +266,11 @@ cdef class Classifier:
             return False
         while e > 0 and Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, e - 1)):
             e -= 1
+        if e > 0 and PyUnicode_READ(kind, data, e - 1) == self.quote:  # what ends the quotation counts
+            while e > 0 and PyUnicode_READ(kind, data, e - 1) == self.quote:
+                e -= 1
+            while e > 0 and Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, e - 1)):
+                e -= 1
         return e > 0 and not _among(PyUnicode_READ(kind, data, e - 1), self.stops, self.n_stops)
 
     cdef void _context(self, Py_ssize_t* idx, Py_ssize_t m, int* nw, int* kinds, int* codes, list rules):

@@ -39,6 +39,7 @@ def _classifier() -> Classifier:
         appended.HEADLINE_MAX_WORDS,
         appended.inline_link,
         appended.continues_host,
+        appended.QUOTE,
     )
 
 
