@@ -155,6 +155,54 @@ def test_prose_mentioning_boilerplate_words_is_body() -> None:
     assert kinds_of(long_line, "وقال المسؤول") == {"body"}
 
 
+def _lead_text(k: int) -> str:
+    words = ("المحكمة", "الحكومة", "الوزير", "البرلمان", "الشركة", "المدينة", "الرئيس", "المجلس", "الجيش")
+    return (
+        f"أعلن {words[k % 9]} رقم {k} الخميس أن {words[(k + 3) % 9]} قرر تأجيل موعد {words[(k + 5) % 9]} "
+        "إلى الأسبوع المقبل بعد مشاورات."
+    )
+
+
+def test_teasers_are_other_articles_leads_after_the_body() -> None:
+    from khabar.clean.teasers import OutletLines
+
+    # CNN Arabic ends a page with other articles' leads, their datelines dropped, no marker before them
+    others = [
+        Article(id=f"o{k}", text=f"دبي (CNN)-- {_lead_text(k)}\n{_lead_text(k + 50)}", source="cnn") for k in range(4)
+    ]
+    tail = [_lead_text(1), _lead_text(2), LEAD]  # LEAD's article is not in the scan: a teaser still
+    host = Article(id="h", text="\n".join([PARA, PARA2, *tail, "جميع الحقوق محفوظة © 2018"]), source="cnn")
+    one = Article(id="one", text="\n".join([PARA, PARA2, _lead_text(3)]), source="cnn")  # background: reuse
+    # the article's own lead is no teaser: PARA is host's lead, and a line of this article's lead after it
+    first = Article(id="first", text="\n".join([PARA, _lead_text(1), PARA3]), source="cnn")
+    elsewhere = Article(id="e", text="\n".join([PARA, PARA2, _lead_text(1), _lead_text(2)]), source="bbc")
+    learner = clean_articles([*others, host, one, first, elsewhere])
+    templates = learner.templates()
+    assert isinstance(templates["cnn"], OutletLines) and len(templates["cnn"].leads) >= 4
+    kinds = {seg.kind for seg in host.segments if host.text[seg.start : seg.end].strip().startswith(tail[0])}
+    assert kinds == {"boilerplate"}
+    assert {s.kind for s in host.segments if s.start >= host.text.index(tail[0])} == {"boilerplate"}
+    assert [ln.rule for ln in classify(host.text, templates["cnn"]) if ln.norm][2:5] == ["teasers"] * 3
+    assert {s.kind for s in host.segments if s.end <= host.text.index(tail[0])} == {"body"}
+    for a in (*others, one, first, elsewhere):  # its own lead, one line alone, another outlet
+        assert {s.kind for s in a.segments} == {"body"}, a.id
+
+
+def test_outlet_lines_are_a_set_of_template_keys_with_leads() -> None:
+    import pickle
+
+    from khabar.clean.teasers import OutletLines, lead_key
+
+    lines = OutletLines({1, 2}, {3})
+    assert lines == frozenset({1, 2}) and 3 not in lines and lines.leads == frozenset({3})
+    back = pickle.loads(pickle.dumps(lines))
+    assert type(back) is OutletLines and back == lines and back.leads == lines.leads
+    assert not OutletLines() and OutletLines((), {5}).leads  # no templates, leads still
+    # a lead's key is its line's without a dateline
+    plain = lead_key("اعلن الوزير")
+    assert lead_key("دبي, الامارات (cnn)-- اعلن الوزير") == plain == lead_key("القاهرة (رويترز) - اعلن الوزير")
+
+
 def test_templates_are_learned_per_outlet_only(ant: list[dict]) -> None:
     footer = "موقع الخبر اليومي - كل ما يهمك من أخبار العالم العربي والدولي لحظة بلحظة"
     arts = [Article(id=f"a{k}", text=f"{ant[k]['text']}\n{footer}\n", source="site1") for k in range(5)]
@@ -716,8 +764,10 @@ def test_precomputed_line_keys_are_what_the_classifier_tests() -> None:
 
 def test_compiled_classifier_equals_the_reference_on_every_pool_line_and_page() -> None:
     """Each pool line alone, after prose and between boilerplate; and the two seed pages whole."""
-    from khabar.clean.lines import split_lines
-    from khabar.clean.segment import classify_lines, classify_lines_reference
+    from khabar.clean.lines import split_lines, template_key
+    from khabar.clean.segment import classify_lines, classify_lines_reference, classify_to_segments, to_segments
+    from khabar.clean.teasers import OutletLines, lead_key
+    from khabar.normalize import normalize_text
 
     texts = [SEED_A.read_text(encoding="utf-8"), SEED_B.read_text(encoding="utf-8")]
     for ln in _POOL:
@@ -736,6 +786,29 @@ def test_compiled_classifier_equals_the_reference_on_every_pool_line_and_page() 
         got, ref = classify_lines(split_lines(text)), classify_lines_reference(split_lines(text))
         assert [(ln.kind, ln.rule) for ln in got] == [(ln.kind, ln.rule) for ln in ref], text
         rules.update(ln.rule for ln in got)
+    # teasers: the leads of other articles of the outlet after the body (never the article's own lead,
+    # never before some prose of the host: here PARA2 is a template, so the host has none before them)
+    pool = [ln for ln in _POOL if len(ln.split()) >= 12]
+    leads = {lead_key(normalize_text(ln)) for ln in [*pool, PARA]}
+    plain, templated = OutletLines((), leads), OutletLines({template_key(normalize_text(PARA2))}, leads)
+    for k, ln in enumerate(pool):
+        nxt = pool[(k + 1) % len(pool)]
+        for text, outlet in (
+            (f"{PARA}\n{ln}\n{nxt}\n© 2018", plain),
+            (f"{ln}\n{nxt}\n{PARA}", plain),
+            (f"{PARA2}\n{ln}\n1,234 مشاهدة\n{nxt}\n{PARA3}", plain),
+            (f"{PARA2}\n{ln}\n{PARA3}", plain),
+            (f"{PARA2}\n{ln}\n{nxt}\n{PARA3}", templated),
+        ):
+            for keys in (None, line_keys(split_lines(text))):
+                got = classify_to_segments(split_lines(text), outlet, len(text), keys)
+                ref = to_segments(classify_lines_reference(split_lines(text), outlet), len(text))
+                assert got == ref, text
+            got_lines = classify_lines(split_lines(text), outlet)
+            ref_lines = classify_lines_reference(split_lines(text), outlet)
+            assert [(ln.kind, ln.rule) for ln in got_lines] == [(ln.kind, ln.rule) for ln in ref_lines], text
+            rules.update(ln.rule for ln in got_lines)
+    assert "teasers" in rules
     # every rule of the classifier is exercised
     for rule in ("credit", "date", "url", "menu", "ticker", "repeated-line", "between-boilerplate"):
         assert rule in rules, rule

@@ -18,6 +18,8 @@ from khabar.engines import spark as spark_engine  # noqa: E402
 from khabar.readers.records import MAX_CHARS  # noqa: E402
 
 SOURCES = ("wadi", "mirsad", "sahel", "nabd", "akhar")
+DATELINE = "دبي (CNN)-- "
+TEASED: dict[str, str] = {}  # the articles corpus() ended with other articles' leads → the first of them
 FOOTER = ["تابعونا على فيسبوك وتويتر", "جميع الحقوق محفوظة © {s} 2018", "عدد المشاهدات: {n}"]
 
 
@@ -42,7 +44,15 @@ def corpus(ant: list[dict], n: int = 2200, seed: int = 3) -> list[dict]:
         else:
             paras = [" ".join(rng.choices(vocab, k=rng.randint(15, 60))) for _ in range(rng.randint(3, 8))]
             title = " ".join(rng.choices(vocab, k=8))
-        lines = [*paras, *(f.format(s=source, n=rng.randint(1, 9999)) for f in FOOTER)]
+            if rng.random() < 0.3:
+                paras[0] = f"{DATELINE}{paras[0]}"
+        teasers: list[str] = []
+        if rng.random() < 0.1:  # the leads of earlier articles of the outlet, their datelines dropped
+            earlier = [d for d in docs[-200:] if d["source"] == source]
+            teasers = [d["text"].split("\n")[0].removeprefix(DATELINE) for d in earlier[-3:]]
+            if len(teasers) >= 2:
+                TEASED[f"a{k:05d}"] = teasers[0]
+        lines = [*paras, *teasers, *(f.format(s=source, n=rng.randint(1, 9999)) for f in FOOTER)]
         if rng.random() < 0.1:
             lines += ["اقرأ أيضاً", " ".join(rng.choices(vocab, k=7)), " ".join(rng.choices(vocab, k=40))]
         doc = {"id": f"a{k:05d}", "title": title, "source": source, "text": "\n".join(lines), "day": day}
@@ -84,6 +94,11 @@ def test_spark_engine_output_equals_local_engine(tmp_path: Path, ant: list[dict]
     assert [x.split(": ")[2].split()[0] for x in said[0][:3]] == ["invalid", "article", "duplicate"]
     assert local.summary["articles"] == summary["articles"] >= 2000
     assert local.summary["pairs"] > 300 and local.summary["stories"] < local.summary["articles"]
+    records = [json.loads(x) for x in (tmp_path / "local" / "articles.jsonl").open()]
+    teased = [r for r in records if r["id"] in TEASED and r["text"].count(TEASED[r["id"]]) == 1]
+    at = [(r, r["text"].index(TEASED[r["id"]])) for r in teased]
+    kinds = [next(g["kind"] for g in r["segments"] if g["start"] <= i < g["end"]) for r, i in at]
+    assert len(teased) > 20 and kinds.count("boilerplate") > 0.8 * len(kinds)  # the teasers are found
     for name in ("articles", "pairs", "stories", "errors"):
         a = (tmp_path / "local" / f"{name}.jsonl").read_bytes()
         b = (tmp_path / "spark" / f"{name}.jsonl").read_bytes()

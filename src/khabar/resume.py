@@ -50,7 +50,7 @@ from khabar.stories.features import warm
 from khabar.writers import atomic_file
 
 DIRNAME = ".khabar-resume"
-LAYOUT = 3  # of the checkpoint files: a change makes older checkpoints stale (recomputed, never misread)
+LAYOUT = 4  # of the checkpoint files: a change makes older checkpoints stale (recomputed, never misread)
 CHUNK = int(os.environ.get("KHABAR_RESUME_CHUNK", str(RANGE)))  # articles per prepare checkpoint (a worker task)
 #: Testing hook: ``KHABAR_CRASH_AFTER=<checkpoint name>`` (``templates``, ``prepare-<lo>-<hi>``,
 #: ``reuse``, ``stories``, ``written``) kills the process with SIGKILL right after that point.

@@ -61,6 +61,8 @@ cdef class Classifier:
     cdef object menu_like
     cdef object inline_link  # appended.inline_link
     cdef object continues_host  # appended.continues_host
+    cdef object lead_key  # teasers.lead_key
+    cdef int teaser_words
     cdef frozenset date_words
     cdef int lexicon_max, substantial, short, sandwich, ticker, headline_max
     cdef Py_UCS4 stops[16]  # a headline-length line ending in one of these is prose
@@ -71,7 +73,7 @@ cdef class Classifier:
     def __init__(
         self, lexicon, template_key, url_match, menu_like, date_words, str menu_seps, str headline_stops,
         int lexicon_max, int substantial, int short, int sandwich, int ticker, int headline_max, inline_link,
-        continues_host, str quote,
+        continues_host, str quote, lead_key, int teaser_words,
     ):
         self.by_length = lexicon.by_length
         self.trigger_mask = lexicon.trigger_bits.mask
@@ -84,6 +86,8 @@ cdef class Classifier:
         if len(quote) != 1:
             raise ValueError("one quotation mark")
         self.quote = ord(quote)
+        self.lead_key = lead_key
+        self.teaser_words = teaser_words
         self.date_words = frozenset(date_words)
         if len(menu_seps) > 16 or len(headline_stops) > 16:
             raise ValueError("at most 16 separator and stop characters")
@@ -203,6 +207,9 @@ cdef class Classifier:
             self._context(idx, m, nw, kinds, codes, rules)
             self._appended(idx, m, nw, kinds, codes, rules, headline, norms)
             self._context(idx, m, nw, kinds, codes, rules)
+            leads = getattr(templates, "leads", None)
+            if leads:
+                self._teasers(idx, m, nw, kinds, rules, norms, keys, leads)
             for i in range(m):
                 ln = lines[idx[i]]
                 ln.kind = _KIND_NAMES[kinds[idx[i]]]
@@ -353,6 +360,39 @@ cdef class Classifier:
                 i = idx[pos]
                 if kinds[i] == BODY:
                     kinds[i], codes[i], rules[i] = APPENDED, R_OTHER, "after-marker"
+
+    cdef int _teasers(
+        self, Py_ssize_t* idx, Py_ssize_t m, int* nw, int* kinds, list rules, list norms, list keys, frozenset leads
+    ) except -1:
+        """``teasers.mark_teasers`` over the non-blank lines ``idx[:m]``."""
+        cdef Py_ssize_t pos, q, r, i, n_body = 0
+        cdef bint host = False
+        own = 0
+        for pos in range(m):
+            i = idx[pos]
+            if nw[i] >= self.teaser_words:
+                own = self.lead_key(norms[i])
+                break
+        body = [idx[pos] for pos in range(m) if kinds[idx[pos]] == BODY]
+        n_body = len(body)
+        teaser = []
+        for q in range(n_body):
+            i = body[q]
+            if nw[i] < self.teaser_words:
+                teaser.append(False)
+                continue
+            key = self.template_key(norms[i]) if keys is None else keys[i]
+            teaser.append(key in leads and key != own)
+        for q in range(n_body):
+            i = body[q]
+            if teaser[q] and host and q + 1 < n_body and teaser[q + 1]:
+                for r in range(q, n_body):
+                    kinds[<Py_ssize_t>body[r]] = BOILERPLATE
+                    rules[<Py_ssize_t>body[r]] = "teasers"
+                return 0
+            if not teaser[q] and nw[i] >= self.substantial:
+                host = True
+        return 0
 
     cdef void _links(
         self, Py_ssize_t* idx, Py_ssize_t start, Py_ssize_t end, Py_ssize_t n_heads, int* kinds, int* codes,

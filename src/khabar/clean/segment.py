@@ -6,7 +6,7 @@ from collections.abc import Collection
 from functools import lru_cache
 
 from khabar.article import Segment
-from khabar.clean import appended, boilerplate
+from khabar.clean import appended, boilerplate, teasers
 from khabar.clean._classify_kernel import Classifier
 from khabar.clean.appended import mark_appended
 from khabar.clean.boilerplate import apply_context, classify_line
@@ -40,6 +40,8 @@ def _classifier() -> Classifier:
         appended.inline_link,
         appended.continues_host,
         appended.QUOTE,
+        teasers.lead_key,
+        teasers.TEASER_WORDS,
     )
 
 
@@ -66,6 +68,7 @@ def classify_lines_reference(lines: list[Line], templates: Collection[int] = ())
     apply_context(lines)
     mark_appended(lines)
     apply_context(lines)  # the footer after an appended article
+    teasers.mark_teasers(lines, teasers.leads_of(templates))
     return lines
 
 

@@ -17,6 +17,7 @@ import numpy as np
 from khabar import _text_kernel
 from khabar.clean.lexicon import lexicon
 from khabar.clean.lines import Line, split_lines, template_key
+from khabar.clean.teasers import OutletLines, lead_of
 from khabar.digest import texts_digest
 from khabar.normalize import Normalized
 from khabar.words import word_characters
@@ -122,6 +123,7 @@ class KeyRows:
     flags: np.ndarray  # uint8
     lines: np.ndarray  # uint64
     line_bounds: np.ndarray  # int64, len(digests) + 1: article k's lines are lines[bounds[k]:bounds[k + 1]]
+    leads: np.ndarray  # uint64, each article's lead key (teasers.lead_of; 0: none, or no outlet)
 
     def line_keys(self) -> list[np.ndarray | None]:
         """Each article's line keys (:func:`line_keys`), None for one without an outlet."""
@@ -135,6 +137,7 @@ def key_rows(items: Sequence[tuple[str, list[int], list[int], list[str | None]] 
     :func:`counted_lines` of each article, made with numpy for the whole run (no Python step per
     line but the credit pattern's match)."""
     digests: list[bytes | None] = []
+    leads: list[int] = []
     sizes: list[int] = []
     keys: list[int] = []
     words: list[int] = []
@@ -143,10 +146,12 @@ def key_rows(items: Sequence[tuple[str, list[int], list[int], list[str | None]] 
     for item in items:
         if item is None:
             digests.append(None)
+            leads.append(0)
             sizes.append(0)
             continue
         text, line_keys_, n_words, norms = item
         digests.append(text_digest(text))
+        leads.append(lead_of(norms, n_words))
         sizes.append(len(line_keys_))
         keys.extend(line_keys_)
         words.extend(n_words)
@@ -172,6 +177,7 @@ def key_rows(items: Sequence[tuple[str, list[int], list[int], list[str | None]] 
         np.bitwise_or.reduceat(flags, first) if len(first) else flags,
         lines,
         bounds,
+        np.array(leads, dtype=np.uint64),
     )
 
 
@@ -184,11 +190,20 @@ class TemplateLearner:
     _seen: set[tuple[str, bytes]] = field(default_factory=set)
     _ids: dict[str, int] = field(default_factory=dict)  # outlet → its number in the rows
     _rows: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)  # (outlet, key, flags)
+    _leads: dict[str, set[int]] = field(default_factory=dict)  # outlet → its articles' lead keys (teasers)
 
     def add(self, source: str | None, text: str, lines: list[Line] | None = None) -> None:
         """Count the lines of one article (``lines`` from :func:`split_lines`, if already split)."""
         if source:
+            lines = lines if lines is not None else split_lines(text)
             self.add_keys(source, article_keys(text, lines))
+            norms = [None if ln.blank else ln.norm for ln in lines]
+            self.add_lead(source, lead_of(norms, [ln.n_words for ln in lines]))
+
+    def add_lead(self, source: str | None, key: int) -> None:
+        """Note one article's lead key (:func:`khabar.clean.teasers.lead_of`; 0: it has none)."""
+        if source and key:
+            self._leads.setdefault(source, set()).add(key)
 
     def _first(self, source: str, digest: bytes) -> bool:
         """Whether an article of ``source`` with this text digest is new (then it is counted)."""
@@ -227,6 +242,8 @@ class TemplateLearner:
         owner = ids[rows.article]
         take = owner >= 0
         self._rows.append((owner[take], rows.keys[take], rows.flags[take]))
+        for source, key in zip(sources, rows.leads.tolist(), strict=True):
+            self.add_lead(source, key)
 
     def add_all(self, items: Iterable[tuple[str | None, str]]) -> None:
         for source, text in items:
@@ -240,9 +257,16 @@ class TemplateLearner:
         for owner, keys, flags in other._rows:
             self._rows.append((remap[owner], keys, flags))
         self.articles.update(other.articles)
+        for source, keys in other._leads.items():
+            self._leads.setdefault(source, set()).update(keys)
 
     def templates(self) -> dict[str, frozenset[int]]:
-        """The learned template line keys of each outlet."""
+        """The learned template line keys of each outlet, each set an :class:`OutletLines` that also
+        carries the lead keys of the outlet's articles (what tells its teasers)."""
+        keys = self._template_keys()
+        return {source: OutletLines(keys[source], self._leads.get(source, ())) for source in keys}
+
+    def _template_keys(self) -> dict[str, frozenset[int]]:
         out: dict[str, frozenset[int]] = {source: frozenset() for source in self.articles}
         if not self._rows:
             return out

@@ -43,6 +43,8 @@ import numpy as np
 from khabar import __version__
 from khabar.article import Article
 from khabar.candidates import CandidateParams, DocumentFrequency
+from khabar.clean.lines import split_lines
+from khabar.clean.teasers import OutletLines, lead_of
 from khabar.clean.templates import article_keys, support_needed
 from khabar.errors import KhabarError, RecordError
 from khabar.fingerprint import Unit
@@ -240,9 +242,22 @@ def templates(articles: Any) -> dict[str, frozenset[int]]:
     for source, key in kept.collect():  # the templates themselves: a few lines per outlet
         out[source].add(key)
     per_text.unpersist()
-    return {source: frozenset(keys) for source, keys in out.items()} | {
-        source: frozenset() for source in n_articles if source not in out
-    }
+    leads: dict[str, set[int]] = defaultdict(set)
+    for source, key in (  # each article's lead key, for its outlet's teasers: one integer per article at most
+        articles.filter(lambda ka: bool(ka[1].source))
+        .map(lambda ka: (ka[1].source, _lead(ka[1].text)))
+        .filter(lambda sk: sk[1] != 0)
+        .distinct()
+        .collect()
+    ):
+        leads[source].add(key)
+    return {source: OutletLines(out.get(source, ()), leads.get(source, ())) for source in n_articles}
+
+
+def _lead(text: str) -> int:
+    """The article's lead key (:func:`khabar.clean.teasers.lead_of` of its lines)."""
+    lines = split_lines(text)
+    return lead_of([None if ln.blank else ln.norm for ln in lines], [ln.n_words for ln in lines])
 
 
 def prepare(articles: Any, tpl: Any) -> Any:
