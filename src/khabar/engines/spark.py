@@ -6,7 +6,8 @@ Every step calls the functions the local engine calls; Spark only decides where 
    ``binaryFiles``) with khabar's readers; records keep their (file, record) position, duplicate ids
    are resolved by position, and articles are numbered in input order, as the local engine reads them.
 2. **Templates** — per article the line keys (:func:`khabar.clean.templates.article_keys`), reduced
-   per (outlet, text digest) and then per (outlet, line); the learned templates are small and
+   per (outlet, text digest) and then per (outlet, line), and each article's lead key (the teasers:
+   one integer per article at most, distinct per outlet); the learned templates are small and
    broadcast.
 3. **Prepare** — :func:`khabar.prepare.prepare_many` on batches of articles: segments, reuse units, story
    units, wire credits, time.
