@@ -42,11 +42,16 @@ def lead_of(norms: Sequence[str | None], words: Sequence[int]) -> int:
     return 0
 
 
+def lead_of_lines(lines: Sequence[Line]) -> int:
+    """:func:`lead_of` an article's lines (from :func:`khabar.clean.lines.split_lines`)."""
+    return lead_of([None if ln.blank else ln.norm for ln in lines], [ln.n_words for ln in lines])
+
+
 def mark_teasers(lines: list[Line], leads: Collection[int]) -> None:
     """Mark the teasers of classified ``lines`` (``leads``: the lead keys of the outlet's articles)."""
     if not leads:
         return
-    own = lead_of([None if ln.blank else ln.norm for ln in lines], [ln.n_words for ln in lines])
+    own = lead_of_lines(lines)
     body = [ln for ln in lines if ln.kind == "body"]
     teaser = [ln.n_words >= TEASER_WORDS and (key := template_key(ln.norm)) in leads and key != own for ln in body]
     host = False

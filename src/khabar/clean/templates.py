@@ -17,7 +17,7 @@ import numpy as np
 from khabar import _text_kernel
 from khabar.clean.lexicon import lexicon
 from khabar.clean.lines import Line, split_lines, template_key
-from khabar.clean.teasers import OutletLines, lead_of
+from khabar.clean.teasers import OutletLines, lead_of, lead_of_lines
 from khabar.digest import texts_digest
 from khabar.normalize import Normalized
 from khabar.words import word_characters
@@ -197,8 +197,7 @@ class TemplateLearner:
         if source:
             lines = lines if lines is not None else split_lines(text)
             self.add_keys(source, article_keys(text, lines))
-            norms = [None if ln.blank else ln.norm for ln in lines]
-            self.add_lead(source, lead_of(norms, [ln.n_words for ln in lines]))
+            self.add_lead(source, lead_of_lines(lines))
 
     def add_lead(self, source: str | None, key: int) -> None:
         """Note one article's lead key (:func:`khabar.clean.teasers.lead_of`; 0: it has none)."""

@@ -45,7 +45,7 @@ from khabar import __version__
 from khabar.article import Article
 from khabar.candidates import CandidateParams, DocumentFrequency
 from khabar.clean.lines import split_lines
-from khabar.clean.teasers import OutletLines, lead_of
+from khabar.clean.teasers import OutletLines, lead_of_lines
 from khabar.clean.templates import article_keys, support_needed
 from khabar.errors import KhabarError, RecordError
 from khabar.fingerprint import Unit
@@ -226,9 +226,9 @@ def _duplicate(a: Article, first: str) -> RecordError:
 
 def templates(articles: Any) -> dict[str, frozenset[int]]:
     """Each outlet's template lines, counted distributed exactly as :class:`TemplateLearner` counts."""
-    per_text = (
+    per_text = (  # (outlet, (text digest, line keys, prose keys, long keys, lead key)): ArticleKeys and the lead
         articles.filter(lambda ka: bool(ka[1].source))
-        .map(lambda ka: (ka[1].source, article_keys(ka[1].text)))
+        .map(lambda ka: (ka[1].source, _keys_and_lead(ka[1].text)))
         .map(lambda sk: ((sk[0], sk[1][0]), sk[1]))  # one per (outlet, text digest)
         .reduceByKey(lambda x, y: x)
         .map(lambda kv: (kv[0][0], kv[1]))
@@ -242,23 +242,19 @@ def templates(articles: Any) -> dict[str, frozenset[int]]:
     out: dict[str, set[int]] = defaultdict(set)
     for source, key in kept.collect():  # the templates themselves: a few lines per outlet
         out[source].add(key)
-    per_text.unpersist()
+    # each article's lead key, for its outlet's teasers (identical texts have the same lead: one each is
+    # enough), one integer per article at most
     leads: dict[str, set[int]] = defaultdict(set)
-    for source, key in (  # each article's lead key, for its outlet's teasers: one integer per article at most
-        articles.filter(lambda ka: bool(ka[1].source))
-        .map(lambda ka: (ka[1].source, _lead(ka[1].text)))
-        .filter(lambda sk: sk[1] != 0)
-        .distinct()
-        .collect()
-    ):
+    for source, key in per_text.map(lambda sk: (sk[0], sk[1][4])).filter(lambda sk: sk[1] != 0).distinct().collect():
         leads[source].add(key)
+    per_text.unpersist()
     return {source: OutletLines(out.get(source, ()), leads.get(source, ())) for source in n_articles}
 
 
-def _lead(text: str) -> int:
-    """The article's lead key (:func:`khabar.clean.teasers.lead_of` of its lines)."""
+def _keys_and_lead(text: str) -> tuple[Any, ...]:
+    """:func:`article_keys` of the text with its lead key after them, its lines split once."""
     lines = split_lines(text)
-    return lead_of([None if ln.blank else ln.norm for ln in lines], [ln.n_words for ln in lines])
+    return (*article_keys(text, lines), lead_of_lines(lines))
 
 
 def prepare(articles: Any, tpl: Any) -> Any:
