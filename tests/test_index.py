@@ -215,3 +215,51 @@ def test_cli_ingest_in_batches_reports_bad_records(tmp_path: Path, ant: list[dic
     for d in docs[:-1]:
         one.ingest([d])
     assert contents(db)[:3] == contents(tmp_path / "one.db")[:3]
+
+
+def test_ingest_tells_an_outlets_teasers_by_the_leads_of_its_articles_indexed_before(tmp_path: Path) -> None:
+    from khabar.scan import scan
+    from tests.test_clean import LEAD, PARA, PARA2, _lead_text
+
+    # CNN's page ends with leads of its earlier articles (datelines dropped): the index knows those
+    others = [
+        {"id": f"o{k}", "text": f"دبي (CNN)-- {_lead_text(k)}\n{_lead_text(k + 50)}", "source": "cnn"} for k in range(4)
+    ]
+    tail = [_lead_text(1), _lead_text(2), LEAD]
+    host = {"id": "host", "text": "\n".join([PARA, PARA2, *tail]), "source": "cnn"}
+    elsewhere = {**host, "id": "elsewhere", "source": "bbc"}  # another outlet's leads tell nothing
+    docs = [*others, host, elsewhere]
+    index = Index(tmp_path / "i.db")
+    for d in docs:
+        index.ingest([d])
+    index.close()
+    (tmp_path / "in.jsonl").write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in docs))
+    batch = scan([str(tmp_path / "in.jsonl")], jobs=1)
+    con = sqlite3.connect(tmp_path / "i.db")
+    try:
+        online = {r[0]: json.loads(r[1])["segments"] for r in con.execute("SELECT id, record FROM articles")}
+        assert con.execute("SELECT COUNT(*) FROM template_leads WHERE source = 'cnn'").fetchone()[0] == 5
+    finally:
+        con.close()
+    cut = host["text"].index(tail[0])
+    assert {s["kind"] for s in online["host"] if s["start"] >= cut} == {"boilerplate"}
+    assert {s["kind"] for s in online["host"] if s["end"] <= cut} == {"body"}
+    assert {s["kind"] for s in online["elsewhere"]} == {"body"}
+    assert online == {a.id: [s.to_json() for s in a.segments] for a in batch.articles}  # as a scan cleans them
+    again = Index(tmp_path / "i.db")  # a new process: the leads are read back from the file
+    try:
+        again.ingest([{**host, "id": "host2"}])
+        record = again.db.execute("SELECT record FROM articles WHERE id = 'host2'").fetchone()[0]
+        assert json.loads(record)["segments"] == online["host"]
+    finally:
+        again.close()
+    # an index of a khabar that kept no leads: the table is made when it is opened for writing
+    con = sqlite3.connect(tmp_path / "i.db")
+    con.execute("DROP TABLE template_leads")
+    con.close()
+    older = Index(tmp_path / "i.db")
+    try:
+        older.ingest([{**others[0], "id": "o0-again"}])
+        assert older.db.execute("SELECT COUNT(*) FROM template_leads").fetchone()[0] == 1
+    finally:
+        older.close()

@@ -7,8 +7,10 @@ with the same aligner as ``khabar scan``; its story units are linked to the unit
 that reaches ``join``, else found a new story.
 
 Differences from a batch scan, by design of an online index: an article is cleaned with the templates
-known when it arrives (earlier articles are not re-cleaned), and stories are never merged or split
-after the fact (a batch scan re-clusters everything).
+known when it arrives (earlier articles are not re-cleaned), its teasers are told by the leads of
+the outlet's articles indexed before it (a batch scan knows every lead of the scan: a teaser of an
+article indexed later stays body), and stories are never merged or split after the fact (a batch
+scan re-clusters everything).
 
 What keeps an ingest's cost from growing with the index: the postings of an n-gram stop at
 ``max_df`` units (beyond that it is a stock phrase, which candidate search skips anyway, so each
@@ -40,6 +42,7 @@ import numpy as np
 from khabar.align import SeedIndex, align_indexed, seed_index
 from khabar.article import Article
 from khabar.clean.lines import split_lines
+from khabar.clean.teasers import OutletLines, lead_of_lines
 from khabar.clean.templates import article_keys, support_needed
 from khabar.fingerprint import Unit, grams
 from khabar.index.store import connect, ids_of
@@ -132,6 +135,7 @@ class Index:
         self.windows = StoryWindows(self.db)
         self._story_sizes: dict[str, int] = {}
         self._source_texts: dict[str, int] = {}
+        self._source_leads: dict[str, set[int]] = {}
         self._version: int | None = None
 
     def warm(self) -> None:
@@ -225,6 +229,7 @@ class Index:
         self.windows.clear()
         self._story_sizes.clear()
         self._source_texts.clear()
+        self._source_leads.clear()
 
     def _data_version(self) -> int:
         return int(self.db.execute("PRAGMA data_version").fetchone()[0])
@@ -288,7 +293,8 @@ class Index:
         return IngestResult(article.id, unit_story.get("body"), sorted(shares[a] for a, _ in found), dict(unit_story))
 
     def _learn(self, article: Article) -> frozenset[int]:
-        """The outlet's templates so far; then count this article's lines."""
+        """The outlet's templates so far, with the lead keys of its articles so far and this one's
+        (:class:`OutletLines`: what tells its teasers); then count this article's lines."""
         if not article.source:
             return frozenset()
         db = self.db
@@ -303,19 +309,32 @@ class Index:
             for r in rows
             if r["n"] >= support_needed(n_articles, bool(r["prose"]), bool(r["long"]))
         )
-        digest, lines, prose, longs = article_keys(article.text, split_lines(article.text, make_view(article.text)))
+        lines = split_lines(article.text, make_view(article.text))
+        leads = self._leads(source, lead_of_lines(lines))
+        digest, found, prose, longs = article_keys(article.text, lines)
         if db.execute("SELECT 1 FROM template_texts WHERE source = ? AND digest = ?", (source, digest)).fetchone():
             self._source_texts[source] = n_articles
-            return keys
+            return OutletLines(keys, leads)
         db.execute("INSERT INTO template_texts (source, digest) VALUES (?, ?)", (source, digest))
         self._source_texts[source] = n_articles + 1
         db.executemany(
             "INSERT INTO template_lines (source, key, n, prose, long) VALUES (?, ?, 1, ?, ?) "
             "ON CONFLICT (source, key) DO UPDATE SET n = n + 1, prose = MAX(prose, excluded.prose), "
             "long = MAX(long, excluded.long)",
-            [(source, _signed(key), key in prose, key in longs) for key in lines],
+            [(source, _signed(key), key in prose, key in longs) for key in found],
         )
-        return keys
+        return OutletLines(keys, leads)
+
+    def _leads(self, source: str, lead: int) -> set[int]:
+        """The lead keys of the outlet's articles, with ``lead`` (this article's; 0: none) added."""
+        leads = self._source_leads.get(source)
+        if leads is None:
+            rows = self.db.execute("SELECT key FROM template_leads WHERE source = ?", (source,))
+            leads = self._source_leads[source] = {_unsigned(int(r[0])) for r in rows}
+        if lead and lead not in leads:
+            self.db.execute("INSERT INTO template_leads (source, key) VALUES (?, ?)", (source, _signed(lead)))
+            leads.add(lead)
+        return leads
 
     # ------------------------------------------------------------------ reuse
 

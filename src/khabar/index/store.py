@@ -3,7 +3,9 @@
 Tables: ``articles`` (the articles.jsonl record of each article, its story and time), ``units``
 (reuse units: word hashes and offsets as blobs; story term vectors), ``grams`` (word 5-gram
 postings of the units: the candidate index), ``pairs`` (pairs.jsonl records), ``stories`` and
-``templates`` (per-outlet line counts, so templates keep being learned as articles arrive).
+``template_*`` (per-outlet line counts, so templates keep being learned as articles arrive, and
+the outlets' articles' lead keys, which tell their teasers: ``clean/teasers.py``).  A table this
+khabar adds to the schema (``template_leads``) is made when an older index is opened for writing.
 An n-gram's postings stop at ``max_df`` units (see ``ingest.py``).
 
 Every write of one ingest is one transaction (or a savepoint in a transaction shared with
@@ -76,6 +78,8 @@ CREATE TABLE IF NOT EXISTS template_lines (
 CREATE INDEX IF NOT EXISTS template_lines_n ON template_lines(source, n);
 CREATE TABLE IF NOT EXISTS template_texts (source TEXT NOT NULL, digest BLOB NOT NULL, PRIMARY KEY (source, digest))
     WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS template_leads (source TEXT NOT NULL, key INTEGER NOT NULL, PRIMARY KEY (source, key))
+    WITHOUT ROWID;                    -- the lead key of each article of an outlet: what tells its teasers
 """
 
 
