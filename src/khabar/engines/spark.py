@@ -636,13 +636,10 @@ def scan(
     records = records.values()
     seconds["stories"] = round(time.perf_counter() - t0, 3)
     relations = Counter(pairs.map(lambda kv: kv[1]["relation"]).countByValue())
-    segments = Counter(prepared.flatMap(lambda kv: [s.kind for s in kv[1][0].segments]).countByValue())
-    inferred = prepared.filter(lambda kv: kv[1][1].time[1] == "text").count()
+    # the articles' counts in one job (each job over the prepared articles unpickles all of them)
+    segments, inferred, unreadable, n_cut = prepared.mapPartitions(_article_counts).reduce(_add_counts)
     bad_times = prepared.filter(lambda kv: bool(kv[1][0].published) and kv[1][1].time[1] != "published")
-    unreadable = bad_times.count()
-    cut = prepared.filter(lambda kv: kv[1][0].cut is not None)
-    n_cut = cut.count()
-    if warn:  # as the local engine says them: the first unreadable published values
+    if warn and unreadable:  # as the local engine says them: the first unreadable published values
         first = bad_times.map(lambda kv: (kv[0], (kv[1][0].origin, kv[1][0].published)))
         shown = [x for _, x in first.takeOrdered(SHOWN_UNREADABLE, key=lambda kv: kv[0])]
         for line in unreadable_notices(shown, unreadable):
@@ -675,6 +672,25 @@ def scan(
     if out is not None:
         _write_summary(out, summary)
     return summary
+
+
+ArticleCounts = tuple[Counter[str], int, int, int]  # segments by kind, times from text, unreadable, cut
+
+
+def _article_counts(part: Iterable[tuple[int, tuple[Article, Prepared]]]) -> Iterator[ArticleCounts]:
+    """summary.json's counts of a partition's prepared articles."""
+    segments: Counter[str] = Counter()
+    inferred = unreadable = cut = 0
+    for _, (a, p) in part:
+        segments.update(s.kind for s in a.segments)
+        inferred += p.time[1] == "text"
+        unreadable += bool(a.published) and p.time[1] != "published"
+        cut += a.cut is not None
+    yield segments, inferred, unreadable, cut
+
+
+def _add_counts(x: ArticleCounts, y: ArticleCounts) -> ArticleCounts:
+    return x[0] + y[0], x[1] + y[1], x[2] + y[2], x[3] + y[3]
 
 
 def _article_records(prepared: Any, unit_story: Any, sunits: Any, partitions: int) -> Any:
