@@ -61,6 +61,24 @@ def test_random_units_align_as_the_reference(
     assert align_many(units, xs, ys, p, df) == _reference(units, xs, ys, p, df)
 
 
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.lists(st.integers(0, 30), min_size=20, max_size=60), min_size=1, max_size=4),
+    st.lists(st.tuples(st.integers(0, 7), st.integers(0, 7)), min_size=1, max_size=16),
+)
+def test_identical_units_among_other_pairs_align_as_the_reference(
+    docs: list[list[int]], picks: list[tuple[int, int]]
+) -> None:
+    # identical units (a copy of each unit, long enough to be one whole passage) are not aligned
+    # word by word: the other pairs of the batch must keep their own passages
+    units = [_unit(k, w) for k, w in enumerate([*docs, *docs])]
+    xs = [x % len(units) for x, _ in picks]
+    ys = [y % len(units) for _, y in picks]
+    p = AlignParams(min_words=4, rare_df=1)
+    for df in (None, _corpus_df(units, p.rare_df)):
+        assert align_many(units, xs, ys, p, df) == _reference(units, xs, ys, p, df)
+
+
 def _variants(ant: list[dict], rng: random.Random) -> list[Article]:
     """Copies of real articles the ways outlets copy: trimmed, re-ordered, re-led, spliced, edited."""
     out: list[Article] = []

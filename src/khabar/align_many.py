@@ -56,6 +56,17 @@ def align_many(
         n, n5off, n5 = 0, np.zeros(len(mine) + 1, np.int64), np.zeros(0, np.uint64)
         df_hashes, df_counts = np.zeros(0, np.uint64), np.zeros(0, np.int64)
     lx, ly = inverse[: len(xs)], inverse[len(xs) :]
+    # identical units are one whole passage (align._align), whatever their seeds would give: not aligned
+    same_length = np.flatnonzero(
+        (lengths[lx] == lengths[ly]) & (lengths[lx] >= max(params.min_words, params.long_words))
+    )
+    aligned = np.ones(len(xs), dtype=bool)
+    for k in same_length.tolist():
+        ua, ub = mine[lx[k]], mine[ly[k]]
+        if identical(ua, ub, params):
+            out[k] = [whole(ua, ub)]
+            aligned[k] = False
+    todo = np.flatnonzero(aligned)
     rows = align_all(
         np.ascontiguousarray(h),
         off,
@@ -66,8 +77,8 @@ def align_many(
         np.ascontiguousarray(df_hashes),
         np.ascontiguousarray(df_counts),
         params.rare_df,
-        lx,
-        ly,
+        np.ascontiguousarray(lx[todo]),
+        np.ascontiguousarray(ly[todo]),
         params.seed,
         params.gap,
         params.min_words,
@@ -75,14 +86,7 @@ def align_many(
         params.max_repeat,
         params.long_words,
     )
-    for k, a0, a1, b0, b1, matched in rows.tolist():
+    for j, a0, a1, b0, b1, matched in rows.tolist():
+        k = int(todo[j])
         out[k].append(passage(mine[lx[k]], mine[ly[k]], a0, a1, b0, b1, matched))
-    # identical units are one whole passage (align._align), whatever their seeds gave
-    same_length = np.flatnonzero(
-        (lengths[lx] == lengths[ly]) & (lengths[lx] >= max(params.min_words, params.long_words))
-    )
-    for k in same_length.tolist():
-        ua, ub = mine[lx[k]], mine[ly[k]]
-        if identical(ua, ub, params):
-            out[k] = [whole(ua, ub)]
     return out
