@@ -254,6 +254,12 @@ def test_stock_phrases_are_not_reuse_but_rare_short_copies_are(ant: list[dict]) 
     stock = "الرئيس الأمريكي دونالد ترامب والزعيم الكوري الشمالي كيم جونغ أون"  # 10 words, in every article
     quote = "وقال الوزير إن الاتفاق الجديد سيمنح المزارعين في الجنوب حق تصدير محاصيلهم مباشرة"  # 13 words
     texts = [f"{filler(40)} {stock} {filler(40)}" for _ in range(14)]
+    # a stock phrase with the day after it: its one rare n-gram is the day, and «أن», not reuse
+    minister = "أعلن وزير الخارجية الروسي سيرغي لافروف"
+    days = ("السبت", "الأحد", "الاثنين", "الثلاثاء", "الأربعاء", "الخميس")
+    for k in range(14):
+        day = "الجمعة" if k in (2, 3) else days[k % len(days)]
+        texts[k] += f"\n{filler(20)} {minister} {day} أن {filler(20)}"
     texts[0] += f"\n{filler(30)} {quote} {filler(30)}"
     texts[1] += f"\n{filler(30)} {quote} {filler(30)}"
     arts = [Article(id=f"d{k:02}", text=t) for k, t in enumerate(texts)]

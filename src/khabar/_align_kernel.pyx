@@ -256,22 +256,25 @@ cdef inline bint is_rare(uint64_t x, const uint64_t* dfh, const int64_t* dfc, in
 
 cdef bint stock(const uint64_t* n5, const int64_t* n5off, const Params* p, int64_t a, int64_t b,
                 int64_t c0, int64_t c1, int64_t c2, int64_t c3, uint64_t* tmp) noexcept nogil:
-    """align._stock: no n-gram wholly inside the passage and rare in the corpus is shared."""
+    """align._stock: the n-grams wholly inside the passage, rare in the corpus and shared by both
+    sides cover fewer than ``min_words`` of its words."""
     cdef int64_t n = p.df_n
     cdef int64_t wa0 = n5off[a] + c0, wa1 = n5off[a] + imax(c0, c1 - n + 1)
     cdef int64_t wb0 = n5off[b] + c2, wb1 = n5off[b] + imax(c2, c3 - n + 1)
-    cdef int64_t q, r, k = 0
+    cdef int64_t q, r, covered = 0, end = 0
+    cdef bint shared
     for q in range(wa0, wa1):
-        if is_rare(n5[q], p.dfh, p.dfc, p.ndf, p.rare_df):
-            tmp[k] = n5[q]
-            k += 1
-    if k == 0:
-        return True
-    for q in range(wb0, wb1):
-        for r in range(k):
-            if tmp[r] == n5[q]:
-                return False
-    return True
+        if not is_rare(n5[q], p.dfh, p.dfc, p.ndf, p.rare_df):
+            continue
+        shared = False
+        for r in range(wb0, wb1):
+            if n5[r] == n5[q]:
+                shared = True
+                break
+        if shared:
+            covered += q + n - imax(q, end)
+            end = q + n
+    return covered < p.min_words
 
 
 cdef struct Rows:

@@ -26,8 +26,10 @@ class AlignParams:
     min_words: int = 8  # a passage matches at least this many words ...
     min_density: float = 0.5  # ... and at least this share of its words
     max_repeat: int = 4  # a seed occurring more often than this within one unit is ignored
-    # In a corpus, a passage shorter than long_words must hold an n-gram found in at most rare_df
-    # units: "الرئيس الأمريكي دونالد ترامب والزعيم الكوري الشمالي كيم جونغ أون" is a stock phrase, not reuse.
+    # In a corpus, a passage shorter than long_words must have min_words of its words in n-grams both
+    # sides share that are found in at most rare_df units: "الرئيس الأمريكي دونالد ترامب والزعيم الكوري
+    # الشمالي كيم جونغ أون" is a stock phrase, not reuse, and so is «أعلن وزير الخارجية الروسي سيرغي
+    # لافروف، الجمعة، أن» (its one rare n-gram is a weekday and «أن» after a stock phrase).
     long_words: int = 20
     rare_df: int = 10
 
@@ -100,14 +102,18 @@ def seed_index(
 
 
 def _stock(sa: SeedIndex, sb: SeedIndex, c: list[int], p: AlignParams) -> bool:
-    """A short passage whose shared n-grams are all common in the corpus."""
+    """A short passage whose distinctive part is shorter than a passage: the n-grams wholly inside
+    it, rare in the corpus and shared by both sides, cover fewer than ``min_words`` of its words."""
     if c[4] >= p.long_words or sa.ngrams is None or sb.ngrams is None or sa.rare is None:
         return False
     n = sa.rare_n  # n-grams wholly inside the passage, on both sides
-    wa = slice(c[0], max(c[0], c[1] - n + 1))
-    wb = slice(c[2], max(c[2], c[3] - n + 1))
-    rare = sa.ngrams[wa][sa.rare[wa]]  # a passage is no stock phrase if b shares one of these
-    return len(rare) == 0 or not set(rare.tolist()).intersection(sb.ngrams[wb].tolist())
+    wa = np.arange(c[0], max(c[0], c[1] - n + 1))
+    theirs = set(sb.ngrams[c[2] : max(c[2], c[3] - n + 1)].tolist())
+    covered: set[int] = set()
+    for i in wa[sa.rare[wa]].tolist():
+        if int(sa.ngrams[i]) in theirs:
+            covered.update(range(i, i + n))
+    return len(covered) < p.min_words
 
 
 def seeds(a: SeedIndex, b: SeedIndex) -> tuple[np.ndarray, np.ndarray]:
