@@ -99,7 +99,7 @@ cdef struct Buf:
     size_t cap
 
 
-DEF N_BUFS = 14  # the tables' six arrays and the scratch's eight
+DEF N_BUFS = 13  # the tables' six arrays and the scratch's seven
 
 
 cdef struct Bufs:
@@ -224,7 +224,6 @@ cdef struct Scratch:
     Chain* chains
     Chain* merged
     int64_t* active
-    uint64_t* tmp
 
 
 cdef struct Params:
@@ -255,7 +254,7 @@ cdef inline bint is_rare(uint64_t x, const uint64_t* dfh, const int64_t* dfc, in
 
 
 cdef bint stock(const uint64_t* n5, const int64_t* n5off, const Params* p, int64_t a, int64_t b,
-                int64_t c0, int64_t c1, int64_t c2, int64_t c3, uint64_t* tmp) noexcept nogil:
+                int64_t c0, int64_t c1, int64_t c2, int64_t c3) noexcept nogil:
     """align._stock: the n-grams wholly inside the passage, rare in the corpus and shared by both
     sides cover fewer than ``min_words`` of its words."""
     cdef int64_t n = p.df_n
@@ -473,7 +472,7 @@ cdef int align_pair(const uint64_t* h, const int64_t* off, const Tables* t, cons
         ch.m = imin(ch.m, imin(ch.a1 - ch.a0, ch.b1 - ch.b0))
         if ch.m < p.min_words or <double>ch.m / <double>span < p.min_density:
             continue
-        if p.has_df and ch.m < p.long_words and stock(n5, n5off, p, a, b, ch.a0, ch.a1, ch.b0, ch.b1, sc.tmp):
+        if p.has_df and ch.m < p.long_words and stock(n5, n5off, p, a, b, ch.a0, ch.a1, ch.b0, ch.b1):
             continue
         if flip:
             if push(rows, k, ch.b0, ch.b1, ch.a0, ch.a1, ch.m) < 0:
@@ -538,13 +537,12 @@ def align_all(
     sc.chains = <Chain*>room(bs, 10, cap * sizeof(Chain))
     sc.merged = <Chain*>room(bs, 11, cap * sizeof(Chain))
     sc.active = <int64_t*>room(bs, 12, cap * sizeof(int64_t))
-    sc.tmp = <uint64_t*>room(bs, 13, (longest + 1) * sizeof(uint64_t))
     rows.cap = 64
     rows.n = 0
     rows.data = <int64_t*>malloc(rows.cap * 6 * sizeof(int64_t))
     try:
         if (sc.sd == NULL or sc.si == NULL or sc.key == NULL or sc.runs == NULL or sc.chains == NULL
-                or sc.merged == NULL or sc.active == NULL or sc.tmp == NULL or rows.data == NULL):
+                or sc.merged == NULL or sc.active == NULL or rows.data == NULL):
             raise MemoryError()
         with nogil:
             err = build_tables(hp, &off[0], n_units, seed, max_repeat, &t, bs)
