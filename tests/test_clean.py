@@ -155,6 +155,33 @@ def test_prose_mentioning_boilerplate_words_is_body() -> None:
     assert kinds_of(long_line, "وقال المسؤول") == {"body"}
 
 
+# a line of prose that introduces a list, and a list as the ANT pages print them (FIFA's ranking)
+INTRO = "وجاء ترتيب المنتخبات العربية في التصنيف الجديد الذي نشره الاتحاد الدولي اليوم على النحو التالي:"
+RANKING = ["24- تونس (-3)", "46- المغرب (-5)", "65- مصر (-20)", "66- الجزائر", "70- السعودية (-3)"]
+
+
+def test_a_list_that_prose_introduces_is_body_however_short() -> None:
+    """Short lines after the last paragraph are page furniture, unless a line of prose ending with a
+    colon introduced them: then they are its list (rule ``list-item``), up to the first line that is
+    boilerplate by its own rules; the same lines after prose without the colon stay furniture."""
+    from khabar.clean.lines import split_lines
+    from khabar.clean.segment import classify_lines, classify_lines_reference
+
+    text = "\n".join([PARA, INTRO, *RANKING, "شارك هذا المقال", "تونس"])
+    for classified in (classify(text), classify_lines_reference(split_lines(text))):
+        got = {text[ln.start : ln.end].strip(): (ln.kind, ln.rule) for ln in classified if not ln.blank}
+        for item in RANKING:
+            assert got[item] == ("body", "list-item"), item
+        assert got["شارك هذا المقال"][0] == "boilerplate"  # a lexicon line ends the list ...
+        assert got["تونس"] == ("boilerplate", "after-last-paragraph")  # ... and what follows is furniture
+    text = "\n".join([PARA, INTRO.rstrip(":") + ".", *RANKING])
+    assert {ln.rule for ln in classify(text) if text[ln.start : ln.end].strip() in RANKING} == {"after-last-paragraph"}
+    text = "\n".join([PARA, "المنتخبات:", *RANKING])  # a heading is not prose: no list
+    assert {ln.kind for ln in classify(text) if text[ln.start : ln.end].strip() in RANKING} == {"boilerplate"}
+    lines = split_lines("\n".join([PARA, INTRO, *RANKING]))
+    assert [ln.rule for ln in classify_lines(lines)][2:] == ["list-item"] * len(RANKING)
+
+
 def _lead_text(k: int) -> str:
     words = ("المحكمة", "الحكومة", "الوزير", "البرلمان", "الشركة", "المدينة", "الرئيس", "المجلس", "الجيش")
     return (
@@ -679,6 +706,8 @@ def _line_pool() -> list[str]:
         "المصدر: وكالات",
         "المصدر: وكالة الانباء الرسمية في العاصمة امس واليوم",  # a credit of eight words
         "12 مايو 2018",
+        INTRO,
+        *RANKING,
         "السبت 12 مايو 2018 - 10:30 ص",
         "ه1439",
         "2018/05/12",
@@ -775,6 +804,8 @@ def test_compiled_classifier_equals_the_reference_on_every_pool_line_and_page() 
         texts.append(f"{PARA}\nاقرأ أيضا\n{ln}\nعنوان خبر آخر\n\n{PARA2}\nرويترز")
         texts.append(f"{PARA}\n{ln}\nاقرأ أيضا\n{PARA2}")  # the appended article is the last prose
         texts.append(f"{PARA}\n{ln}\n{PARA2}\n{PARA3}")  # after an inline link (a pool line), the host goes on
+        texts.append(f"{PARA}\n{INTRO}\n{RANKING[0]}\n{ln}\n{RANKING[1]}\n© 2018")  # a list, and what ends it
+        texts.append(f"{PARA}\nاقرأ أيضا\n{ln}\n{INTRO}\n{RANKING[2]}\n{RANKING[3]}")  # a list in an appended article
         texts.append(f"{PARA}\nاقرأ أيضا\n{ln}\n{LEAD}\n{PARA3}")  # an appended article's lead ...
         texts.append(f"{PARA}\nاقرأ أيضا\n{ln}\nوأضاف {LEAD}\n{PARA3}")  # ... or the host going on
         for end in ('"', '."', ' " ', '""', '.""', '"."'):  # a quotation ends the line: what ends it counts
@@ -812,5 +843,5 @@ def test_compiled_classifier_equals_the_reference_on_every_pool_line_and_page() 
     # every rule of the classifier is exercised
     for rule in ("credit", "date", "url", "menu", "ticker", "repeated-line", "between-boilerplate"):
         assert rule in rules, rule
-    for rule in ("after-last-paragraph", "related-links", "after-marker", "no-words", "related-marker"):
+    for rule in ("after-last-paragraph", "related-links", "after-marker", "no-words", "related-marker", "list-item"):
         assert rule in rules, rule

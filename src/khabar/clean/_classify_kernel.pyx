@@ -26,6 +26,7 @@ DEF APPENDED = 2
 DEF R_OTHER = 0
 DEF R_CREDIT = 1
 DEF R_MARKER = 2
+DEF R_LIST = 3  # an item of a list a line of prose introduces (boilerplate.mark_lists)
 
 _KIND_NAMES = ("body", "boilerplate", "appended")
 
@@ -67,13 +68,14 @@ cdef class Classifier:
     cdef int lexicon_max, substantial, short, sandwich, ticker, headline_max
     cdef Py_UCS4 stops[16]  # a headline-length line ending in one of these is prose
     cdef Py_UCS4 quote  # ... or ending in this after one of them
+    cdef Py_UCS4 list_intro  # a line of prose ending in this introduces a list
     cdef Py_UCS4 seps[16]  # menu separator characters
     cdef int n_stops, n_seps
 
     def __init__(
         self, lexicon, template_key, url_match, menu_like, date_words, str menu_seps, str headline_stops,
         int lexicon_max, int substantial, int short, int sandwich, int ticker, int headline_max, inline_link,
-        continues_host, str quote, lead_key, int teaser_words,
+        continues_host, str quote, lead_key, int teaser_words, str list_intro,
     ):
         self.by_length = lexicon.by_length
         self.trigger_mask = lexicon.trigger_bits.mask
@@ -86,6 +88,9 @@ cdef class Classifier:
         if len(quote) != 1:
             raise ValueError("one quotation mark")
         self.quote = ord(quote)
+        if len(list_intro) != 1:
+            raise ValueError("one character introduces a list")
+        self.list_intro = ord(list_intro)
         self.lead_key = lead_key
         self.teaser_words = teaser_words
         self.date_words = frozenset(date_words)
@@ -204,9 +209,9 @@ cdef class Classifier:
                 nw[i] = ln.n_words
                 self._line(i, <str>norms[i], nw[i], kinds, codes, rules, templates, use_templates, seen, keys)
                 headline[i] = self._headline_like(<str>norms[i], nw[i])
-            self._context(idx, m, nw, kinds, codes, rules)
+            self._context(idx, m, nw, kinds, codes, rules, norms)
             self._appended(idx, m, nw, kinds, codes, rules, headline, norms)
-            self._context(idx, m, nw, kinds, codes, rules)
+            self._context(idx, m, nw, kinds, codes, rules, norms)
             leads = getattr(templates, "leads", None)
             if leads:
                 self._teasers(idx, m, nw, kinds, rules, norms, keys, leads)
@@ -280,15 +285,37 @@ cdef class Classifier:
                 e -= 1
         return e > 0 and not _among(PyUnicode_READ(kind, data, e - 1), self.stops, self.n_stops)
 
-    cdef void _context(self, Py_ssize_t* idx, Py_ssize_t m, int* nw, int* kinds, int* codes, list rules):
+    cdef bint _ends_with(self, str norm, Py_UCS4 ch):
+        """``norm.rstrip().endswith(ch)``."""
+        cdef Py_ssize_t e = len(norm)
+        cdef int kind = PyUnicode_KIND(norm)
+        cdef const void* data = PyUnicode_DATA(norm)
+        while e > 0 and Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, e - 1)):
+            e -= 1
+        return e > 0 and PyUnicode_READ(kind, data, e - 1) == ch
+
+    cdef void _lists(self, Py_ssize_t* idx, Py_ssize_t m, int* nw, int* kinds, int* codes, list rules, list norms):
+        """``boilerplate.mark_lists`` over the non-blank lines ``idx[:m]``."""
+        cdef Py_ssize_t pos, q, i
+        for pos in range(m):
+            i = idx[pos]
+            if kinds[i] == BODY and nw[i] >= self.substantial and self._ends_with(<str>norms[i], self.list_intro):
+                for q in range(pos + 1, m):
+                    i = idx[q]
+                    if kinds[i] != BODY or codes[i] == R_CREDIT or nw[i] >= self.substantial:
+                        break
+                    codes[i], rules[i] = R_LIST, "list-item"
+
+    cdef void _context(self, Py_ssize_t* idx, Py_ssize_t m, int* nw, int* kinds, int* codes, list rules, list norms):
         """``boilerplate.apply_context`` over the non-blank lines ``idx[:m]``."""
         cdef Py_ssize_t pos, i, last = -1
         cdef int sweep
+        self._lists(idx, m, nw, kinds, codes, rules, norms)
         for sweep in range(2):  # a very short line between two boilerplate lines is boilerplate
             for pos in range(1, m - 1):
                 i = idx[pos]
                 if (
-                    kinds[i] == BODY and codes[i] != R_CREDIT and nw[i] <= self.sandwich
+                    kinds[i] == BODY and codes[i] != R_CREDIT and codes[i] != R_LIST and nw[i] <= self.sandwich
                     and kinds[idx[pos - 1]] == BOILERPLATE and kinds[idx[pos + 1]] == BOILERPLATE
                 ):
                     kinds[i], codes[i], rules[i] = BOILERPLATE, R_OTHER, "between-boilerplate"
@@ -300,7 +327,7 @@ cdef class Classifier:
             return
         for pos in range(m):
             i = idx[pos]
-            if i > last and kinds[i] == BODY and codes[i] != R_CREDIT and nw[i] <= self.short:
+            if i > last and kinds[i] == BODY and codes[i] != R_CREDIT and codes[i] != R_LIST and nw[i] <= self.short:
                 kinds[i], codes[i], rules[i] = BOILERPLATE, R_OTHER, "after-last-paragraph"
 
     cdef void _appended(

@@ -53,6 +53,7 @@ def menu_like(norm: str) -> bool:
 
 
 MENU_SEP_CHARS = "|/»›•·>-"  # one of them in each _MENU_SEP
+LIST_INTRO = ":"  # a line of prose ending with it introduces a list («… وهي:»)
 
 
 def classify_line(line: Line, templates: Collection[int], seen: set[str]) -> None:
@@ -95,25 +96,47 @@ def _content(lines: list[Line]) -> list[int]:
     return [i for i, ln in enumerate(lines) if not ln.blank]
 
 
+def mark_lists(lines: list[Line], idx: list[int]) -> None:
+    """The items of a list a line of prose introduces («… وهي:», «… على النحو التالي:»): the run of
+    body lines under :data:`SUBSTANTIAL_WORDS` words right after a body line of that many words or
+    more that ends with :data:`LIST_INTRO` (``idx``: the non-blank lines).  They are the article's
+    content however short (a ranking, winners by year, verses): rule ``list-item``, which the
+    context rules leave alone.  The run ends at the first line that is boilerplate by its own rules,
+    a credit, or prose."""
+    for pos, i in enumerate(idx):
+        ln = lines[i]
+        if ln.kind == "body" and ln.n_words >= SUBSTANTIAL_WORDS and ln.norm.rstrip().endswith(LIST_INTRO):
+            for j in idx[pos + 1 :]:
+                item = lines[j]
+                if item.kind != "body" or item.rule == "credit" or item.n_words >= SUBSTANTIAL_WORDS:
+                    break
+                item.rule = "list-item"
+
+
+KEPT = ("credit", "list-item")  # body lines the context rules leave alone
+
+
 def apply_context(lines: list[Line]) -> None:
-    """Rules that look at neighbours: ticker blocks, sandwiches, and the page's tail."""
+    """Rules that look at neighbours: ticker blocks, sandwiches, and the page's tail (lists that
+    prose introduces excepted, :func:`mark_lists`)."""
     idx = _content(lines)
+    mark_lists(lines, idx)
     # a very short line between two boilerplate lines is boilerplate
     for _ in range(2):
         for pos in range(1, len(idx) - 1):
             ln = lines[idx[pos]]
             if (
                 ln.kind == "body"
-                and ln.rule != "credit"
+                and ln.rule not in KEPT
                 and ln.n_words <= SANDWICH_WORDS
                 and lines[idx[pos - 1]].kind == "boilerplate"
                 and lines[idx[pos + 1]].kind == "boilerplate"
             ):
                 ln.kind, ln.rule = "boilerplate", "between-boilerplate"
-    # after the last line of prose, short lines are page furniture (credits excepted)
+    # after the last line of prose, short lines are page furniture (credits and list items excepted)
     prose = [i for i in idx if lines[i].kind != "boilerplate" and lines[i].n_words >= SUBSTANTIAL_WORDS]
     if prose:
         for i in idx:
             ln = lines[i]
-            if i > prose[-1] and ln.kind == "body" and ln.rule != "credit" and ln.n_words <= SHORT_WORDS:
+            if i > prose[-1] and ln.kind == "body" and ln.rule not in KEPT and ln.n_words <= SHORT_WORDS:
                 ln.kind, ln.rule = "boilerplate", "after-last-paragraph"

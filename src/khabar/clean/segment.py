@@ -42,6 +42,7 @@ def _classifier() -> Classifier:
         appended.QUOTE,
         teasers.lead_key,
         teasers.TEASER_WORDS,
+        boilerplate.LIST_INTRO,
     )
 
 
