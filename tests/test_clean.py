@@ -182,6 +182,24 @@ def test_a_list_that_prose_introduces_is_body_however_short() -> None:
     assert [ln.rule for ln in classify_lines(lines)][2:] == ["list-item"] * len(RANKING)
 
 
+SHORT_ENDS = ["ولم يتسن التأكد من صحة الأنباء.", 'وأضاف "نشعر بالحزن العميق".', "وقال: «لن نتراجع.»"]
+
+
+def test_a_short_sentence_after_the_last_paragraph_is_body() -> None:
+    """A short line after the last paragraph that ends with a full stop (a quotation closing after it
+    or not) ends the article: body; one ending in an ellipsis or without a stop is page furniture."""
+    from khabar.clean.lines import split_lines
+    from khabar.clean.segment import classify_lines_reference
+
+    furniture = ["لمتابعة المباشر اضغط هنا...", "الأخبار الأكثر قراءة", "من هو رئيس الوزراء الجديد؟"]
+    furniture.append("حقوق نشر كافة الصور محفوظة.")  # a sentence, but a copyright line (the lexicon)
+    text = "\n".join([PARA, *SHORT_ENDS, *furniture])
+    for classified in (classify(text), classify_lines_reference(split_lines(text))):
+        got = {text[ln.start : ln.end].strip(): ln.kind for ln in classified if not ln.blank}
+        assert [got[s] for s in SHORT_ENDS] == ["body"] * len(SHORT_ENDS)
+        assert [got[s] for s in furniture] == ["boilerplate"] * len(furniture)
+
+
 def _lead_text(k: int) -> str:
     words = ("المحكمة", "الحكومة", "الوزير", "البرلمان", "الشركة", "المدينة", "الرئيس", "المجلس", "الجيش")
     return (
@@ -708,6 +726,9 @@ def _line_pool() -> list[str]:
         "12 مايو 2018",
         INTRO,
         *RANKING,
+        *SHORT_ENDS,
+        "اضغط هنا. .",
+        "اضغط هنا…",
         "السبت 12 مايو 2018 - 10:30 ص",
         "ه1439",
         "2018/05/12",

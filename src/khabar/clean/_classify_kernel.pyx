@@ -69,13 +69,14 @@ cdef class Classifier:
     cdef Py_UCS4 stops[16]  # a headline-length line ending in one of these is prose
     cdef Py_UCS4 quote  # ... or ending in this after one of them
     cdef Py_UCS4 list_intro  # a line of prose ending in this introduces a list
+    cdef Py_UCS4 full_stop  # a short line ending in one (not two) is a sentence
     cdef Py_UCS4 seps[16]  # menu separator characters
     cdef int n_stops, n_seps
 
     def __init__(
         self, lexicon, template_key, url_match, menu_like, date_words, str menu_seps, str headline_stops,
         int lexicon_max, int substantial, int short, int sandwich, int ticker, int headline_max, inline_link,
-        continues_host, str quote, lead_key, int teaser_words, str list_intro,
+        continues_host, str quote, lead_key, int teaser_words, str list_intro, str full_stop,
     ):
         self.by_length = lexicon.by_length
         self.trigger_mask = lexicon.trigger_bits.mask
@@ -91,6 +92,9 @@ cdef class Classifier:
         if len(list_intro) != 1:
             raise ValueError("one character introduces a list")
         self.list_intro = ord(list_intro)
+        if len(full_stop) != 1:
+            raise ValueError("one full stop")
+        self.full_stop = ord(full_stop)
         self.lead_key = lead_key
         self.teaser_words = teaser_words
         self.date_words = frozenset(date_words)
@@ -294,6 +298,22 @@ cdef class Classifier:
             e -= 1
         return e > 0 and PyUnicode_READ(kind, data, e - 1) == ch
 
+    cdef bint _ends_sentence(self, str norm):
+        """``boilerplate.ends_sentence``."""
+        cdef Py_ssize_t e = len(norm)
+        cdef int kind = PyUnicode_KIND(norm)
+        cdef const void* data = PyUnicode_DATA(norm)
+        while e > 0 and Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, e - 1)):
+            e -= 1
+        while e > 0 and PyUnicode_READ(kind, data, e - 1) == self.quote:
+            e -= 1
+        while e > 0 and Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, e - 1)):
+            e -= 1
+        return (
+            e > 0 and PyUnicode_READ(kind, data, e - 1) == self.full_stop
+            and not (e > 1 and PyUnicode_READ(kind, data, e - 2) == self.full_stop)
+        )
+
     cdef void _lists(self, Py_ssize_t* idx, Py_ssize_t m, int* nw, int* kinds, int* codes, list rules, list norms):
         """``boilerplate.mark_lists`` over the non-blank lines ``idx[:m]``."""
         cdef Py_ssize_t pos, q, i
@@ -327,7 +347,10 @@ cdef class Classifier:
             return
         for pos in range(m):
             i = idx[pos]
-            if i > last and kinds[i] == BODY and codes[i] != R_CREDIT and codes[i] != R_LIST and nw[i] <= self.short:
+            if (
+                i > last and kinds[i] == BODY and codes[i] != R_CREDIT and codes[i] != R_LIST and nw[i] <= self.short
+                and not self._ends_sentence(<str>norms[i])
+            ):
                 kinds[i], codes[i], rules[i] = BOILERPLATE, R_OTHER, "after-last-paragraph"
 
     cdef void _appended(

@@ -20,13 +20,13 @@ segments the rules above still marked ``appended`` on ANT).
 
 from __future__ import annotations
 
-from khabar.clean.boilerplate import SUBSTANTIAL_WORDS, WORD
+from khabar.clean.boilerplate import CLOSING_QUOTE, SUBSTANTIAL_WORDS, WORD
 from khabar.clean.lexicon import lexicon
 from khabar.clean.lines import Line
 
 HEADLINE_MAX_WORDS = 20
 HEADLINE_STOPS = ".!:'»)"  # a line of headline length ending in one of these is a sentence ...
-QUOTE = '"'  # ... and one ending in a quotation is one if the quotation ends with one of them
+QUOTE = CLOSING_QUOTE  # ... and one ending in a quotation is one if the quotation ends with one of them
 INLINE_LINK_WORDS = 2  # words after the marker, on its line, that make it a link with its headline
 
 

@@ -114,6 +114,15 @@ def mark_lists(lines: list[Line], idx: list[int]) -> None:
 
 
 KEPT = ("credit", "list-item")  # body lines the context rules leave alone
+FULL_STOP = "."  # a short line ending in one (not in an ellipsis) is a sentence, not page furniture
+CLOSING_QUOTE = '"'  # (normalized: «» and ”“ are this) may follow it
+
+
+def ends_sentence(norm: str) -> bool:
+    """``norm`` (a normalized line) ends with one full stop, a quotation closing after it or not:
+    «ولم يتسن التأكد من صحة الأنباء.», «وأضاف "نشعر بالحزن".»; not «اضغط هنا...»."""
+    end = norm.rstrip().rstrip(CLOSING_QUOTE).rstrip()
+    return end.endswith(FULL_STOP) and not end.endswith(FULL_STOP * 2)
 
 
 def apply_context(lines: list[Line]) -> None:
@@ -133,10 +142,17 @@ def apply_context(lines: list[Line]) -> None:
                 and lines[idx[pos + 1]].kind == "boilerplate"
             ):
                 ln.kind, ln.rule = "boilerplate", "between-boilerplate"
-    # after the last line of prose, short lines are page furniture (credits and list items excepted)
+    # after the last line of prose, short lines are page furniture (credits, list items and short
+    # sentences excepted: «ولم يتسن التأكد من صحة الأنباء.» ends many a wire story)
     prose = [i for i in idx if lines[i].kind != "boilerplate" and lines[i].n_words >= SUBSTANTIAL_WORDS]
     if prose:
         for i in idx:
             ln = lines[i]
-            if i > prose[-1] and ln.kind == "body" and ln.rule not in KEPT and ln.n_words <= SHORT_WORDS:
+            if (
+                i > prose[-1]
+                and ln.kind == "body"
+                and ln.rule not in KEPT
+                and ln.n_words <= SHORT_WORDS
+                and not ends_sentence(ln.norm)
+            ):
                 ln.kind, ln.rule = "boilerplate", "after-last-paragraph"

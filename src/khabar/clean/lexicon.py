@@ -48,6 +48,7 @@ RULES: dict[str, tuple[str, ...]] = {
     "related-marker": RELATED_MARKERS,
     "copyright": (
         r"©|\(c\)\s*\d{4}|جميع الحقوق محفوظة|جميع حقوق النشر|حقوق النشر محفوظة|الحقوق محفوظة"
+        r"|حقوق (?:ال)?(?:طبع|نشر)(?:\s+[^\s]+){0,4}\s+محفوظ"  # «حقوق نشر كافة الصور محفوظة» (not \S: patterns are lower-cased)
         r"|all rights reserved|copyright",
     ),
     "share-follow": (

@@ -43,6 +43,7 @@ def _classifier() -> Classifier:
         teasers.lead_key,
         teasers.TEASER_WORDS,
         boilerplate.LIST_INTRO,
+        boilerplate.FULL_STOP,
     )
 
 
