@@ -274,6 +274,32 @@ def test_web_ui_in_a_real_browser_escapes_untrusted_text_and_is_rtl(tmp_path: Pa
         proc.wait()
 
 
+def test_a_link_line_inside_a_passage_is_not_highlighted(tmp_path: Path, ant: list[dict]) -> None:
+    """A copy that drops the «اقرأ أيضا» line between two paragraphs aligns as one passage whose span
+    in the original encloses that line: the line (boilerplate, in no unit) is not shown as shared."""
+    import khabar
+    from khabar.serve.view import highlight
+
+    paras = [p for p in max(ant, key=lambda a: len(a["text"]))["text"].split("\n") if p.strip()][:6]
+    link = "اقرأ أيضا: وزير الخارجية يصل إلى العاصمة في زيارة رسمية"
+    docs = [
+        {"id": "orig", "text": "\n".join([paras[0], link, *paras[1:]]), "source": "x"},
+        {"id": "copy", "text": "\n".join(paras), "source": "y"},
+    ]
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in docs), encoding="utf-8")
+    result = khabar.scan([src], out=tmp_path / "out")
+    (pair,) = result.pairs
+    left, right = (next(a for a in result.articles if a.id == k).to_json() for k in (pair["a"], pair["b"]))
+    side = "a" if pair["a"] == "orig" else "b"
+    (p,) = pair["passages"]
+    assert p[f"{side}_start"] < docs[0]["text"].index(link) < p[f"{side}_end"]  # the span encloses the line
+    runs = highlight(left, right, pair)["left_runs" if side == "a" else "right_runs"]
+    shown = "".join(r["text"] for r in runs if r["passage"])
+    assert link not in shown and paras[0] in shown and paras[1] in shown
+    assert [r["kind"] for r in runs if link in r["text"]] == ["boilerplate"]
+
+
 def test_report_is_one_self_contained_escaped_html_file(tmp_path: Path) -> None:
     import khabar
     from khabar.serve.report import write_report

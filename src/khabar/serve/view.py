@@ -7,7 +7,9 @@ from typing import Any
 
 
 def runs(text: str, spans: list[tuple[int, int, int]], segments: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """``text`` as runs ``{"text", "passage" (1-based or 0), "kind"}``; ``spans``: (start, end, number)."""
+    """``text`` as runs ``{"text", "passage" (1-based or 0), "kind"}``; ``spans``: (start, end, number).
+    A boilerplate line inside a passage's span (a link line between two of its paragraphs) is in no
+    unit, so in no passage: its run has passage 0."""
     cuts = {0, len(text)}
     for s, e, _ in spans:
         cuts |= {max(0, min(len(text), s)), max(0, min(len(text), e))}
@@ -18,8 +20,8 @@ def runs(text: str, spans: list[tuple[int, int, int]], segments: list[dict[str, 
     for lo, hi in zip(points, points[1:], strict=False):
         if lo >= hi:
             continue
-        number = next((n for s, e, n in spans if s <= lo and hi <= e), 0)
         kind = next((seg["kind"] for seg in segments if seg["start"] <= lo < seg["end"]), "body")
+        number = 0 if kind == "boilerplate" else next((n for s, e, n in spans if s <= lo and hi <= e), 0)
         out.append({"text": text[lo:hi], "passage": number, "kind": kind})
     return out
 
