@@ -338,6 +338,14 @@ def test_the_run_key_changes_with_every_field_of_every_article(tmp_path: Path) -
     assert resume.run_key(articles, options) == base
     assert resume.run_key(articles, ("params", MAX_CHARS + 1)) != base
     assert resume.run_key(articles[:-1], options) != base
+    resume.code_digest.cache_clear()
+    try:  # other code: another key (an upgrade or an edit that changes a rule makes checkpoints stale)
+        with pytest.MonkeyPatch.context() as mp_:
+            mp_.setattr(resume, "CODE_SUFFIXES", resume.CODE_SUFFIXES - {".py"})
+            assert resume.run_key(articles, options) != base
+    finally:
+        resume.code_digest.cache_clear()
+    assert resume.run_key(articles, options) == base
     for field in ("id", "text", "title", "source", "url", "published", "extra"):
         changed = [dataclasses.replace(a) for a in articles]
         value = getattr(changed[2], field)

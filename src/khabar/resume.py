@@ -10,8 +10,9 @@ A scan writes what its expensive stages computed under ``OUT/.khabar-resume/``:
 * ``stories.pkl`` — the stories.
 
 ``manifest.json`` holds the key they belong to: a hash of khabar's and the normalizer's versions,
-the options that change results, and every article read (id, text and the other fields), so a
-checkpoint is only reused for exactly the same articles and options.  Reading is redone on every
+of khabar's code as installed (:func:`code_digest`), the options that change results, and every
+article read (id, text and the other fields), so a checkpoint is only reused for exactly the same
+articles, options and code.  Reading is redone on every
 run (it is cheap, and it is how the key is known).  ``--resume`` reuses what is valid and computes
 the rest; a checkpoint of other articles or options is removed.  A run without ``--resume`` starts
 over.  Every file is written atomically (a temporary file renamed into place), so a kill leaves
@@ -26,6 +27,8 @@ run writes byte for byte what an uninterrupted one does.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import mmap
 import os
@@ -60,9 +63,27 @@ T = TypeVar("T")
 _CAN_FORK = hasattr(os, "fork")
 
 
+CODE_SUFFIXES = frozenset({".py", ".pyx", ".pxd", ".h", ".so", ".pyd", ".gz", ".tsv"})
+
+
+@functools.cache
+def code_digest() -> str:
+    """A hash of khabar's code and data as installed here (its Python modules, Cython sources and
+    compiled kernels, the IDF table): checkpoints written by other code are stale even under the same
+    version number (a rule changed by an upgrade or a local edit changes what a stage computes)."""
+    root = Path(__file__).resolve().parent
+    h = hashlib.blake2b(digest_size=16)
+    for path in sorted(root.rglob("*")):
+        if path.suffix in CODE_SUFFIXES and "__pycache__" not in path.parts and path.is_file():
+            h.update(path.relative_to(root).as_posix().encode() + b"\0")
+            h.update(hashlib.blake2b(path.read_bytes(), digest_size=16).digest())
+    return h.hexdigest()
+
+
 def run_key(articles: Sequence[Article], options: Sequence[Any]) -> str:
-    """A hash of the versions, the options and every article (what a checkpoint is valid for)."""
-    values: list[str | None] = [__version__, NORMALIZER_VERSION, f"layout {LAYOUT}"]
+    """A hash of the versions, khabar's code, the options and every article (what a checkpoint is
+    valid for)."""
+    values: list[str | None] = [__version__, NORMALIZER_VERSION, f"layout {LAYOUT}", code_digest()]
     values.extend(repr(option) for option in options)
     values.append(str(len(articles)))
     for a in articles:
