@@ -112,6 +112,41 @@ def test_spark_engine_output_equals_local_engine(tmp_path: Path, ant: list[dict]
     assert (summary["engine"], local.summary["engine"]) == ("spark", "local")
 
 
+@pytest.mark.parametrize("max_df", [500, 3])
+def test_candidates_counted_in_blocks_equal_the_local_engine_s(ant: list[dict], session, max_df: int) -> None:  # type: ignore[no-untyped-def]
+    """The candidate unit pairs, their shared n-gram counts and the common n-grams' document
+    frequencies that the Spark engine counts in numpy blocks are the local engine's."""
+    import dataclasses
+
+    import numpy as np
+
+    from khabar.candidates import CandidateParams, candidate_pairs
+    from khabar.prepare import prepare_articles
+    from khabar.readers.records import record_to_article
+
+    docs = corpus(ant, 400, seed=5)
+    for d in docs[::40]:  # an appended article that repeats its host's paragraph: one article, no pair
+        d["text"] += "\nاقرأ أيضاً\n" + " ".join(d["text"].split()[:7]) + "\n" + d["text"].split("\n")[0]
+    rows = [{k: v for k, v in d.items() if k != "day"} for d in docs]
+    articles = [record_to_article(row, f"in:{n}", str(n)) for n, row in enumerate(rows)]
+    prepared = prepare_articles(articles)
+    units = [u for p in prepared for u in p.units]
+    uid = [(u.article, j) for p in prepared for j, u in enumerate(p.units)]
+    assert sum(len(p.units) > 1 for p in prepared) >= 10  # appended units
+    params = dataclasses.replace(CandidateParams(), max_df=max_df)
+    stats: list = []
+    want = {
+        (uid[x], uid[y]): c
+        for lo, hi, shared in candidate_pairs(units, params, stats, keep_df_above=2)
+        for x, y, c in zip(lo.tolist(), hi.tolist(), shared.tolist(), strict=True)
+    }
+    rdd = session.sparkContext.parallelize(list(zip(uid, units, strict=True)), 5)
+    found, df = spark_engine.candidates(rdd, params, 2)
+    got = dict(found.collect())
+    assert len(want) > 100 and got == want
+    assert np.array_equal(df.hashes, stats[0].hashes) and np.array_equal(df.counts, stats[0].counts)
+
+
 def test_an_output_is_partitioned_by_its_own_size(session, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """Pairs and stories are fetched by the driver a partition at a time: their partitions are sized
     by their own number of records, not the articles' (a corpus copied many times has many more pairs

@@ -13,8 +13,9 @@ Every step calls the functions the local engine calls; Spark only decides where 
    units, wire credits, time.
 4. **Candidates** — distinct word 5-grams of every unit, grouped by n-gram (dropping n-grams in more
    than ``max_df`` units), expanded to unit pairs and counted; pairs sharing ≥ ``min_shared`` n-grams
-   of different articles are candidates.  Document frequencies of common n-grams (for the
-   stock-phrase filter) are broadcast.
+   of different articles are candidates.  Postings and pair counts cross the shuffles as numpy blocks
+   (one per pair of partitions), not as one Python record per posting or per pair.  Document
+   frequencies of common n-grams (for the stock-phrase filter) are broadcast.
 5. **Align** — each candidate's two units are joined to it and aligned on the executors; passages are
    grouped per article pair and turned into pair records.
 6. **Stories** — lexical links are computed per day of publication (a day's units against the units
@@ -279,35 +280,125 @@ def prepare(articles: Any, tpl: Any) -> Any:
 UnitId = tuple[int, int]  # (article number, position among the article's units): the local unit order
 
 
-def _unit_grams(item: tuple[UnitId, Unit], n: int) -> Iterator[tuple[int, UnitId]]:
-    uid, unit = item
-    for g in np.unique(unit.grams(n)).tolist():
-        yield g, uid
+UID_BITS = 20  # a unit's number: its article's number above these bits, its position in them
+UID_MASK = (1 << UID_BITS) - 1
+
+
+def _split(block: tuple[np.ndarray, ...], dest: np.ndarray, parts: int) -> Iterator[tuple[int, tuple[np.ndarray, ...]]]:
+    """``block`` (equal-length arrays) cut by the destination partition of each row."""
+    order = np.argsort(dest, kind="stable")
+    dest = dest[order]
+    cuts = np.searchsorted(dest, np.arange(parts + 1))
+    for q in range(parts):
+        if cuts[q] < cuts[q + 1]:
+            yield q, tuple(x[order[cuts[q] : cuts[q + 1]]] for x in block)
+
+
+def _postings(part: Iterable[tuple[UnitId, Unit]], n: int, parts: int) -> Iterator[tuple[int, tuple[np.ndarray, ...]]]:
+    """A partition's postings (each unit's distinct n-grams, with the unit's number) as one block of
+    arrays per n-gram partition: a few records to shuffle, not one per posting."""
+    hs: list[np.ndarray] = []
+    us: list[np.ndarray] = []
+    for (k, j), unit in part:
+        if j > UID_MASK:
+            raise ValueError(f"article {k} has more than {UID_MASK + 1} units")
+        g = np.unique(unit.grams(n))
+        hs.append(g)
+        us.append(np.full(len(g), k << UID_BITS | j, np.int64))
+    if hs:
+        h, u = np.concatenate(hs), np.concatenate(us)
+        yield from _split((h, u), (h % np.uint64(parts)).astype(np.int64), parts)
+
+
+def _runs_of(*keys: np.ndarray) -> np.ndarray:
+    """Where each run of equal rows of the (sorted) ``keys`` starts."""
+    if len(keys[0]) == 0:
+        return np.zeros(0, np.int64)
+    change = np.zeros(len(keys[0]), bool)
+    change[0] = True
+    for k in keys:
+        change[1:] |= k[1:] != k[:-1]
+    return np.flatnonzero(change)
+
+
+def _group_counts(
+    blocks: Iterable[tuple[int, tuple[np.ndarray, ...]]], params: CandidateParams, rare_df: int, parts: int
+) -> Iterator[tuple[Any, tuple[np.ndarray, ...]]]:
+    """One n-gram partition's postings, grouped by n-gram: the document frequencies of its common
+    n-grams (``("df", (hashes, counts))``), and each unit pair of different articles with the number
+    of its n-grams they share here, as blocks by the first unit's partition (``(q, (lo, hi, count))``)."""
+    got = list(blocks)
+    if not got:
+        return
+    h = np.concatenate([b[0] for _, b in got])
+    u = np.concatenate([b[1] for _, b in got])
+    order = np.lexsort((u, h))
+    h, u = h[order], u[order]
+    starts = _runs_of(h)
+    sizes = np.diff(np.append(starts, len(h)))
+    common = sizes > rare_df
+    if common.any():
+        yield "df", (h[starts[common]], sizes[common])
+    keep = (sizes >= 2) & (sizes <= params.max_df)
+    starts, sizes = starts[keep], sizes[keep]
+    if len(starts) == 0:
+        return
+    # every pair (x < y) of a group's members (sorted by unit number): a member pairs with each after it
+    pos = np.repeat(starts - (np.cumsum(sizes) - sizes), sizes) + np.arange(int(sizes.sum()))
+    after = np.repeat(starts + sizes, sizes) - pos - 1
+    lo_pos = np.repeat(pos, after)
+    hi_pos = lo_pos + 1 + np.arange(len(lo_pos)) - np.repeat(np.cumsum(after) - after, after)
+    lo, hi = u[lo_pos], u[hi_pos]
+    other = (lo >> UID_BITS) != (hi >> UID_BITS)  # units of one article are never candidates
+    lo, hi = lo[other], hi[other]
+    order = np.lexsort((hi, lo))
+    lo, hi = lo[order], hi[order]
+    new = _runs_of(lo, hi)
+    counts = np.diff(np.append(new, len(lo)))
+    yield from _split((lo[new], hi[new], counts), lo[new] % parts, parts)
+
+
+def _pair_totals(
+    blocks: Iterable[tuple[int, tuple[np.ndarray, ...]]], min_shared: int
+) -> Iterator[tuple[tuple[UnitId, UnitId], int]]:
+    """The unit pairs of one first-unit partition sharing ``min_shared`` n-grams or more (their
+    counts from every n-gram partition summed), as ``((lo, hi), shared)``."""
+    got = list(blocks)
+    if not got:
+        return
+    lo = np.concatenate([b[0] for _, b in got])
+    hi = np.concatenate([b[1] for _, b in got])
+    c = np.concatenate([b[2] for _, b in got])
+    order = np.lexsort((hi, lo))
+    lo, hi, c = lo[order], hi[order], c[order]
+    new = _runs_of(lo, hi)
+    total = np.add.reduceat(c, new)
+    good = total >= min_shared
+    for x, y, n in zip(lo[new][good].tolist(), hi[new][good].tolist(), total[good].tolist(), strict=True):
+        yield ((x >> UID_BITS, x & UID_MASK), (y >> UID_BITS, y & UID_MASK)), n
 
 
 def candidates(units: Any, params: CandidateParams, rare_df: int) -> tuple[Any, DocumentFrequency]:
-    """Candidate unit pairs ``((lo, hi), shared)`` and the document frequencies of common n-grams."""
-    postings = units.flatMap(lambda item: _unit_grams(item, params.n))
-    groups = postings.groupByKey().mapValues(sorted).cache()
-    common = groups.filter(lambda kv: len(kv[1]) > rare_df).map(lambda kv: (kv[0], len(kv[1]))).collect()
-    common.sort()
-    df = DocumentFrequency(
-        params.n,
-        np.array([g for g, _ in common], dtype=np.uint64),
-        np.array([c for _, c in common], dtype=np.int64),
+    """Candidate unit pairs ``((lo, hi), shared)`` and the document frequencies of common n-grams.
+    The postings and the pair counts cross the shuffles as numpy blocks (by n-gram, then by first
+    unit), counted with numpy: the same pairs and counts as grouping every posting by its n-gram."""
+    parts = max(units.context.defaultParallelism, units.getNumPartitions())
+    n = params.n
+    grouped = (
+        units.mapPartitions(lambda part: _postings(part, n, parts))
+        .partitionBy(parts, lambda q: q)
+        .mapPartitions(lambda blocks: _group_counts(blocks, params, rare_df, parts))
+        .cache()
     )
-
-    def pairs(members: list[UnitId]) -> Iterator[tuple[tuple[UnitId, UnitId], int]]:
-        for x in range(len(members)):
-            for y in range(x + 1, len(members)):
-                if members[x][0] != members[y][0]:
-                    yield (members[x], members[y]), 1
-
+    common = grouped.filter(lambda kv: kv[0] == "df").values().collect()
+    hashes = np.concatenate([b[0] for b in common]) if common else np.zeros(0, np.uint64)
+    counts = np.concatenate([b[1] for b in common]) if common else np.zeros(0, np.int64)
+    order = np.argsort(hashes, kind="stable")
+    df = DocumentFrequency(n, hashes[order].astype(np.uint64), counts[order].astype(np.int64))
     found = (
-        groups.filter(lambda kv: 2 <= len(kv[1]) <= params.max_df)
-        .flatMap(lambda kv: pairs(kv[1]))
-        .reduceByKey(lambda a, b: a + b)
-        .filter(lambda kv: kv[1] >= params.min_shared)
+        grouped.filter(lambda kv: kv[0] != "df")
+        .partitionBy(parts, lambda q: q)
+        .mapPartitions(lambda blocks: _pair_totals(blocks, params.min_shared))
     )
     return found, df
 
