@@ -147,6 +147,39 @@ def test_candidates_counted_in_blocks_equal_the_local_engine_s(ant: list[dict], 
     assert np.array_equal(df.hashes, stats[0].hashes) and np.array_equal(df.counts, stats[0].counts)
 
 
+def test_lexical_links_in_day_blocks_equal_the_local_engine_s(ant: list[dict], session) -> None:  # type: ignore[no-untyped-def]
+    """Every lexical link and its weight, as the local engine finds them, with the units spread over
+    three weeks (links up to the window's three days apart, across the buckets' day blocks) and
+    some untimed."""
+    import dataclasses
+    from datetime import UTC, datetime, timedelta
+
+    from khabar.prepare import prepare_articles
+    from khabar.readers.records import record_to_article
+    from khabar.stories.link import LinkParams, lexical_link_arrays
+
+    rows = [{k: v for k, v in d.items() if k != "day"} for d in corpus(ant, 500, seed=8)]
+    prepared = prepare_articles([record_to_article(row, f"in:{n}", str(n)) for n, row in enumerate(rows)])
+    start = datetime(2018, 5, 1, tzinfo=UTC)
+    units, uids = [], []
+    for k, p in enumerate(prepared):
+        for j, u in enumerate(p.story_units):
+            at = None if k % 13 == 0 else start + timedelta(hours=(k * 37) % (21 * 24))
+            units.append(dataclasses.replace(u, time=at))
+            uids.append(spark_engine._uid(k, j))
+    params = LinkParams()
+    want: dict[tuple[int, int], float] = {}
+    apart = 0  # links between timed units more than two days apart
+    for block in lexical_link_arrays(units, params):
+        for i, j, w in zip(*(a.tolist() for a in block), strict=True):
+            want[(uids[i], uids[j])] = w
+            if units[i].time and units[j].time:
+                apart += abs(units[i].timestamp - units[j].timestamp) > 2 * 86400
+    assert len(want) > 1000 and apart > 20
+    items = session.sparkContext.parallelize(list(zip(uids, units, strict=True)), 4)
+    assert dict(spark_engine.lexical_links(items, params).collect()) == want
+
+
 def test_an_output_is_partitioned_by_its_own_size(session, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """Pairs and stories are fetched by the driver a partition at a time: their partitions are sized
     by their own number of records, not the articles' (a corpus copied many times has many more pairs

@@ -58,7 +58,7 @@ from khabar.relate import RELATIONS, pair_record, same_words
 from khabar.reuse import ReuseParams, _align_chunk
 from khabar.stories.build import StoryResult, _order_key, _record
 from khabar.stories.cluster import average_linkage, founder_key, story_id
-from khabar.stories.features import StoryUnit
+from khabar.stories.features import StoryUnit, TermVector
 from khabar.stories.link import DAY, LinkParams, _block_link_arrays, _matrix
 from khabar.times import SHOWN_UNREADABLE, unreadable_notices
 
@@ -440,7 +440,7 @@ def _uid(k: int, j: int) -> int:
 
 
 def _lexical_bucket(item: tuple[Any, Iterable[tuple[str, int, StoryUnit]]], p: LinkParams) -> Iterator[Any]:
-    """Links computed by one bucket: a day's units against their window, or untimed ones against all."""
+    """Links computed by one bucket: a block of days' units against their window, or untimed ones against all."""
     bucket, entries = item
     entries = list(entries)  # a unit is in a bucket once: as a row (its own day) or a column
     units: dict[int, StoryUnit] = {}
@@ -468,19 +468,32 @@ def _lexical_bucket(item: tuple[Any, Iterable[tuple[str, int, StoryUnit]]], p: L
         yield (min(a, b), max(a, b)), w
 
 
+BLOCK_DAYS = 4  # days of units a lexical bucket holds as rows (its columns: those days and the window's)
+
+
+def _vectors_only(u: StoryUnit) -> StoryUnit:
+    """What a lexical bucket reads of a story unit (its vectors and time): the rest is not shipped."""
+    return dataclasses.replace(u, article_id="", title="", segments=[], source=None)
+
+
 def lexical_links(sunits: Any, p: LinkParams) -> Any:
-    """``((uid, uid), weight)`` for every lexically linked pair of story units."""
+    """``((uid, uid), weight)`` for every lexically linked pair of story units.  A bucket holds the
+    units of :data:`BLOCK_DAYS` days as rows and, as columns, those and the units within the time
+    window of them (each pair is kept from the row of its later unit, as in one bucket per day), so a
+    unit is shipped to one bucket and the neighbours its window reaches, not to one per day."""
     reach = int(np.ceil(p.max_days))
 
     def emit(item: tuple[int, StoryUnit]) -> Iterator[tuple[Any, tuple[str, int, StoryUnit]]]:
         uid, u = item
-        yield "untimed", ("row" if u.time is None else "col", uid, u)
+        v = _vectors_only(u)
+        yield "untimed", ("row" if u.time is None else "col", uid, v)
         if u.time is not None:
             day = int(u.timestamp // DAY)  # type: ignore[operator]
-            yield day, ("row", uid, u)
-            for d in range(day - reach, day + reach + 1):
-                if d != day:
-                    yield d, ("col", uid, u)
+            block = day // BLOCK_DAYS
+            yield block, ("row", uid, v)
+            for b in range((day - reach) // BLOCK_DAYS, (day + reach) // BLOCK_DAYS + 1):
+                if b != block:
+                    yield b, ("col", uid, v)
 
     return sunits.flatMap(emit).groupByKey().flatMap(lambda item: _lexical_bucket(item, p))
 
@@ -537,9 +550,20 @@ def _cluster_component(item: tuple[int, tuple[Iterable[Any], Iterable[Any]]], jo
             yield members[n][1], sid
 
 
+_NO_TERMS = TermVector(np.zeros(0, np.int64), np.zeros(0, np.float64))
+
+
+def _lean(u: StoryUnit) -> StoryUnit:
+    """A story unit without its term vectors: what clustering's order and the story records read of
+    it (time, ids, key, segments, title, source), a small part of what it pickles to."""
+    return dataclasses.replace(u, weights=_NO_TERMS, title_weights=None)
+
+
 def stories(prepared: Any, pairs: Any, p: LinkParams) -> tuple[Any, Any]:
-    """``(uid → story id, story id → stories.jsonl record)`` RDDs."""
+    """``(uid → story id, uid → story unit without its vectors)`` RDDs (the links need the vectors;
+    what comes after them, only the units' order and fields)."""
     sunits = prepared.flatMap(lambda kv: [(_uid(kv[0], j), u) for j, u in enumerate(kv[1][1].story_units)]).cache()
+    lean = sunits.mapValues(_lean).cache()
     # reuse links: units sharing ≥ reuse_coverage of their words, within the time window
     info = prepared.map(
         lambda kv: (
@@ -559,7 +583,7 @@ def stories(prepared: Any, pairs: Any, p: LinkParams) -> tuple[Any, Any]:
     )
     parts = sunits.context.defaultParallelism
     links = lexical_links(sunits, p).union(reuse).reduceByKey(lambda a, b: a + b, parts).cache()
-    ranks = sunits.sortBy(lambda item: founder_key(item[1])).zipWithIndex().map(lambda x: (x[0][0], (x[1], x[0][1])))
+    ranks = lean.sortBy(lambda item: founder_key(item[1])).zipWithIndex().map(lambda x: (x[0][0], (x[1], x[0][1])))
     comp = connected_components(links.keys())
     members = ranks.leftOuterJoin(comp).map(
         lambda kv: (kv[1][1] if kv[1][1] is not None else kv[0], (kv[1][0][0], kv[0], kv[1][0][1]))
@@ -575,7 +599,7 @@ def stories(prepared: Any, pairs: Any, p: LinkParams) -> tuple[Any, Any]:
         .map(lambda kv: (kv[1][1], kv[1][0]))
     )
     unit_story = members.cogroup(ranked_links).flatMap(lambda item: _cluster_component(item, p.join)).cache()
-    return unit_story, sunits
+    return unit_story, lean
 
 
 def _reuse_links(kv: Any, p: LinkParams) -> Iterator[tuple[tuple[int, int], float]]:
