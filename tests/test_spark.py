@@ -180,6 +180,32 @@ def test_lexical_links_in_day_blocks_equal_the_local_engine_s(ant: list[dict], s
     assert dict(spark_engine.lexical_links(items, params).collect()) == want
 
 
+def test_connected_components_label_each_node_with_its_component_s_smallest(session) -> None:  # type: ignore[no-untyped-def]
+    """Distributed components equal a union-find's: random sparse graphs, long paths (many rounds)
+    and stars, on node numbers as large as story units' (article << 16 | position)."""
+    rng = random.Random(4)
+    nodes = rng.sample(range(1, 1 << 40), 3000)
+    edges = [(nodes[k], nodes[k + 1]) for k in range(400)]  # a path of 401 nodes
+    edges += [(nodes[500], nodes[k]) for k in range(501, 600)]  # a star
+    edges += [(rng.choice(nodes[600:]), rng.choice(nodes[600:])) for _ in range(1800)]
+    edges = [(a, b) for a, b in edges if a != b]
+    parent = {n: n for e in edges for n in e}
+
+    def root(n: int) -> int:
+        while parent[n] != n:
+            parent[n] = parent[parent[n]]
+            n = parent[n]
+        return n
+
+    for a, b in edges:
+        ra, rb = root(a), root(b)
+        parent[max(ra, rb)] = min(ra, rb)  # the root of a component is its smallest node
+    want = {n: root(n) for n in parent}
+    got = dict(spark_engine.connected_components(session.sparkContext.parallelize(edges, 3)).collect())
+    assert got == want and len(set(want.values())) > 50
+    assert spark_engine.connected_components(session.sparkContext.parallelize([], 2)).collect() == []
+
+
 def test_an_output_is_partitioned_by_its_own_size(session, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """Pairs and stories are fetched by the driver a partition at a time: their partitions are sized
     by their own number of records, not the articles' (a corpus copied many times has many more pairs
