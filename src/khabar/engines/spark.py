@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 
 from khabar import __version__
+from khabar.align_many import align_many
 from khabar.article import Article
 from khabar.candidates import CandidateParams, DocumentFrequency
 from khabar.clean.lines import split_lines
@@ -54,8 +55,8 @@ from khabar.normalize import VERSION as NORMALIZER_VERSION
 from khabar.prepare import RANGE, Prepared, prepare_many
 from khabar.readers.files import discover, kind_of, read_file, skipped_outputs
 from khabar.readers.warc import Skipped
-from khabar.relate import RELATIONS, pair_record, same_words
-from khabar.reuse import ReuseParams, _align_chunk
+from khabar.relate import RELATIONS, UnitPassage, pair_record, same_words
+from khabar.reuse import ALIGN_TASK, ReuseParams
 from khabar.stories.build import StoryResult, _order_key, _record
 from khabar.stories.cluster import average_linkage, founder_key, story_id
 from khabar.stories.features import StoryUnit, TermVector
@@ -403,19 +404,65 @@ def candidates(units: Any, params: CandidateParams, rare_df: int) -> tuple[Any, 
     return found, df
 
 
-def _align_pair(item: tuple[tuple[UnitId, UnitId], tuple[Unit, Unit]], params: Any, stats: Any) -> Any:
-    (lo, hi), (ua, ub) = item
-    shared = {"units": [ua, ub], "params": params, "stats": [stats.value]}
-    out = _align_chunk(shared, np.array([0]), np.array([1]))
-    return [((lo[0], hi[0]), ((lo, hi), passages)) for _, _, passages in out]
+def _align_batch(
+    items: Iterable[tuple[tuple[UnitId, UnitId], tuple[Unit, Unit]]], params: ReuseParams, stats: Any
+) -> Iterator[Any]:
+    """A partition's candidates ``((lo, hi), (unit lo, unit hi))`` aligned :data:`ALIGN_TASK` at a time
+    in one compiled call (``align_many``, as the local engine's tasks), each unit gathered once:
+    ``((ia, ib), ((lo, hi), passages))`` for those sharing a passage (``lo``'s article comes first)."""
+    items = list(items)
+    index: dict[UnitId, int] = {}
+    units: list[Unit] = []
+    xs, ys = [], []
+    for (lo, hi), (ua, ub) in items:
+        for uid, u in ((lo, ua), (hi, ub)):
+            if uid not in index:
+                index[uid] = len(units)
+                units.append(u)
+        xs.append(index[lo])
+        ys.append(index[hi])
+    for c in range(0, len(items), ALIGN_TASK):
+        x, y = np.array(xs[c : c + ALIGN_TASK], np.int64), np.array(ys[c : c + ALIGN_TASK], np.int64)
+        for k, passages in enumerate(align_many(units, x, y, params.align, stats.value)):
+            if passages:
+                (lo, hi), (ua, ub) = items[c + k]
+                yield (lo[0], hi[0]), ((lo, hi), [UnitPassage(ua.key, ub.key, p) for p in passages])
+
+
+def _words_only(u: Unit) -> Unit:
+    """A unit as a candidate pair ships it: its words, without the n-grams (the aligner computes
+    them again from the words, faster than they cross a shuffle, twice per candidate)."""
+    return dataclasses.replace(u, ngrams=None)
+
+
+def _align_routed(part: Iterable[tuple[int, tuple[str, Any, Any]]], params: ReuseParams, stats: Any) -> Iterator[Any]:
+    """A partition's candidates and the units they need (each unit once): :func:`_align_batch`."""
+    units: dict[UnitId, Unit] = {}
+    pairs: list[tuple[UnitId, UnitId]] = []
+    for _, (tag, key, unit) in part:
+        if tag == "unit":
+            units[key] = unit
+        else:
+            pairs.append(key)
+    pairs.sort()
+    yield from _align_batch((((lo, hi), (units[lo], units[hi])) for lo, hi in pairs), params, stats)
 
 
 def align(units: Any, found: Any, params: ReuseParams, stats: Any) -> Any:
-    """``((ia, ib), [(unit pair, passages)…])`` for every article pair sharing a passage."""
-    with_lo = found.map(lambda kv: (kv[0][0], kv[0][1])).join(units)  # lo → (hi, unit lo)
-    with_both = with_lo.map(lambda kv: (kv[1][0], (kv[0], kv[1][1]))).join(units)  # hi → ((lo, unit lo), unit hi)
-    items = with_both.map(lambda kv: ((kv[1][0][0], kv[0]), (kv[1][0][1], kv[1][1])))
-    return items.flatMap(lambda it: _align_pair(it, params, stats)).groupByKey().mapValues(sorted)
+    """``((ia, ib), [(unit pair, passages)…])`` for every article pair sharing a passage.  A candidate
+    is aligned in the partition of its first unit; each unit is shipped once to every partition
+    whose candidates need it (not once per candidate, as joining the units to the pairs would)."""
+    parts = max(found.context.defaultParallelism, found.getNumPartitions())
+
+    def dest(uid: UnitId) -> int:
+        return (uid[0] * 64 + uid[1]) % parts
+
+    pairs = found.keys()
+    wanted = pairs.flatMap(lambda lh: [(lh[0], dest(lh[0])), (lh[1], dest(lh[0]))]).distinct()
+    shipped = wanted.join(units.mapValues(_words_only)).map(lambda kv: (kv[1][0], ("unit", kv[0], kv[1][1])))
+    tasks = pairs.map(lambda lh: (dest(lh[0]), ("pair", lh, None)))
+    routed = shipped.union(tasks).partitionBy(parts, lambda q: q)
+    return routed.mapPartitions(lambda part: _align_routed(part, params, stats)).groupByKey().mapValues(sorted)
 
 
 def pair_records(found: Any, info: Any) -> Any:
