@@ -704,21 +704,86 @@ def stories(prepared: Any, pairs: Any, p: LinkParams) -> tuple[Any, Any]:
     links = lexical_links(sunits, p).union(reuse).reduceByKey(lambda a, b: a + b, parts).cache()
     ranks = lean.sortBy(lambda item: founder_key(item[1])).zipWithIndex().map(lambda x: (x[0][0], (x[1], x[0][1])))
     comp = connected_components(links.keys())
-    members = ranks.leftOuterJoin(comp).map(
-        lambda kv: (kv[1][1] if kv[1][1] is not None else kv[0], (kv[1][0][0], kv[0], kv[1][0][1]))
+    members = (
+        ranks.leftOuterJoin(comp)
+        .map(lambda kv: (kv[1][1] if kv[1][1] is not None else kv[0], (kv[1][0][0], kv[0], kv[1][0][1])))
+        .cache()
     )
-    rank_of = ranks.mapValues(lambda rv: rv[0])
-    ranked_links = (
-        links.map(lambda kv: (kv[0][0], (kv[0][1], kv[1])))
-        .join(rank_of)
-        .map(lambda kv: (kv[1][0][0], (kv[1][1], kv[1][0][1], kv[0])))
-        .join(rank_of)
-        .map(lambda kv: (kv[1][0][2], ((kv[1][0][0], kv[1][1]), kv[1][0][1])))
-        .join(comp)
-        .map(lambda kv: (kv[1][1], kv[1][0]))
+    # the links as numpy blocks: each endpoint's rank looked up in the partition of its unit, then
+    # every link of a component and the component's members brought together in one partition
+    by = lambda q: q  # noqa: E731 - a block's key is its partition
+    nodes = members.map(lambda kv: (kv[1][1], kv[1][0], kv[0])).mapPartitions(lambda it: _node_blocks(it, parts))
+    nodes = nodes.map(lambda kv: (kv[0], ("node", kv[1]))).cache()
+    ends = links.mapPartitions(lambda it: _link_blocks(it, parts)).map(lambda kv: (kv[0], ("link", kv[1])))
+    ends = nodes.union(ends).partitionBy(parts, by).mapPartitions(lambda bl: _rank_end(bl, parts, 0))
+    ends = nodes.union(ends.map(lambda kv: (kv[0], ("link", kv[1]))))
+    ranked = ends.partitionBy(parts, by).mapPartitions(lambda bl: _rank_end(bl, parts, 1))
+    grouped = members.map(lambda kv: (kv[0] % parts, ("member", kv))).union(
+        ranked.map(lambda kv: (kv[0], ("link", kv[1])))
     )
-    unit_story = members.cogroup(ranked_links).flatMap(lambda item: _cluster_component(item, p.join)).cache()
+    unit_story = grouped.partitionBy(parts, by).mapPartitions(lambda bl: _cluster_partition(bl, p.join)).cache()
     return unit_story, lean
+
+
+def _link_blocks(part: Iterable[tuple[tuple[int, int], float]], parts: int) -> Iterator[Any]:
+    """A partition's links ``((lo, hi), weight)`` as ``(lo, hi, weight)`` arrays by ``lo``'s partition."""
+    items = list(part)
+    if items:
+        lo = np.fromiter((k[0] for k, _ in items), np.int64, len(items))
+        hi = np.fromiter((k[1] for k, _ in items), np.int64, len(items))
+        w = np.fromiter((v for _, v in items), np.float64, len(items))
+        yield from _split((lo, hi, w), lo % parts, parts)
+
+
+def _node_blocks(part: Iterable[tuple[int, int, int]], parts: int) -> Iterator[Any]:
+    """A partition's units ``(uid, rank, component)`` as arrays by the unit's partition."""
+    items = list(part)
+    if items:
+        uid, rank, comp = (np.fromiter((x[k] for x in items), np.int64, len(items)) for k in range(3))
+        yield from _split((uid, rank, comp), uid % parts, parts)
+
+
+def _rank_end(blocks: Iterable[tuple[int, tuple[str, tuple[np.ndarray, ...]]]], parts: int, end: int) -> Iterator[Any]:
+    """Links meet the units of their partition: ``end`` 0 puts the first unit's rank and component in
+    place of its number, (hi, rank lo, component, weight) by ``hi``'s partition; ``end`` 1 the second
+    unit's rank: (component, rank lo, rank hi, weight) by the component's partition."""
+    got = list(blocks)
+    nodes = [b for _, (tag, b) in got if tag == "node"]
+    links = [b for _, (tag, b) in got if tag == "link"]
+    if not links:
+        return
+    uid, rank, comp = (np.concatenate([b[k] for b in nodes] or [np.zeros(0, np.int64)]) for k in range(3))
+    order = np.argsort(uid)
+    uid, rank, comp = uid[order], rank[order], comp[order]
+    cols = [np.concatenate([b[k] for b in links]) for k in range(len(links[0]))]
+    key = cols[0]  # the unit looked up: lo, then hi
+    at = np.minimum(np.searchsorted(uid, key), max(0, len(uid) - 1))
+    if len(uid) == 0 or not np.array_equal(uid[at], key):
+        raise RuntimeError("a story link names a unit the scan does not hold")
+    if end == 0:
+        _, hi, w = cols
+        yield from _split((hi, rank[at], comp[at], w), hi % parts, parts)
+    else:
+        _, rank_lo, comp_lo, w = cols
+        yield from _split((comp_lo, rank_lo, rank[at], w), comp_lo % parts, parts)
+
+
+def _cluster_partition(blocks: Iterable[tuple[int, tuple[str, Any]]], join: float) -> Iterator[Any]:
+    """:func:`_cluster_component` of every component whose members and links are in this partition."""
+    members: dict[int, list[Any]] = defaultdict(list)
+    links = []
+    for _, (tag, x) in blocks:
+        if tag == "member":
+            members[x[0]].append(x[1])
+        else:
+            links.append(x)
+    by_comp: dict[int, list[Any]] = defaultdict(list)
+    if links:
+        comp, ra, rb, w = (np.concatenate([b[k] for b in links]) for k in range(4))
+        for c, a, b, x in zip(comp.tolist(), ra.tolist(), rb.tolist(), w.tolist(), strict=True):
+            by_comp[c].append(((a, b), x))
+    for c, ms in members.items():
+        yield from _cluster_component((c, (ms, by_comp.get(c, []))), join)
 
 
 def _reuse_links(kv: Any, p: LinkParams) -> Iterator[tuple[tuple[int, int], float]]:
