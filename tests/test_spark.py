@@ -112,8 +112,10 @@ def test_spark_engine_output_equals_local_engine(tmp_path: Path, ant: list[dict]
     assert (summary["engine"], local.summary["engine"]) == ("spark", "local")
 
 
-@pytest.mark.parametrize("max_df", [500, 3])
-def test_candidates_counted_in_blocks_equal_the_local_engine_s(ant: list[dict], session, max_df: int) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(("max_df", "chunk"), [(500, 4_000_000), (3, 4_000_000), (500, 7)])
+def test_candidates_counted_in_blocks_equal_the_local_engine_s(
+    ant: list[dict], session, max_df: int, chunk: int, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     """The candidate unit pairs, their shared n-gram counts and the common n-grams' document
     frequencies that the Spark engine counts in numpy blocks are the local engine's."""
     import dataclasses
@@ -134,6 +136,7 @@ def test_candidates_counted_in_blocks_equal_the_local_engine_s(ant: list[dict], 
     uid = [(u.article, j) for p in prepared for j, u in enumerate(p.units)]
     assert sum(len(p.units) > 1 for p in prepared) >= 10  # appended units
     params = dataclasses.replace(CandidateParams(), max_df=max_df)
+    monkeypatch.setattr(spark_engine, "PAIR_CHUNK", chunk)  # a few groups' pairs at a time, or all
     stats: list = []
     want = {
         (uid[x], uid[y]): c

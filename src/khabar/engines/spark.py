@@ -323,7 +323,7 @@ def _runs_of(*keys: np.ndarray) -> np.ndarray:
 
 
 def _group_counts(
-    blocks: Iterable[tuple[int, tuple[np.ndarray, ...]]], params: CandidateParams, rare_df: int, parts: int
+    blocks: Iterable[tuple[int, tuple[np.ndarray, ...]]], params: CandidateParams, rare_df: int, parts: int, chunk: int
 ) -> Iterator[tuple[Any, tuple[np.ndarray, ...]]]:
     """One n-gram partition's postings, grouped by n-gram: the document frequencies of its common
     n-grams (``("df", (hashes, counts))``), and each unit pair of different articles with the number
@@ -342,8 +342,22 @@ def _group_counts(
         yield "df", (h[starts[common]], sizes[common])
     keep = (sizes >= 2) & (sizes <= params.max_df)
     starts, sizes = starts[keep], sizes[keep]
-    if len(starts) == 0:
-        return
+    # the groups' pairs are expanded ``chunk`` at a time (bounded memory); a pair's counts from
+    # several chunks are summed with the other partitions' by _pair_totals
+    cum = np.cumsum(sizes * (sizes - 1) // 2)
+    cut = 0
+    while cut < len(starts):
+        nxt = max(cut + 1, int(np.searchsorted(cum, (cum[cut - 1] if cut else 0) + chunk, side="right")))
+        yield from _chunk_pairs(u, starts[cut:nxt], sizes[cut:nxt], parts)
+        cut = nxt
+
+
+PAIR_CHUNK = 4_000_000  # within-group unit pairs expanded at once by a candidates task
+
+
+def _chunk_pairs(u: np.ndarray, starts: np.ndarray, sizes: np.ndarray, parts: int) -> Iterator[Any]:
+    """The unit pairs of different articles in the groups ``u[starts[g] : starts[g] + sizes[g]]`` with
+    the number of groups each is in, as blocks by the first unit's partition."""
     # every pair (x < y) of a group's members (sorted by unit number): a member pairs with each after it
     pos = np.repeat(starts - (np.cumsum(sizes) - sizes), sizes) + np.arange(int(sizes.sum()))
     after = np.repeat(starts + sizes, sizes) - pos - 1
@@ -384,11 +398,11 @@ def candidates(units: Any, params: CandidateParams, rare_df: int) -> tuple[Any, 
     The postings and the pair counts cross the shuffles as numpy blocks (by n-gram, then by first
     unit), counted with numpy: the same pairs and counts as grouping every posting by its n-gram."""
     parts = max(units.context.defaultParallelism, units.getNumPartitions())
-    n = params.n
+    n, chunk = params.n, PAIR_CHUNK
     grouped = (
         units.mapPartitions(lambda part: _postings(part, n, parts))
         .partitionBy(parts, lambda q: q)
-        .mapPartitions(lambda blocks: _group_counts(blocks, params, rare_df, parts))
+        .mapPartitions(lambda blocks: _group_counts(blocks, params, rare_df, parts, chunk))
         .cache()
     )
     common = grouped.filter(lambda kv: kv[0] == "df").values().collect()
