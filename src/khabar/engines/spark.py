@@ -16,13 +16,15 @@ Every step calls the functions the local engine calls; Spark only decides where 
    of different articles are candidates.  Postings and pair counts cross the shuffles as numpy blocks
    (one per pair of partitions), not as one Python record per posting or per pair.  Document
    frequencies of common n-grams (for the stock-phrase filter) are broadcast.
-5. **Align** — each candidate's two units are joined to it and aligned on the executors; passages are
-   grouped per article pair and turned into pair records.
-6. **Stories** — lexical links are computed per day of publication (a day's units against the units
-   within ``max_days``; units with no time against all), reuse links from the pairs; connected
-   components of the link graph are computed distributed (alternating large-star / small-star
-   rounds), and average linkage runs per component on the executors — exact, because two units of
-   different components are never merged.  Story records (members, first publisher, provenance) are
+5. **Align** — each candidate is aligned in the partition of its first unit, where every unit its
+   partition's candidates need is shipped once, in ``align_many`` batches as the local engine's
+   tasks; passages are grouped per article pair and turned into pair records.
+6. **Stories** — lexical links are computed per block of four days of publication (the block's units
+   against the units within ``max_days`` of them; units with no time against all), reuse links from
+   the pairs; connected components of the link graph are computed distributed (alternating
+   large-star / small-star rounds over numpy edge blocks), and average linkage runs per component on
+   the executors — exact, because two units of different components are never merged (the links
+   reach their components as blocks too).  Story records (members, first publisher, provenance) are
    built per story.
 7. **Write** — records are sorted like the local engine's and streamed to the same writers (a local
    output directory), or saved with Spark and renamed into place (a Hadoop URI, JSONL only).
