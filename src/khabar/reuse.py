@@ -75,7 +75,8 @@ ALIGN_TASK = 4096  # candidate pairs per task sent to a worker (one compiled cal
 
 
 def _align_chunk(shared: dict[str, Any], lo: np.ndarray, hi: np.ndarray) -> list[tuple[int, int, list[UnitPassage]]]:
-    """Align candidate unit pairs ``(lo[k], hi[k])``; returns ``(article a, article b, passages)``."""
+    """Align candidate unit pairs ``(lo[k], hi[k])``; returns ``(unit i, unit j, passages)`` for those
+    sharing a passage, the earlier article's unit first."""
     units: Sequence[Unit] = shared["units"]
     params: ReuseParams = shared["params"]
     stats: list[DocumentFrequency] = shared["stats"]
@@ -87,17 +88,17 @@ def _align_chunk(shared: dict[str, Any], lo: np.ndarray, hi: np.ndarray) -> list
     out = []
     for i, j, passages in zip(xs.tolist(), ys.tolist(), found, strict=True):
         if passages:
-            ua, ub = units[i], units[j]
-            out.append((ua.article, ub.article, [UnitPassage(ua.key, ub.key, p) for p in passages]))
+            out.append((i, j, [UnitPassage(units[i].key, units[j].key, p) for p in passages]))
     return out
 
 
 def _align_records(shared: dict[str, Any], lo: np.ndarray, hi: np.ndarray) -> list[dict[str, Any]]:
     """The pair records of the candidates ``(lo[k], hi[k])``, which hold every candidate of each of
     their article pairs (:func:`_article_cuts`), in order of article pair."""
+    units: Sequence[Unit] = shared["units"]
     found: dict[tuple[int, int], list[UnitPassage]] = {}
-    for ia, ib, passages in _align_chunk(shared, lo, hi):
-        found.setdefault((ia, ib), []).extend(passages)
+    for i, j, passages in _align_chunk(shared, lo, hi):
+        found.setdefault((units[i].article, units[j].article), []).extend(passages)
     return [_record(shared, ia, ib, passages) for (ia, ib), passages in sorted(found.items())]
 
 

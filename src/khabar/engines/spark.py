@@ -45,9 +45,8 @@ from typing import Any
 import numpy as np
 
 from khabar import __version__
-from khabar.align_many import align_many
 from khabar.article import Article
-from khabar.candidates import CandidateParams, DocumentFrequency
+from khabar.candidates import CandidateParams, DocumentFrequency, _runs
 from khabar.clean.lines import split_lines
 from khabar.clean.teasers import OutletLines, lead_of_lines
 from khabar.clean.templates import article_keys, support_needed
@@ -57,8 +56,8 @@ from khabar.normalize import VERSION as NORMALIZER_VERSION
 from khabar.prepare import RANGE, Prepared, prepare_many
 from khabar.readers.files import discover, kind_of, read_file, skipped_outputs
 from khabar.readers.warc import Skipped
-from khabar.relate import RELATIONS, UnitPassage, pair_record, same_words
-from khabar.reuse import ALIGN_TASK, ReuseParams
+from khabar.relate import RELATIONS, pair_record, same_words
+from khabar.reuse import ALIGN_TASK, ReuseParams, _align_chunk
 from khabar.stories.build import StoryResult, _order_key, _record
 from khabar.stories.cluster import average_linkage, founder_key, story_id
 from khabar.stories.features import StoryUnit, TermVector
@@ -287,6 +286,30 @@ UID_BITS = 20  # a unit's number: its article's number above these bits, its pos
 UID_MASK = (1 << UID_BITS) - 1
 
 
+def _own(q: int) -> int:
+    """The partition function of keyed blocks: a block's key is its partition."""
+    return q
+
+
+def _columns(blocks: Sequence[tuple[np.ndarray, ...]]) -> list[np.ndarray]:
+    """The blocks' columns, each block's rows after the previous block's."""
+    return [np.concatenate([b[k] for b in blocks]) for k in range(len(blocks[0]))]
+
+
+def _sum_pairs(lo: np.ndarray, hi: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Each distinct ``(lo, hi)`` row once, sorted, with the sum of its ``counts``."""
+    order = np.lexsort((hi, lo))
+    lo, hi, counts = lo[order], hi[order], counts[order]
+    new = _runs_of(lo, hi)
+    return lo[new], hi[new], np.add.reduceat(counts, new) if len(new) else counts
+
+
+def _group_min(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For rows sorted by ``x``: where each x's group starts, and the smallest of x and its ys."""
+    starts = _runs_of(x)
+    return starts, np.minimum(np.minimum.reduceat(y, starts), x[starts])
+
+
 def _split(block: tuple[np.ndarray, ...], dest: np.ndarray, parts: int) -> Iterator[tuple[int, tuple[np.ndarray, ...]]]:
     """``block`` (equal-length arrays) cut by the destination partition of each row."""
     order = np.argsort(dest, kind="stable")
@@ -333,15 +356,13 @@ def _group_counts(
     got = list(blocks)
     if not got:
         return
-    h = np.concatenate([b[0] for _, b in got])
-    u = np.concatenate([b[1] for _, b in got])
+    h, u = _columns([b for _, b in got])
     order = np.lexsort((u, h))
     h, u = h[order], u[order]
-    starts = _runs_of(h)
-    sizes = np.diff(np.append(starts, len(h)))
-    common = sizes > rare_df
-    if common.any():
-        yield "df", (h[starts[common]], sizes[common])
+    starts, sizes = _runs(h)  # the n-gram groups
+    common = DocumentFrequency.from_runs(h, starts, sizes, params.n, rare_df)
+    if len(common.hashes):
+        yield "df", (common.hashes, common.counts)
     keep = (sizes >= 2) & (sizes <= params.max_df)
     starts, sizes = starts[keep], sizes[keep]
     # the groups' pairs are expanded ``chunk`` at a time (bounded memory); a pair's counts from
@@ -367,12 +388,8 @@ def _chunk_pairs(u: np.ndarray, starts: np.ndarray, sizes: np.ndarray, parts: in
     hi_pos = lo_pos + 1 + np.arange(len(lo_pos)) - np.repeat(np.cumsum(after) - after, after)
     lo, hi = u[lo_pos], u[hi_pos]
     other = (lo >> UID_BITS) != (hi >> UID_BITS)  # units of one article are never candidates
-    lo, hi = lo[other], hi[other]
-    order = np.lexsort((hi, lo))
-    lo, hi = lo[order], hi[order]
-    new = _runs_of(lo, hi)
-    counts = np.diff(np.append(new, len(lo)))
-    yield from _split((lo[new], hi[new], counts), lo[new] % parts, parts)
+    lo, hi, counts = _sum_pairs(lo[other], hi[other], np.ones(int(other.sum()), np.int64))
+    yield from _split((lo, hi, counts), lo % parts, parts)
 
 
 def _pair_totals(
@@ -383,15 +400,9 @@ def _pair_totals(
     got = list(blocks)
     if not got:
         return
-    lo = np.concatenate([b[0] for _, b in got])
-    hi = np.concatenate([b[1] for _, b in got])
-    c = np.concatenate([b[2] for _, b in got])
-    order = np.lexsort((hi, lo))
-    lo, hi, c = lo[order], hi[order], c[order]
-    new = _runs_of(lo, hi)
-    total = np.add.reduceat(c, new)
+    lo, hi, total = _sum_pairs(*_columns([b for _, b in got]))
     good = total >= min_shared
-    for x, y, n in zip(lo[new][good].tolist(), hi[new][good].tolist(), total[good].tolist(), strict=True):
+    for x, y, n in zip(lo[good].tolist(), hi[good].tolist(), total[good].tolist(), strict=True):
         yield ((x >> UID_BITS, x & UID_MASK), (y >> UID_BITS, y & UID_MASK)), n
 
 
@@ -403,46 +414,20 @@ def candidates(units: Any, params: CandidateParams, rare_df: int) -> tuple[Any, 
     n, chunk = params.n, PAIR_CHUNK
     grouped = (
         units.mapPartitions(lambda part: _postings(part, n, parts))
-        .partitionBy(parts, lambda q: q)
+        .partitionBy(parts, _own)
         .mapPartitions(lambda blocks: _group_counts(blocks, params, rare_df, parts, chunk))
         .cache()
     )
     common = grouped.filter(lambda kv: kv[0] == "df").values().collect()
-    hashes = np.concatenate([b[0] for b in common]) if common else np.zeros(0, np.uint64)
-    counts = np.concatenate([b[1] for b in common]) if common else np.zeros(0, np.int64)
+    hashes, counts = _columns(common) if common else (np.zeros(0, np.uint64), np.zeros(0, np.int64))
     order = np.argsort(hashes, kind="stable")
     df = DocumentFrequency(n, hashes[order].astype(np.uint64), counts[order].astype(np.int64))
     found = (
         grouped.filter(lambda kv: kv[0] != "df")
-        .partitionBy(parts, lambda q: q)
+        .partitionBy(parts, _own)
         .mapPartitions(lambda blocks: _pair_totals(blocks, params.min_shared))
     )
     return found, df
-
-
-def _align_batch(
-    items: Iterable[tuple[tuple[UnitId, UnitId], tuple[Unit, Unit]]], params: ReuseParams, stats: Any
-) -> Iterator[Any]:
-    """A partition's candidates ``((lo, hi), (unit lo, unit hi))`` aligned :data:`ALIGN_TASK` at a time
-    in one compiled call (``align_many``, as the local engine's tasks), each unit gathered once:
-    ``((ia, ib), ((lo, hi), passages))`` for those sharing a passage (``lo``'s article comes first)."""
-    items = list(items)
-    index: dict[UnitId, int] = {}
-    units: list[Unit] = []
-    xs, ys = [], []
-    for (lo, hi), (ua, ub) in items:
-        for uid, u in ((lo, ua), (hi, ub)):
-            if uid not in index:
-                index[uid] = len(units)
-                units.append(u)
-        xs.append(index[lo])
-        ys.append(index[hi])
-    for c in range(0, len(items), ALIGN_TASK):
-        x, y = np.array(xs[c : c + ALIGN_TASK], np.int64), np.array(ys[c : c + ALIGN_TASK], np.int64)
-        for k, passages in enumerate(align_many(units, x, y, params.align, stats.value)):
-            if passages:
-                (lo, hi), (ua, ub) = items[c + k]
-                yield (lo[0], hi[0]), ((lo, hi), [UnitPassage(ua.key, ub.key, p) for p in passages])
 
 
 def _words_only(u: Unit) -> Unit:
@@ -452,16 +437,26 @@ def _words_only(u: Unit) -> Unit:
 
 
 def _align_routed(part: Iterable[tuple[int, tuple[str, Any, Any]]], params: ReuseParams, stats: Any) -> Iterator[Any]:
-    """A partition's candidates and the units they need (each unit once): :func:`_align_batch`."""
-    units: dict[UnitId, Unit] = {}
+    """A partition's candidates and the units they need (each unit once), aligned :data:`ALIGN_TASK`
+    at a time by the local engine's task (``reuse._align_chunk``: one compiled call):
+    ``((ia, ib), ((lo, hi), passages))`` for those sharing a passage (``lo``'s article comes first)."""
+    got: dict[UnitId, Unit] = {}
     pairs: list[tuple[UnitId, UnitId]] = []
     for _, (tag, key, unit) in part:
         if tag == "unit":
-            units[key] = unit
+            got[key] = unit
         else:
             pairs.append(key)
     pairs.sort()
-    yield from _align_batch((((lo, hi), (units[lo], units[hi])) for lo, hi in pairs), params, stats)
+    uids = sorted(got)
+    index = {uid: k for k, uid in enumerate(uids)}
+    shared = {"units": [got[uid] for uid in uids], "params": params, "stats": [stats.value]}
+    for c in range(0, len(pairs), ALIGN_TASK):
+        chunk = pairs[c : c + ALIGN_TASK]
+        x = np.array([index[lo] for lo, _ in chunk], np.int64)
+        y = np.array([index[hi] for _, hi in chunk], np.int64)
+        for i, j, passages in _align_chunk(shared, x, y):  # i: lo's unit (its article comes first)
+            yield (uids[i][0], uids[j][0]), ((uids[i], uids[j]), passages)
 
 
 def align(units: Any, found: Any, params: ReuseParams, stats: Any) -> Any:
@@ -477,7 +472,7 @@ def align(units: Any, found: Any, params: ReuseParams, stats: Any) -> Any:
     wanted = pairs.flatMap(lambda lh: [(lh[0], dest(lh[0])), (lh[1], dest(lh[0]))]).distinct()
     shipped = wanted.join(units.mapValues(_words_only)).map(lambda kv: (kv[1][0], ("unit", kv[0], kv[1][1])))
     tasks = pairs.map(lambda lh: (dest(lh[0]), ("pair", lh, None)))
-    routed = shipped.union(tasks).partitionBy(parts, lambda q: q)
+    routed = shipped.union(tasks).partitionBy(parts, _own)
     return routed.mapPartitions(lambda part: _align_routed(part, params, stats)).groupByKey().mapValues(sorted)
 
 
@@ -577,8 +572,7 @@ def _pairs_of(blocks: Iterable[tuple[int, tuple[np.ndarray, ...]]]) -> tuple[np.
     got = list(blocks)
     if not got:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    x = np.concatenate([blk[0] for _, blk in got])
-    y = np.concatenate([blk[1] for _, blk in got])
+    x, y = _columns([blk for _, blk in got])
     order = np.lexsort((y, x))
     x, y = x[order], y[order]
     keep = _runs_of(x, y)
@@ -593,8 +587,7 @@ def _star(blocks: Iterable[tuple[int, tuple[np.ndarray, ...]]], large: bool, par
     x, y = _pairs_of(blocks)
     if len(x) == 0:
         return
-    starts = _runs_of(x)
-    m = np.minimum(np.minimum.reduceat(y, starts), x[starts])
+    starts, m = _group_min(x, y)
     mm = np.repeat(m, np.diff(np.append(starts, len(x))))
     if large:
         sel = y > x
@@ -624,8 +617,7 @@ def _labels(blocks: Iterable[tuple[int, tuple[np.ndarray, ...]]]) -> Iterator[tu
     """``(node, smallest node it is linked to or itself)`` for a partition's nodes."""
     x, y = _pairs_of(blocks)
     if len(x):
-        starts = _runs_of(x)
-        m = np.minimum(np.minimum.reduceat(y, starts), x[starts])
+        starts, m = _group_min(x, y)
         yield from zip(x[starts].tolist(), m.tolist(), strict=True)
 
 
@@ -635,17 +627,16 @@ def connected_components(edges: Any, max_rounds: int = 64) -> Any:
     edges cross each shuffle as numpy blocks (one per pair of partitions) and every step is numpy:
     a round costs a few Spark jobs, not a Python record per edge."""
     parts = edges.context.defaultParallelism
-    by = lambda q: q  # noqa: E731 - a block's key is its partition
 
     def canonical(rdd: Any) -> Any:
-        return rdd.partitionBy(parts, by).mapPartitions(lambda bl: _canonical(bl, parts), True).cache()
+        return rdd.partitionBy(parts, _own).mapPartitions(lambda bl: _canonical(bl, parts), True).cache()
 
     e = canonical(edges.mapPartitions(lambda part: _edge_blocks(part, parts)))
     for _ in range(max_rounds):
         before = e
-        big = e.flatMap(lambda kv: _both_ways(kv, parts)).partitionBy(parts, by)
+        big = e.flatMap(lambda kv: _both_ways(kv, parts)).partitionBy(parts, _own)
         big = big.mapPartitions(lambda bl: _star(bl, True, parts))
-        small = big.partitionBy(parts, by).mapPartitions(lambda bl: _star(bl, False, parts))
+        small = big.partitionBy(parts, _own).mapPartitions(lambda bl: _star(bl, False, parts))
         e = canonical(small)
         same = e.cogroup(before).filter(lambda kv: not _same_blocks(kv[1])).isEmpty()
         if same:
@@ -657,7 +648,7 @@ def connected_components(edges: Any, max_rounds: int = 64) -> Any:
         nodes = np.concatenate([hi, lo])
         yield from _split((nodes, np.concatenate([lo, lo])), nodes % parts, parts)
 
-    return e.flatMap(ends).partitionBy(parts, by).mapPartitions(_labels)
+    return e.flatMap(ends).partitionBy(parts, _own).mapPartitions(_labels)
 
 
 def _same_blocks(pair: tuple[Iterable[Any], Iterable[Any]]) -> bool:
@@ -727,17 +718,16 @@ def stories(prepared: Any, pairs: Any, p: LinkParams) -> tuple[Any, Any]:
     )
     # the links as numpy blocks: each endpoint's rank looked up in the partition of its unit, then
     # every link of a component and the component's members brought together in one partition
-    by = lambda q: q  # noqa: E731 - a block's key is its partition
     nodes = members.map(lambda kv: (kv[1][1], kv[1][0], kv[0])).mapPartitions(lambda it: _node_blocks(it, parts))
     nodes = nodes.map(lambda kv: (kv[0], ("node", kv[1]))).cache()
     ends = links.mapPartitions(lambda it: _link_blocks(it, parts)).map(lambda kv: (kv[0], ("link", kv[1])))
-    ends = nodes.union(ends).partitionBy(parts, by).mapPartitions(lambda bl: _rank_end(bl, parts, 0))
+    ends = nodes.union(ends).partitionBy(parts, _own).mapPartitions(lambda bl: _rank_end(bl, parts, 0))
     ends = nodes.union(ends.map(lambda kv: (kv[0], ("link", kv[1]))))
-    ranked = ends.partitionBy(parts, by).mapPartitions(lambda bl: _rank_end(bl, parts, 1))
+    ranked = ends.partitionBy(parts, _own).mapPartitions(lambda bl: _rank_end(bl, parts, 1))
     grouped = members.map(lambda kv: (kv[0] % parts, ("member", kv))).union(
         ranked.map(lambda kv: (kv[0], ("link", kv[1])))
     )
-    unit_story = grouped.partitionBy(parts, by).mapPartitions(lambda bl: _cluster_partition(bl, p.join)).cache()
+    unit_story = grouped.partitionBy(parts, _own).mapPartitions(lambda bl: _cluster_partition(bl, p.join)).cache()
     return unit_story, lean
 
 
@@ -768,10 +758,10 @@ def _rank_end(blocks: Iterable[tuple[int, tuple[str, tuple[np.ndarray, ...]]]], 
     links = [b for _, (tag, b) in got if tag == "link"]
     if not links:
         return
-    uid, rank, comp = (np.concatenate([b[k] for b in nodes] or [np.zeros(0, np.int64)]) for k in range(3))
+    uid, rank, comp = _columns(nodes) if nodes else [np.zeros(0, np.int64)] * 3
     order = np.argsort(uid)
     uid, rank, comp = uid[order], rank[order], comp[order]
-    cols = [np.concatenate([b[k] for b in links]) for k in range(len(links[0]))]
+    cols = _columns(links)
     key = cols[0]  # the unit looked up: lo, then hi
     at = np.minimum(np.searchsorted(uid, key), max(0, len(uid) - 1))
     if len(uid) == 0 or not np.array_equal(uid[at], key):
@@ -795,7 +785,7 @@ def _cluster_partition(blocks: Iterable[tuple[int, tuple[str, Any]]], join: floa
             links.append(x)
     by_comp: dict[int, list[Any]] = defaultdict(list)
     if links:
-        comp, ra, rb, w = (np.concatenate([b[k] for b in links]) for k in range(4))
+        comp, ra, rb, w = _columns(links)
         for c, a, b, x in zip(comp.tolist(), ra.tolist(), rb.tolist(), w.tolist(), strict=True):
             by_comp[c].append(((a, b), x))
     for c, ms in members.items():
