@@ -39,6 +39,13 @@ cdef inline bint _among(Py_UCS4 ch, const Py_UCS4* chars, int n) noexcept:
     return False
 
 
+cdef inline Py_ssize_t _rstrip(int kind, const void* data, Py_ssize_t e) noexcept:
+    """The end of ``data[:e]`` without its trailing white space (as ``str.rstrip()``)."""
+    while e > 0 and Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, e - 1)):
+        e -= 1
+    return e
+
+
 cdef inline bint _in_str(Py_UCS4 ch, str chars) noexcept:
     """Whether ``ch`` is one of the (few) characters of ``chars``."""
     cdef Py_ssize_t i, n = len(chars)
@@ -280,13 +287,11 @@ cdef class Classifier:
             return True
         if n_words > self.headline_max:
             return False
-        while e > 0 and Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, e - 1)):
-            e -= 1
+        e = _rstrip(kind, data, e)
         if e > 0 and PyUnicode_READ(kind, data, e - 1) == self.quote:  # what ends the quotation counts
             while e > 0 and PyUnicode_READ(kind, data, e - 1) == self.quote:
                 e -= 1
-            while e > 0 and Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, e - 1)):
-                e -= 1
+            e = _rstrip(kind, data, e)
         return e > 0 and not _among(PyUnicode_READ(kind, data, e - 1), self.stops, self.n_stops)
 
     cdef bint _ends_with(self, str norm, Py_UCS4 ch):
@@ -294,8 +299,7 @@ cdef class Classifier:
         cdef Py_ssize_t e = len(norm)
         cdef int kind = PyUnicode_KIND(norm)
         cdef const void* data = PyUnicode_DATA(norm)
-        while e > 0 and Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, e - 1)):
-            e -= 1
+        e = _rstrip(kind, data, e)
         return e > 0 and PyUnicode_READ(kind, data, e - 1) == ch
 
     cdef bint _ends_sentence(self, str norm):
@@ -303,12 +307,10 @@ cdef class Classifier:
         cdef Py_ssize_t e = len(norm)
         cdef int kind = PyUnicode_KIND(norm)
         cdef const void* data = PyUnicode_DATA(norm)
-        while e > 0 and Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, e - 1)):
-            e -= 1
+        e = _rstrip(kind, data, e)
         while e > 0 and PyUnicode_READ(kind, data, e - 1) == self.quote:
             e -= 1
-        while e > 0 and Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, e - 1)):
-            e -= 1
+        e = _rstrip(kind, data, e)
         return (
             e > 0 and PyUnicode_READ(kind, data, e - 1) == self.full_stop
             and not (e > 1 and PyUnicode_READ(kind, data, e - 2) == self.full_stop)
