@@ -66,6 +66,15 @@ def corpus(ant: list[dict], n: int = 2200, seed: int = 3) -> list[dict]:
     return docs
 
 
+def prepared_corpus(docs: list[dict]) -> list:
+    """The local engine's prepared articles of :func:`corpus` records (cleaned, units, story units)."""
+    from khabar.prepare import prepare_articles
+    from khabar.readers.records import record_to_article
+
+    rows = [{k: v for k, v in d.items() if k != "day"} for d in docs]
+    return prepare_articles([record_to_article(row, f"in:{n}", str(n)) for n, row in enumerate(rows)])
+
+
 @pytest.fixture(scope="module")
 def session():  # type: ignore[no-untyped-def]
     s = spark_engine.session("local[2]")
@@ -123,15 +132,11 @@ def test_candidates_counted_in_blocks_equal_the_local_engine_s(
     import numpy as np
 
     from khabar.candidates import CandidateParams, candidate_pairs
-    from khabar.prepare import prepare_articles
-    from khabar.readers.records import record_to_article
 
     docs = corpus(ant, 400, seed=5)
     for d in docs[::40]:  # an appended article that repeats its host's paragraph: one article, no pair
         d["text"] += "\nاقرأ أيضاً\n" + " ".join(d["text"].split()[:7]) + "\n" + d["text"].split("\n")[0]
-    rows = [{k: v for k, v in d.items() if k != "day"} for d in docs]
-    articles = [record_to_article(row, f"in:{n}", str(n)) for n, row in enumerate(rows)]
-    prepared = prepare_articles(articles)
+    prepared = prepared_corpus(docs)
     units = [u for p in prepared for u in p.units]
     uid = [(u.article, j) for p in prepared for j, u in enumerate(p.units)]
     assert sum(len(p.units) > 1 for p in prepared) >= 10  # appended units
@@ -157,12 +162,9 @@ def test_lexical_links_in_day_blocks_equal_the_local_engine_s(ant: list[dict], s
     import dataclasses
     from datetime import UTC, datetime, timedelta
 
-    from khabar.prepare import prepare_articles
-    from khabar.readers.records import record_to_article
     from khabar.stories.link import LinkParams, lexical_link_arrays
 
-    rows = [{k: v for k, v in d.items() if k != "day"} for d in corpus(ant, 500, seed=8)]
-    prepared = prepare_articles([record_to_article(row, f"in:{n}", str(n)) for n, row in enumerate(rows)])
+    prepared = prepared_corpus(corpus(ant, 500, seed=8))
     start = datetime(2018, 5, 1, tzinfo=UTC)
     units, uids = [], []
     for k, p in enumerate(prepared):
